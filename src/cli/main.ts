@@ -1,0 +1,58 @@
+/**
+ * The `oreo` command: dispatch to one module per sub-command. No science lives here; each
+ * command module parses its options and calls into src/.
+ */
+import { OreoError } from '../errors.js';
+
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number | void>;
+}
+
+// Lazy so that `oreo --help` and a single command load only what they need.
+const commands: Record<string, () => Promise<Command>> = {
+  predict: async () => (await import('./predict.js')).command,
+};
+
+function usage(): string {
+  return [
+    'oreo — force-centric pre-trained Equivariant Transformer force fields and molecular dynamics',
+    '',
+    'usage: oreo <command> [options]     (oreo <command> --help for its options)',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((c) => '  ' + c),
+    '',
+    'Units: Å, eV, eV/Å, fs, amu, K unless a command says otherwise.',
+    'Set OREO_DEBUG=1 or pass --debug to see stack traces.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug') || process.env.OREO_DEBUG === '1';
+  argv = argv.filter((a) => a !== '--debug');
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (name === '--version') {
+    console.log('oreo 0.1.0');
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`oreo: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}`);
+    return 2;
+  }
+  try {
+    const cmd = await load();
+    const code = await cmd.run(rest);
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    if (debug) console.error(err);
+    else if (err instanceof OreoError) console.error(`oreo ${name}: error: ${err.message}`);
+    else console.error(`oreo ${name}: error: ${(err as Error)?.message ?? String(err)}\n(run with --debug for the stack trace)`);
+    return 1;
+  }
+}
