@@ -1,0 +1,187 @@
+/**
+ * The ET's hyper-parameters, named as TorchMD-Net names them in a checkpoint's
+ * `hyper_parameters`, and the check that refuses options oreo does not implement (naming them)
+ * rather than running a model that would silently differ.
+ */
+import { OreoError } from '../errors.js';
+
+export interface ETConfig {
+  embedding_dimension: number;
+  num_layers: number;
+  num_rbf: number;
+  rbf_type: 'expnorm';
+  trainable_rbf: boolean;
+  activation: 'silu';
+  attn_activation: 'silu';
+  neighbor_embedding: boolean;
+  num_heads: number;
+  distance_influence: 'keys' | 'values' | 'both' | 'none';
+  cutoff_lower: number;
+  cutoff_upper: number;
+  max_z: number;
+  max_num_neighbors: number;
+  vector_cutoff: boolean;
+  /** Head: 'Scalar' builds TorchMD-Net's EquivariantScalar for the ET (as TorchMD-Net does). */
+  output_model: 'Scalar' | 'EquivariantScalar';
+  reduce_op: 'add' | 'mean';
+  prior_model: null | 'Atomref';
+  precision: 32 | 64;
+}
+
+export const defaultConfig: ETConfig = {
+  embedding_dimension: 128,
+  num_layers: 6,
+  num_rbf: 32,
+  rbf_type: 'expnorm',
+  trainable_rbf: false,
+  activation: 'silu',
+  attn_activation: 'silu',
+  neighbor_embedding: true,
+  num_heads: 8,
+  distance_influence: 'both',
+  cutoff_lower: 0,
+  cutoff_upper: 5,
+  max_z: 100,
+  max_num_neighbors: 32,
+  vector_cutoff: false,
+  output_model: 'Scalar',
+  reduce_op: 'add',
+  prior_model: null,
+  precision: 32,
+};
+
+type Raw = Record<string, unknown>;
+
+function pick<T>(raw: Raw, key: keyof ETConfig, fallback: T): T {
+  return (raw[key] ?? fallback) as T;
+}
+
+/**
+ * Build an ETConfig from TorchMD-Net hyper-parameters. Throws, naming every option oreo does not
+ * support, instead of building a model that would compute something else.
+ */
+export function configFromHyperParameters(raw: Raw, file = 'checkpoint'): ETConfig {
+  const problems: string[] = [];
+  const model = raw.model ?? 'equivariant-transformer';
+  if (model !== 'equivariant-transformer') problems.push(`model=${JSON.stringify(model)} (only 'equivariant-transformer')`);
+  const cfg: ETConfig = {
+    embedding_dimension: Number(pick(raw, 'embedding_dimension', defaultConfig.embedding_dimension)),
+    num_layers: Number(pick(raw, 'num_layers', defaultConfig.num_layers)),
+    num_rbf: Number(pick(raw, 'num_rbf', defaultConfig.num_rbf)),
+    rbf_type: pick(raw, 'rbf_type', 'expnorm'),
+    trainable_rbf: Boolean(pick(raw, 'trainable_rbf', false)),
+    activation: pick(raw, 'activation', 'silu'),
+    attn_activation: pick(raw, 'attn_activation', 'silu'),
+    neighbor_embedding: Boolean(pick(raw, 'neighbor_embedding', true)),
+    num_heads: Number(pick(raw, 'num_heads', 8)),
+    distance_influence: pick(raw, 'distance_influence', 'both'),
+    cutoff_lower: Number(pick(raw, 'cutoff_lower', 0)),
+    cutoff_upper: Number(pick(raw, 'cutoff_upper', 5)),
+    max_z: Number(pick(raw, 'max_z', 100)),
+    max_num_neighbors: Number(pick(raw, 'max_num_neighbors', 32)),
+    vector_cutoff: Boolean(pick(raw, 'vector_cutoff', false)),
+    output_model: pick(raw, 'output_model', 'Scalar'),
+    reduce_op: pick(raw, 'reduce_op', 'add'),
+    prior_model: (pick(raw, 'prior_model', null) as ETConfig['prior_model']) ?? null,
+    precision: Number(pick(raw, 'precision', 32)) === 64 ? 64 : 32,
+  };
+  if (cfg.rbf_type !== 'expnorm') problems.push(`rbf_type=${JSON.stringify(cfg.rbf_type)} (only 'expnorm')`);
+  if (cfg.activation !== 'silu') problems.push(`activation=${JSON.stringify(cfg.activation)} (only 'silu')`);
+  if (cfg.attn_activation !== 'silu') problems.push(`attn_activation=${JSON.stringify(cfg.attn_activation)} (only 'silu')`);
+  if (!['keys', 'values', 'both', 'none'].includes(cfg.distance_influence)) {
+    problems.push(`distance_influence=${JSON.stringify(cfg.distance_influence)}`);
+  }
+  if (cfg.cutoff_lower !== 0) problems.push(`cutoff_lower=${cfg.cutoff_lower} (only 0)`);
+  if (!(cfg.cutoff_upper > 0)) problems.push(`cutoff_upper=${cfg.cutoff_upper}`);
+  if (!['Scalar', 'EquivariantScalar'].includes(cfg.output_model)) {
+    problems.push(`output_model=${JSON.stringify(cfg.output_model)} (only 'Scalar'/'EquivariantScalar')`);
+  }
+  if (!['add', 'mean', 'sum'].includes(cfg.reduce_op)) problems.push(`reduce_op=${JSON.stringify(cfg.reduce_op)}`);
+  if ((cfg.reduce_op as string) === 'sum') cfg.reduce_op = 'add';
+  if (cfg.prior_model !== null && cfg.prior_model !== 'Atomref') {
+    const name = typeof cfg.prior_model === 'string' ? cfg.prior_model : JSON.stringify(cfg.prior_model);
+    if (name !== 'Atomref') problems.push(`prior_model=${name} (only none or Atomref)`);
+  }
+  if (raw.atom_filter !== undefined && raw.atom_filter !== null && Number(raw.atom_filter) !== -1) {
+    problems.push(`atom_filter=${raw.atom_filter} (only -1)`);
+  }
+  if (raw.box_vecs !== undefined && raw.box_vecs !== null) problems.push('box_vecs (periodic boxes)');
+  if (raw.layernorm_on_vec !== undefined && raw.layernorm_on_vec !== null) {
+    problems.push(`layernorm_on_vec=${JSON.stringify(raw.layernorm_on_vec)}`);
+  }
+  if (!Number.isInteger(cfg.embedding_dimension) || cfg.embedding_dimension % cfg.num_heads !== 0) {
+    problems.push(`embedding_dimension=${cfg.embedding_dimension} not divisible by num_heads=${cfg.num_heads}`);
+  }
+  if (cfg.embedding_dimension % 2 !== 0) problems.push(`embedding_dimension=${cfg.embedding_dimension} (must be even for the head)`);
+  if (problems.length > 0) {
+    throw new OreoError(`${file}: unsupported TorchMD-Net options: ${problems.join('; ')}`);
+  }
+  return cfg;
+}
+
+/** Shapes of every parameter and buffer, by TorchMD-Net state-dict name (without `model.`). */
+export function parameterShapes(cfg: ETConfig): Map<string, number[]> {
+  const H = cfg.embedding_dimension;
+  const R = cfg.num_rbf;
+  const s = new Map<string, number[]>();
+  const rep = 'representation_model';
+  s.set(`${rep}.embedding.weight`, [cfg.max_z, H]);
+  s.set(`${rep}.distance_expansion.means`, [R]);
+  s.set(`${rep}.distance_expansion.betas`, [R]);
+  if (cfg.neighbor_embedding) {
+    s.set(`${rep}.neighbor_embedding.embedding.weight`, [cfg.max_z, H]);
+    s.set(`${rep}.neighbor_embedding.distance_proj.weight`, [H, R]);
+    s.set(`${rep}.neighbor_embedding.distance_proj.bias`, [H]);
+    s.set(`${rep}.neighbor_embedding.combine.weight`, [H, 2 * H]);
+    s.set(`${rep}.neighbor_embedding.combine.bias`, [H]);
+  }
+  for (let l = 0; l < cfg.num_layers; l++) {
+    const p = `${rep}.attention_layers.${l}`;
+    s.set(`${p}.layernorm.weight`, [H]);
+    s.set(`${p}.layernorm.bias`, [H]);
+    s.set(`${p}.q_proj.weight`, [H, H]);
+    s.set(`${p}.q_proj.bias`, [H]);
+    s.set(`${p}.k_proj.weight`, [H, H]);
+    s.set(`${p}.k_proj.bias`, [H]);
+    s.set(`${p}.v_proj.weight`, [3 * H, H]);
+    s.set(`${p}.v_proj.bias`, [3 * H]);
+    s.set(`${p}.o_proj.weight`, [3 * H, H]);
+    s.set(`${p}.o_proj.bias`, [3 * H]);
+    s.set(`${p}.vec_proj.weight`, [3 * H, H]);
+    if (cfg.distance_influence === 'keys' || cfg.distance_influence === 'both') {
+      s.set(`${p}.dk_proj.weight`, [H, R]);
+      s.set(`${p}.dk_proj.bias`, [H]);
+    }
+    if (cfg.distance_influence === 'values' || cfg.distance_influence === 'both') {
+      s.set(`${p}.dv_proj.weight`, [3 * H, R]);
+      s.set(`${p}.dv_proj.bias`, [3 * H]);
+    }
+  }
+  s.set(`${rep}.out_norm.weight`, [H]);
+  s.set(`${rep}.out_norm.bias`, [H]);
+  const blocks: [number, number][] = [
+    [H, H / 2],
+    [H / 2, 1],
+  ];
+  blocks.forEach(([hin, hout], b) => {
+    const p = `output_model.output_network.${b}`;
+    s.set(`${p}.vec1_proj.weight`, [hin, hin]);
+    s.set(`${p}.vec2_proj.weight`, [hout, hin]);
+    s.set(`${p}.update_net.layers.0.weight`, [hin, 2 * hin]);
+    s.set(`${p}.update_net.layers.0.bias`, [hin]);
+    s.set(`${p}.update_net.layers.2.weight`, [2 * hout, hin]);
+    s.set(`${p}.update_net.layers.2.bias`, [2 * hout]);
+  });
+  if (cfg.prior_model === 'Atomref') s.set('prior_model.0.atomref.weight', [cfg.max_z, 1]);
+  s.set('mean', []);
+  s.set('std', []);
+  return s;
+}
+
+/** Names of buffers: loaded and saved, but never trained. */
+export function isBuffer(name: string, cfg: ETConfig): boolean {
+  if (name === 'mean' || name === 'std') return true;
+  if (name.startsWith('prior_model.')) return true;
+  if (name.includes('distance_expansion.') && !cfg.trainable_rbf) return true;
+  return false;
+}

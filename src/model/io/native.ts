@@ -1,0 +1,54 @@
+/**
+ * oreo's own model file (`.oreo`): the tensor container of tensor-file.ts with a header holding
+ * `format: "oreo-model"`, the ET configuration (TorchMD-Net hyper-parameter names), the compute
+ * dtype and free-form metadata (training data, objective, elements seen, energy calibration).
+ */
+import { readFileSync } from 'node:fs';
+import { Tensor, DType } from '../../engine/index.js';
+import { ETConfig, parameterShapes, configFromHyperParameters } from '../config.js';
+import { Potential, ModelMeta } from '../potential.js';
+import { InputError } from '../../errors.js';
+import { parseTensors, serializeTensors, NamedTensor } from './tensor-file.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+
+export const MODEL_FORMAT = 'oreo-model';
+
+export function serializeModel(p: Potential): Uint8Array {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of p.params) tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
+  return serializeTensors({ format: MODEL_FORMAT, version: 1, dtype: p.dtype, config: p.config, meta: p.meta }, tensors);
+}
+
+export function saveModel(p: Potential, path: string): void {
+  writeFileAtomic(path, serializeModel(p));
+}
+
+export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: DType } = {}): Potential {
+  const { header, tensors } = parseTensors(bytes, file);
+  if (header.format !== MODEL_FORMAT) {
+    throw new InputError(file, `expected an oreo model, found '${String(header.format)}' (a training checkpoint? use its model file)`);
+  }
+  const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
+  const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
+  const shapes = parameterShapes(cfg);
+  const params = new Map<string, Tensor>();
+  for (const [name, shape] of shapes) {
+    const t = tensors.get(name);
+    if (!t) throw new InputError(file, 'parameter missing', name);
+    if (t.shape.join(',') !== shape.join(',')) throw new InputError(file, `shape [${t.shape}], expected [${shape}]`, name);
+    const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
+    params.set(name, new Tensor(data, shape));
+  }
+  return new Potential(cfg, params, dtype, (header.meta as ModelMeta) ?? {});
+}
+
+export function loadModelFile(path: string, options: { dtype?: DType } = {}): Potential {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code})`);
+  }
+  return parseModel(bytes, path, options);
+}

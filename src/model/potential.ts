@@ -1,0 +1,117 @@
+/**
+ * The Potential: an ET with its parameters, turning structures into energies and forces. It is
+ * the only model object MD, training and analysis use; `asCalculator()` adapts it to MD's
+ * Calculator interface.
+ */
+import { Tensor, DType, grad, neg, noGrad, sumAll, allocate } from '../engine/index.js';
+import { ETConfig, isBuffer } from './config.js';
+import { energies, Params, checkAtomicNumbers } from './et.js';
+import { neighborPairs } from './neighbors.js';
+import type { Calculator, EnergyForces } from '../md/calculator.js';
+import { OreoError } from '../errors.js';
+import { symbolOf } from '../elements.js';
+
+export interface StructureBatch {
+  z: Int32Array;
+  /** Flat positions, Å. */
+  positions: Float64Array;
+  /** Molecule index per atom (grouped); omit for a single molecule. */
+  mol?: Int32Array;
+  nMol?: number;
+}
+
+export interface Prediction {
+  /** Energies per molecule [nMol] (eV for a physical model). */
+  energy: Tensor;
+  /** Forces [N, 3]. With createGraph they stay differentiable with respect to the parameters. */
+  forces: Tensor;
+}
+
+export interface ModelMeta {
+  /** Where the model came from (file, format) and anything a model card should carry. */
+  [key: string]: unknown;
+}
+
+export class Potential {
+  constructor(
+    readonly config: ETConfig,
+    readonly params: Params,
+    readonly dtype: DType,
+    readonly meta: ModelMeta = {},
+  ) {}
+
+  /** Trainable parameters (everything but buffers), in a stable order. */
+  trainable(): [string, Tensor][] {
+    return [...this.params.entries()].filter(([name]) => !isBuffer(name, this.config));
+  }
+
+  parameterCount(): number {
+    return this.trainable().reduce((n, [, t]) => n + t.size, 0);
+  }
+
+  private graph(b: StructureBatch, pos: Tensor) {
+    const n = b.z.length;
+    const mol = b.mol ?? new Int32Array(n);
+    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
+    if (b.positions.length !== 3 * n) {
+      throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
+    }
+    for (let i = 0; i < b.positions.length; i++) {
+      if (!Number.isFinite(b.positions[i])) {
+        throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
+      }
+    }
+    const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
+    return { z: b.z, pos, mol, nMol, pairs };
+  }
+
+  private positionsTensor(b: StructureBatch, requiresGrad: boolean): Tensor {
+    const data = allocate(this.dtype, b.positions.length);
+    data.set(b.positions);
+    return new Tensor(data, [b.z.length, 3], requiresGrad);
+  }
+
+  /** Energies only, no graph. */
+  energy(b: StructureBatch): Tensor {
+    return noGrad(() => energies(this.config, this.params, this.graph(b, this.positionsTensor(b, false))));
+  }
+
+  /**
+   * Energies and forces F = −∂E/∂r. With `createGraph` the forces remain a differentiable
+   * function of the parameters (training on forces); otherwise no graph survives the call.
+   */
+  predict(b: StructureBatch, options: { createGraph?: boolean } = {}): Prediction {
+    const pos = this.positionsTensor(b, true);
+    const energy = energies(this.config, this.params, this.graph(b, pos));
+    const [g] = grad(sumAll(energy), [pos], { createGraph: options.createGraph ?? false });
+    const forces = options.createGraph ? neg(g!) : noGrad(() => neg(g!));
+    if (!options.createGraph) return { energy: energy.detach(), forces };
+    return { energy, forces };
+  }
+
+  /** Refuse molecules with elements the model cannot embed. */
+  checkElements(z: Int32Array): void {
+    checkAtomicNumbers(z, this.config);
+    const known = this.meta.elements as number[] | undefined;
+    if (known && known.length > 0) {
+      const set = new Set(known);
+      const missing = [...new Set(z)].filter((x) => !set.has(x));
+      if (missing.length > 0) {
+        throw new OreoError(
+          `the model was trained on ${known.map(symbolOf).join(', ')} only; this structure has ${missing.map(symbolOf).join(', ')}`,
+        );
+      }
+    }
+  }
+
+  asCalculator(name = String(this.meta.name ?? 'ET')): Calculator {
+    return {
+      name,
+      checkElements: (z) => this.checkElements(z),
+      compute: (z, positions): EnergyForces => {
+        const p = this.predict({ z, positions });
+        return { energy: p.energy.data[0], forces: Float64Array.from(p.forces.data) };
+      },
+    };
+  }
+}

@@ -1,0 +1,48 @@
+// Shared test helpers for the model tests: fixtures and geometry utilities.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixturesDir } from '../paths.js';
+
+export interface FixtureCase {
+  source: string;
+  frame: number;
+  z: number[];
+  pos: number[][];
+  energy: number;
+  forces: number[][];
+}
+
+export interface Fixture {
+  hyper_parameters: Record<string, unknown>;
+  mean: number;
+  std: number;
+  n_params: number;
+  cases: FixtureCase[];
+}
+
+export function torchmdnetFixture(name: string): { ckpt: string; data: Fixture } {
+  const dir = join(fixturesDir, 'torchmdnet', name);
+  return { ckpt: join(dir, 'model.ckpt'), data: JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) };
+}
+
+/** Rotation matrix (row-major 3×3) from a unit quaternion built from three angles. */
+export function rotation(a: number, b: number, c: number): number[] {
+  const [ca, sa, cb, sb, cc, sc] = [Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b), Math.cos(c), Math.sin(c)];
+  const rz = [ca, -sa, 0, sa, ca, 0, 0, 0, 1];
+  const ry = [cb, 0, sb, 0, 1, 0, -sb, 0, cb];
+  const rx = [1, 0, 0, 0, cc, -sc, 0, sc, cc];
+  const mm = (p: number[], q: number[]) => {
+    const r = new Array(9).fill(0);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) r[3 * i + j] += p[3 * i + k] * q[3 * k + j];
+    return r;
+  };
+  return mm(rz, mm(ry, rx));
+}
+
+export function applyRotation(R: number[], v: ArrayLike<number>, shift = [0, 0, 0]): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let a = 0; a < v.length; a += 3) {
+    for (let i = 0; i < 3; i++) out[a + i] = R[3 * i] * v[a] + R[3 * i + 1] * v[a + 1] + R[3 * i + 2] * v[a + 2] + shift[i];
+  }
+  return out;
+}
