@@ -12,6 +12,12 @@ export interface Command {
 // Lazy so that `oreo --help` and a single command load only what they need.
 const commands: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./predict.js')).command,
+  simulate: async () => (await import('./simulate.js')).command,
+  data: async () => (await import('./data.js')).command,
+  analyze: async () => (await import('./analyze.js')).command,
+  pretrain: async () => (await import('./pretrain.js')).command,
+  finetune: async () => (await import('./finetune.js')).command,
+  eval: async () => (await import('./eval.js')).command,
 };
 
 function usage(): string {

@@ -1,6 +1,10 @@
 /**
  * NumPy-style broadcasting for elementwise binary ops, and the reduction that undoes it (the
  * gradient of a broadcast input is the output gradient summed over the broadcast axes).
+ *
+ * Speed matters here (these loops run dozens of times per force call), so: adjacent axes that
+ * broadcast the same way are merged into one, leaving the longest possible inner loop, and
+ * each op has its own inner loop (no per-element callback).
  */
 import { FloatArray } from './tensor.js';
 
@@ -31,111 +35,130 @@ function alignedStrides(shape: readonly number[], outShape: readonly number[]): 
   return strides;
 }
 
-export type Binary = (x: number, y: number) => number;
+/** Merge adjacent axes whose strides chain in every operand; drop size-1 axes. */
+function coalesce(shape: readonly number[], strides: number[][]): { shape: number[]; strides: number[][] } {
+  const dims: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  for (let ax = 0; ax < shape.length; ax++) {
+    if (shape[ax] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && strides.every((s, k) => st[k][last] === s[ax] * shape[ax])) {
+      dims[last] *= shape[ax];
+      strides.forEach((s, k) => (st[k][last] = s[ax]));
+    } else {
+      dims.push(shape[ax]);
+      strides.forEach((s, k) => st[k].push(s[ax]));
+    }
+  }
+  if (dims.length === 0) {
+    dims.push(1);
+    st.forEach((s) => s.push(0));
+  }
+  return { shape: dims, strides: st };
+}
 
-/** out[i] = f(a[ia], b[ib]) over the broadcast index space. */
+export enum BinaryOp {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Copy,
+}
+
+function inner(op: BinaryOp, a: FloatArray, pa: number, ia: number, b: FloatArray, pb: number, ib: number, out: FloatArray, o: number, n: number): void {
+  switch (op) {
+    case BinaryOp.Add:
+      for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] + b[pb];
+      return;
+    case BinaryOp.Sub:
+      for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] - b[pb];
+      return;
+    case BinaryOp.Mul:
+      for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] * b[pb];
+      return;
+    case BinaryOp.Div:
+      for (let j = 0; j < n; j++, pa += ia, pb += ib) out[o + j] = a[pa] / b[pb];
+      return;
+    case BinaryOp.Copy:
+      for (let j = 0; j < n; j++, pa += ia) out[o + j] = a[pa];
+      return;
+  }
+}
+
+/** out = a ⊙ b over the broadcast index space (out is contiguous with shape outShape). */
 export function broadcastBinary(
+  op: BinaryOp,
   a: FloatArray,
   aShape: readonly number[],
   b: FloatArray,
   bShape: readonly number[],
   out: FloatArray,
   outShape: readonly number[],
-  f: Binary,
 ): void {
   const n = out.length;
+  if (n === 0) return;
   if (a.length === n && b.length === n) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    inner(op, a, 0, 1, b, 0, 1, out, 0, n);
     return;
   }
-  if (b.length === 1) {
-    const y = b[0];
-    if (a.length === n) {
-      for (let i = 0; i < n; i++) out[i] = f(a[i], y);
-      return;
-    }
-  }
-  if (a.length === 1 && b.length === n) {
-    const x = a[0];
-    for (let i = 0; i < n; i++) out[i] = f(x, b[i]);
-    return;
-  }
-  const rank = outShape.length;
-  if (rank === 0) {
-    out[0] = f(a[0], b[0]);
-    return;
-  }
-  const sa = alignedStrides(aShape, outShape);
-  const sb = alignedStrides(bShape, outShape);
-  const inner = outShape[rank - 1];
+  const c = coalesce(outShape, [alignedStrides(aShape, outShape), alignedStrides(bShape, outShape)]);
+  const rank = c.shape.length;
+  const [sa, sb] = c.strides;
+  const len = c.shape[rank - 1];
   const ia = sa[rank - 1];
   const ib = sb[rank - 1];
-  const outer = n / inner;
-  const idx = new Array(rank - 1).fill(0);
+  const outer = n / len;
+  const idx = new Array(rank).fill(0);
   let offA = 0;
   let offB = 0;
-  let o = 0;
-  for (let r = 0; r < outer; r++) {
-    let pa = offA;
-    let pb = offB;
-    for (let j = 0; j < inner; j++) {
-      out[o++] = f(a[pa], b[pb]);
-      pa += ia;
-      pb += ib;
-    }
-    // Advance the odometer over the outer axes.
+  for (let r = 0, o = 0; r < outer; r++, o += len) {
+    inner(op, a, offA, ia, b, offB, ib, out, o, len);
     for (let ax = rank - 2; ax >= 0; ax--) {
       idx[ax]++;
       offA += sa[ax];
       offB += sb[ax];
-      if (idx[ax] < outShape[ax]) break;
-      offA -= sa[ax] * outShape[ax];
-      offB -= sb[ax] * outShape[ax];
+      if (idx[ax] < c.shape[ax]) break;
+      offA -= sa[ax] * c.shape[ax];
+      offB -= sb[ax] * c.shape[ax];
       idx[ax] = 0;
     }
   }
 }
 
 /** Sum `src` (of shape srcShape) down to `shape`, which srcShape is a broadcast of. */
-export function reduceTo(
-  src: FloatArray,
-  srcShape: readonly number[],
-  out: FloatArray,
-  shape: readonly number[],
-): void {
+export function reduceTo(src: FloatArray, srcShape: readonly number[], out: FloatArray, shape: readonly number[]): void {
   out.fill(0);
   const n = src.length;
+  if (n === 0) return;
   if (out.length === 1) {
     let s = 0;
     for (let i = 0; i < n; i++) s += src[i];
     out[0] = s;
     return;
   }
-  const rank = srcShape.length;
-  const so = alignedStrides(shape, srcShape);
-  const inner = srcShape[rank - 1];
+  const contiguous = alignedStrides(srcShape, srcShape);
+  const c = coalesce(srcShape, [alignedStrides(shape, srcShape), contiguous]);
+  const rank = c.shape.length;
+  const [so] = c.strides;
+  const len = c.shape[rank - 1];
   const io = so[rank - 1];
-  const outer = n / inner;
-  const idx = new Array(rank - 1).fill(0);
+  const outer = n / len;
+  const idx = new Array(rank).fill(0);
   let off = 0;
   let p = 0;
   for (let r = 0; r < outer; r++) {
-    let q = off;
     if (io === 0) {
       let s = 0;
-      for (let j = 0; j < inner; j++) s += src[p++];
-      out[q] += s;
+      for (let j = 0; j < len; j++) s += src[p++];
+      out[off] += s;
     } else {
-      for (let j = 0; j < inner; j++) {
-        out[q] += src[p++];
-        q += io;
-      }
+      for (let j = 0, q = off; j < len; j++, q += io) out[q] += src[p++];
     }
     for (let ax = rank - 2; ax >= 0; ax--) {
       idx[ax]++;
       off += so[ax];
-      if (idx[ax] < srcShape[ax]) break;
-      off -= so[ax] * srcShape[ax];
+      if (idx[ax] < c.shape[ax]) break;
+      off -= so[ax] * c.shape[ax];
       idx[ax] = 0;
     }
   }

@@ -6,7 +6,7 @@
  */
 import { Tensor, FloatArray, DType, allocate, sizeOf, sameShape } from './tensor.js';
 import { isRecording, registerOps } from './autograd.js';
-import { broadcastBinary, broadcastShape, reduceTo, Binary } from './broadcast.js';
+import { broadcastBinary, broadcastShape, reduceTo, BinaryOp } from './broadcast.js';
 import { gemm } from './kernels/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -54,11 +54,11 @@ export function constant(values: ArrayLike<number>, shape: readonly number[], dt
 // ---------------------------------------------------------------------------------------------
 // Broadcasting elementwise binary ops
 
-function binary(op: string, a: Tensor, b: Tensor, f: Binary): Tensor {
-  const dtype = checkDtype(op, a, b);
+function binary(name: string, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const dtype = checkDtype(name, a, b);
   const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShape(a.shape, b.shape);
   const out = make(dtype, shape);
-  broadcastBinary(a.data, a.shape, b.data, b.shape, out.data, shape, f);
+  broadcastBinary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
   return out;
 }
 
@@ -75,23 +75,22 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const full = broadcastShape(x.shape, shape);
   if (!sameShape(full, shape)) throw new Error(`cannot broadcast [${x.shape}] to [${shape}]`);
   const out = make(x.dtype, shape);
-  const zero = new Float64Array(1);
-  broadcastBinary(x.data, x.shape, zero, [], out.data, shape, (u) => u);
+  broadcastBinary(BinaryOp.Copy, x.data, x.shape, x.data, [], out.data, shape);
   return record(out, 'broadcastTo', [x], (g) => [sumTo(g, x.shape)]);
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  const out = binary('add', a, b, (x, y) => x + y);
+  const out = binary('add', BinaryOp.Add, a, b);
   return record(out, 'add', [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
-  const out = binary('sub', a, b, (x, y) => x - y);
+  const out = binary('sub', BinaryOp.Sub, a, b);
   return record(out, 'sub', [a, b], (g) => [sumTo(g, a.shape), b.requiresGrad ? sumTo(neg(g), b.shape) : null]);
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
-  const out = binary('mul', a, b, (x, y) => x * y);
+  const out = binary('mul', BinaryOp.Mul, a, b);
   return record(out, 'mul', [a, b], (g) => [
     a.requiresGrad ? sumTo(mul(g, b), a.shape) : null,
     b.requiresGrad ? sumTo(mul(g, a), b.shape) : null,
@@ -99,7 +98,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
-  const out = binary('div', a, b, (x, y) => x / y);
+  const out = binary('div', BinaryOp.Div, a, b);
   return record(out, 'div', [a, b], (g) => [
     a.requiresGrad ? sumTo(div(g, b), a.shape) : null,
     b.requiresGrad ? sumTo(neg(div(mul(g, a), mul(b, b))), b.shape) : null,

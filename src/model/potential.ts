@@ -49,10 +49,9 @@ export class Potential {
     return this.trainable().reduce((n, [, t]) => n + t.size, 0);
   }
 
-  private graph(b: StructureBatch, pos: Tensor) {
+  /** Check the structures, then build the positions tensor and the neighbour graph. */
+  private prepare(b: StructureBatch, requiresGrad: boolean) {
     const n = b.z.length;
-    const mol = b.mol ?? new Int32Array(n);
-    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
     if (b.positions.length !== 3 * n) {
       throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
     }
@@ -61,19 +60,19 @@ export class Potential {
         throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
       }
     }
+    checkAtomicNumbers(b.z, this.config);
+    const mol = b.mol ?? new Int32Array(n);
+    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
+    const data = allocate(this.dtype, b.positions.length);
+    data.set(b.positions);
+    const pos = new Tensor(data, [n, 3], requiresGrad);
     const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
     return { z: b.z, pos, mol, nMol, pairs };
   }
 
-  private positionsTensor(b: StructureBatch, requiresGrad: boolean): Tensor {
-    const data = allocate(this.dtype, b.positions.length);
-    data.set(b.positions);
-    return new Tensor(data, [b.z.length, 3], requiresGrad);
-  }
-
   /** Energies only, no graph. */
   energy(b: StructureBatch): Tensor {
-    return noGrad(() => energies(this.config, this.params, this.graph(b, this.positionsTensor(b, false))));
+    return noGrad(() => energies(this.config, this.params, this.prepare(b, false)));
   }
 
   /**
@@ -81,10 +80,10 @@ export class Potential {
    * function of the parameters (training on forces); otherwise no graph survives the call.
    */
   predict(b: StructureBatch, options: { createGraph?: boolean } = {}): Prediction {
-    const pos = this.positionsTensor(b, true);
-    const energy = energies(this.config, this.params, this.graph(b, pos));
-    const [g] = grad(sumAll(energy), [pos], { createGraph: options.createGraph ?? false });
-    const forces = options.createGraph ? neg(g!) : noGrad(() => neg(g!));
+    const g = this.prepare(b, true);
+    const energy = energies(this.config, this.params, g);
+    const [dEdr] = grad(sumAll(energy), [g.pos], { createGraph: options.createGraph ?? false });
+    const forces = options.createGraph ? neg(dEdr!) : noGrad(() => neg(dEdr!));
     if (!options.createGraph) return { energy: energy.detach(), forces };
     return { energy, forces };
   }

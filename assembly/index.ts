@@ -1,0 +1,3 @@
+// Entry point of the WASM kernels module: everything exported here becomes a WASM export.
+export * from "./gemm";
+export * from "./silu";

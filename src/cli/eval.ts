@@ -1,0 +1,43 @@
+/** `oreo eval --model FILE --data FILE`: energy and force MAE on a labelled set. */
+import type { Command } from './main.js';
+import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
+import { loadPotential } from '../model/load.js';
+import { readConformations } from '../data/read.js';
+import { evaluate } from '../train/evaluate.js';
+import { OreoError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+
+const spec: Record<string, OptionSpec> = {
+  model: { type: 'string', help: 'model file' },
+  data: { type: 'string', help: 'labelled conformations (npz, extxyz, hdf5, …)' },
+  limit: { type: 'string', help: 'evaluate only the first N conformations' },
+  batch: { type: 'string', help: 'molecules per model call (16)' },
+  out: { type: 'string', help: 'also write the metrics JSON here' },
+  help: { type: 'boolean' },
+};
+
+export const command: Command = {
+  summary: 'energy MAE (meV) and force MAE (meV/Å, per component) of a model on labelled data',
+  async run(argv) {
+    const p = parseArgs('eval', argv, spec);
+    if (p.options.help) {
+      console.log(helpText('oreo eval --model FILE --data FILE [--limit N] [--out FILE]', 'Force MAE is over all Cartesian components of all atoms, as MDsim reports it.', spec));
+      return 0;
+    }
+    const pot = loadPotential(requireStr('eval', p, 'model'));
+    const data = requireStr('eval', p, 'data');
+    const limit = num('eval', p, 'limit', Infinity, { min: 1, integer: true });
+    const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});
+    if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
+    for (const c of confs.slice(0, 1)) pot.checkElements(c.z);
+    const t0 = Date.now();
+    const r = evaluate(pot, confs, num('eval', p, 'batch', 16, { min: 1, integer: true }), (done) => {
+      process.stderr.write(`\revaluated ${done}/${confs.length} (${((done / (Date.now() - t0)) * 1000).toFixed(1)} conf/s)`);
+    });
+    process.stderr.write('\n');
+    const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), data, ...r }, null, 2);
+    if (str(p, 'out')) writeFileAtomic(str(p, 'out')!, json + '\n');
+    console.log(json);
+    return 0;
+  },
+};

@@ -1,0 +1,57 @@
+/** `oreo finetune --from MODEL --data FILE --train N --val N`: adapt a pre-trained model to a target. */
+import type { Command } from './main.js';
+import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
+import { finetune } from '../train/stages.js';
+import { parseObjective } from '../train/run-config.js';
+import { paperDefaults } from '../train/trainer.js';
+import { trainOptionSpec, applyTrainOptions } from './train-options.js';
+import { OreoError } from '../errors.js';
+import { resolve } from 'node:path';
+
+const spec: Record<string, OptionSpec> = {
+  from: { type: 'string', help: 'pre-trained model: oreo .oreo or TorchMD-Net .ckpt' },
+  data: { type: 'string', help: 'target conformations with forces (rMD17 npz, extxyz, …)' },
+  train: { type: 'string', help: 'number of training conformations (e.g. 950)' },
+  val: { type: 'string', help: 'number of validation conformations (e.g. 50)' },
+  test: { type: 'string', help: 'test file evaluated at the end (e.g. rmd17_aspirin_test_01.npz)' },
+  splits: { type: 'string', help: 'pre-training splits.json: refuse conformations of its test split' },
+  objective: { type: 'string', help: 'et-oreo | et-ore | supervised (default et-ore: forces only)' },
+  task: { type: 'string', help: 'forces (default)' },
+  dtype: { type: 'string', help: 'float32 | float64' },
+  out: { type: 'string', help: 'run folder (default runs/finetune)' },
+  resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
+  ...trainOptionSpec,
+  help: { type: 'boolean' },
+};
+
+export const command: Command = {
+  summary: 'fine-tune a pre-trained model on target conformations',
+  async run(argv) {
+    const p = parseArgs('finetune', argv, spec);
+    if (p.options.help) {
+      console.log(helpText('oreo finetune --from MODEL --data FILE --train N --val N [--test FILE] [--splits FILE] [--out DIR]', 'Writes model.oreo (energies calibrated per element), log.jsonl, loss.svg/png and test-metrics.json.', spec));
+      return 0;
+    }
+    const task = str(p, 'task') ?? 'forces';
+    if (task !== 'forces') throw new OreoError(`--task ${task}: only 'forces' is available`);
+    const dtype = str(p, 'dtype');
+    if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
+    const training = applyTrainOptions('finetune', p, { ...paperDefaults, warmupSteps: 1000, maxSteps: 10_000, valEvery: 100 });
+    const r = await finetune({
+      from: requireStr('finetune', p, 'from'),
+      data: requireStr('finetune', p, 'data'),
+      nTrain: num('finetune', p, 'train', 950, { min: 1, integer: true }),
+      nVal: num('finetune', p, 'val', 50, { min: 0, integer: true }),
+      test: str(p, 'test'),
+      splits: str(p, 'splits'),
+      objective: parseObjective(str(p, 'objective') ?? 'et-ore', '--objective'),
+      training,
+      out: resolve(str(p, 'out') ?? 'runs/finetune'),
+      dtype: dtype as 'float32' | 'float64' | undefined,
+      resume: flag(p, 'resume'),
+    });
+    console.log(JSON.stringify({ model: r.model, steps: r.steps, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
+    console.log(`model written to ${r.model}`);
+    return 0;
+  },
+};

@@ -1,0 +1,187 @@
+/**
+ * `oreo simulate`: molecular dynamics with a learned model or an analytic potential.
+ * Parses options, builds the calculator and starting structure, and hands over to runSimulation.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from './main.js';
+import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
+import { OreoError } from '../errors.js';
+import type { Calculator } from '../md/calculator.js';
+import { readInitialStructure } from '../md/init.js';
+import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
+import { analyticPotentialsHelp, createAnalyticCalculator, isAnalyticSpec } from '../md/potentials/registry.js';
+import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } from '../md/run.js';
+
+const spec: Record<string, OptionSpec> = {
+  model: { type: 'string', help: 'model file, or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
+  dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  init: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
+  steps: { type: 'string', help: 'total number of steps (on --resume: the new total)' },
+  dt: { type: 'string', help: 'time step, fs' },
+  temperature: { type: 'string', help: 'thermostat temperature, K; also the initial-velocity temperature' },
+  thermostat: { type: 'string', help: `${thermostatKinds.join(' | ')}` },
+  ttime: { type: 'string', help: 'Nosé–Hoover thermostat time in units of dt (default 20, as MDsim)' },
+  friction: { type: 'string', help: 'Langevin friction, 1/fs (default 0.01)' },
+  'chain-length': { type: 'string', help: 'Nosé–Hoover chain length (default 3)' },
+  seed: { type: 'string', help: 'random seed for velocities and Langevin noise (default: fresh, recorded in state.json)' },
+  'save-every': { type: 'string', help: 'save a frame every K steps (default 100)' },
+  out: { type: 'string', help: 'output directory (trajectory.extxyz, thermo.csv, state.json)' },
+  resume: { type: 'string', help: 'continue the run in DIR from its last checkpoint, bit-for-bit' },
+  'init-temperature': { type: 'string', help: 'temperature of the Maxwell–Boltzmann velocities, K (default --temperature)' },
+  'keep-velocities': { type: 'boolean', help: 'use the velocities stored in the --init frame (velocities or momenta column)' },
+  'zero-momentum': { type: 'boolean', help: 'remove the centre-of-mass motion from the initial velocities' },
+  'zero-rotation': { type: 'boolean', help: 'remove the overall rotation from the initial velocities' },
+  'min-temperature': { type: 'string', help: 'stop early below this temperature, K (default 0.1)' },
+  'max-temperature': { type: 'string', help: 'stop early above this temperature, K (default 1e5)' },
+  'checkpoint-sec': { type: 'string', help: 'write state.json at least this often, s (default 60)' },
+  overwrite: { type: 'boolean', help: 'replace a run already in --out' },
+  quiet: { type: 'boolean', help: 'no progress line' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const usage =
+  'oreo simulate --model FILE|SPEC --init FILE[:frame] --steps N --dt FS --temperature K ' +
+  '--thermostat nose-hoover|nhc|langevin|nve --out DIR  |  oreo simulate --resume DIR [--steps N]';
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function progressLine(p: Progress): string {
+  return (
+    `step ${p.step}/${p.targetSteps}  ${p.timePs.toFixed(3)} ps  T ${p.temperature.toFixed(1)} K  ` +
+    `Etot ${p.totalEnergy.toFixed(4)} eV  ${Number.isFinite(p.nsPerDay) ? p.nsPerDay.toPrecision(3) : '?'} ns/day  ETA ${duration(p.etaSeconds)}`
+  );
+}
+
+async function buildCalculator(
+  model: string,
+  reference: { z: ArrayLike<number>; positions: ArrayLike<number> },
+  dtype: string | undefined,
+): Promise<Calculator> {
+  if (isAnalyticSpec(model) && !existsSync(model)) {
+    if (dtype !== undefined) throw new OreoError('--dtype applies to learned models only');
+    return createAnalyticCalculator(model, reference);
+  }
+  if (!existsSync(model)) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic)`);
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype must be float32 or float64, got '${dtype}'`);
+  const { loadCalculator } = await import('../model/load.js');
+  return loadCalculator(model, dtype ? { dtype } : {});
+}
+
+export const command: Command = {
+  summary: 'molecular dynamics (NVE, Nosé–Hoover as MDsim, Nosé–Hoover chain, Langevin), restartable',
+  async run(argv) {
+    const p = parseArgs('simulate', argv, spec);
+    if (flag(p, 'help')) {
+      console.log(helpText(usage, command.summary, spec) + '\n\nAnalytic potentials for --model:\n' + analyticPotentialsHelp());
+      return 0;
+    }
+    if (p.positionals.length) throw new OreoError(`oreo simulate: unexpected argument '${p.positionals[0]}'`);
+    const opt = (key: string) => (str(p, key) !== undefined ? num('simulate', p, key, NaN) : undefined);
+    const int = (key: string, min: number) => (str(p, key) !== undefined ? num('simulate', p, key, NaN, { integer: true, min }) : undefined);
+    const thermostat = str(p, 'thermostat');
+    if (thermostat !== undefined && !thermostatKinds.includes(thermostat as ThermostatKind)) {
+      throw new OreoError(`oreo simulate: unknown thermostat '${thermostat}' (choose one of: ${thermostatKinds.join(', ')})`);
+    }
+    const dt = opt('dt');
+    if (dt !== undefined && !(dt > 0)) throw new OreoError(`oreo simulate: --dt must be > 0 fs, got ${dt}`);
+    const resumeDir = str(p, 'resume');
+    const out = str(p, 'out');
+    const options: SimulationOptions = {
+      outDir: resumeDir ?? out ?? '',
+      resume: resumeDir !== undefined,
+      overwrite: flag(p, 'overwrite'),
+      thermostat: thermostat as ThermostatKind | undefined,
+      dt,
+      temperature: opt('temperature'),
+      ttime: opt('ttime'),
+      friction: opt('friction'),
+      chainLength: int('chain-length', 1),
+      steps: int('steps', 0),
+      saveEvery: int('save-every', 1),
+      seed: int('seed', 0),
+      initTemperature: opt('init-temperature'),
+      minTemperature: opt('min-temperature'),
+      maxTemperature: opt('max-temperature'),
+      checkpointSeconds: str(p, 'checkpoint-sec') !== undefined ? num('simulate', p, 'checkpoint-sec', 60, { min: 0 }) : undefined,
+      progressSeconds: process.stderr.isTTY ? 1 : 10,
+    };
+    if (flag(p, 'zero-momentum')) options.zeroMomentum = true;
+    if (flag(p, 'zero-rotation')) options.zeroAngularMomentum = true;
+
+    let model = str(p, 'model');
+    let dtype = str(p, 'dtype');
+    let reference: { z: ArrayLike<number>; positions: ArrayLike<number> };
+    if (resumeDir !== undefined) {
+      if (out !== undefined && out !== resumeDir) throw new OreoError('oreo simulate: --resume continues in its own directory; leave out --out or give the same one');
+      if (str(p, 'init') !== undefined) throw new OreoError('oreo simulate: --init cannot be used with --resume (the run continues from its checkpoint)');
+      const ckpt = readCheckpoint(resumeDir);
+      model ??= ckpt.settings.model;
+      dtype ??= ckpt.settings.dtype;
+      if (model === undefined) throw new OreoError('oreo simulate: the checkpoint does not record a model; give --model');
+      reference = ckpt.reference;
+    } else {
+      const missing = ['model', 'init', 'steps', 'dt', 'temperature', 'thermostat', 'out'].filter((k) => str(p, k) === undefined);
+      if (missing.length) throw new OreoError(`oreo simulate: missing ${missing.map((k) => '--' + k).join(', ')} (see oreo simulate --help)`);
+      validateThermostatSettings({
+        thermostat: options.thermostat!,
+        dt: options.dt!,
+        temperature: options.temperature!,
+        ttime: options.ttime ?? 20,
+        friction: options.friction ?? 0.01,
+        chainLength: options.chainLength ?? 3,
+      });
+      const init = await readInitialStructure(str(p, 'init')!);
+      options.initial = init.atoms;
+      options.init = init.label;
+      if (flag(p, 'keep-velocities')) {
+        if (!init.velocities) throw new OreoError(`--keep-velocities: ${init.label} has no velocities or momenta column`);
+        options.initial = { ...init.atoms, velocities: init.velocities };
+      }
+      reference = init.atoms;
+    }
+    options.model = model;
+    const calculator = await buildCalculator(model!, reference, dtype);
+    if (dtype !== undefined) options.dtype = dtype as 'float32' | 'float64';
+
+    const controller = new AbortController();
+    options.signal = controller.signal;
+    const onSigint = () => {
+      process.stderr.write('\ninterrupt: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
+      controller.abort();
+      process.removeListener('SIGINT', onSigint);
+    };
+    process.on('SIGINT', onSigint);
+    const tty = process.stderr.isTTY;
+    const quiet = flag(p, 'quiet');
+    try {
+      const result = await runSimulation(options, calculator, {
+        log: (m) => process.stderr.write(m + '\n'),
+        onProgress: quiet
+          ? undefined
+          : (pr) => {
+              if (tty) process.stderr.write('\r' + progressLine(pr).padEnd(100) + (pr.final ? '\n' : ''));
+              else process.stderr.write(progressLine(pr) + '\n');
+            },
+      });
+      const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
+      if (result.status === 'completed') {
+        console.log(`completed ${result.step} steps (${result.timePs} ps) in ${duration(result.wallSeconds)}; output in ${where}`);
+        return 0;
+      }
+      if (result.status === 'interrupted') {
+        console.log(`interrupted at step ${result.step} (${result.timePs} ps); continue with: oreo simulate --resume ${result.outDir}`);
+        return 130;
+      }
+      console.log(`stopped early: ${result.reason}. Output up to the last saved frame is in ${where}`);
+      return 3;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,34 @@
+/**
+ * Command-line overrides of the training schedule, shared by `pretrain` and `finetune`.
+ */
+import { OptionSpec, Parsed, num } from './args.js';
+import { TrainConfig } from '../train/trainer.js';
+
+export const trainOptionSpec: Record<string, OptionSpec> = {
+  lr: { type: 'string', help: 'peak learning rate (paper 1e-4)' },
+  'lr-start': { type: 'string', help: 'learning rate at the start of warm-up (1e-7)' },
+  warmup: { type: 'string', help: 'warm-up steps (10000)' },
+  steps: { type: 'string', help: 'total optimizer steps' },
+  batch: { type: 'string', help: 'molecules per batch (32)' },
+  'val-every': { type: 'string', help: 'validate and checkpoint every N steps (500)' },
+  patience: { type: 'string', help: 'plateau patience in validation rounds (30)' },
+  factor: { type: 'string', help: 'plateau factor (0.8)' },
+  clip: { type: 'string', help: 'gradient-norm clip, 0 = off' },
+  seed: { type: 'string', help: 'random seed' },
+};
+
+export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): TrainConfig {
+  return {
+    ...base,
+    lr: num(cmd, p, 'lr', base.lr, { min: 0, exclusiveMin: true }),
+    lrStart: num(cmd, p, 'lr-start', base.lrStart, { min: 0, exclusiveMin: true }),
+    warmupSteps: num(cmd, p, 'warmup', base.warmupSteps, { min: 0, integer: true }),
+    maxSteps: num(cmd, p, 'steps', base.maxSteps, { min: 1, integer: true }),
+    batchSize: num(cmd, p, 'batch', base.batchSize, { min: 1, integer: true }),
+    valEvery: num(cmd, p, 'val-every', base.valEvery, { min: 1, integer: true }),
+    patience: num(cmd, p, 'patience', base.patience, { min: 0, integer: true }),
+    factor: num(cmd, p, 'factor', base.factor, { min: 0, exclusiveMin: true, max: 0.999999 }),
+    clip: num(cmd, p, 'clip', base.clip, { min: 0 }),
+    seed: num(cmd, p, 'seed', base.seed, { min: 0, integer: true }),
+  };
+}

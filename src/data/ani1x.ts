@@ -1,0 +1,97 @@
+/**
+ * ANI-1x / ANI-1ccx HDF5 as released (`ani1x-release.h5`): one group per molecular formula,
+ * each with `atomic_numbers` (N,), `coordinates` (n,N,3) in Å, and per level of theory
+ * `<level>.energy` (n,) in Hartree and `<level>.forces` (n,N,3) in Hartree/Å (true forces, −∇E).
+ * Missing labels are stored as NaN in the release; such conformations come back without that
+ * label rather than with a NaN.
+ */
+import { InputError } from '../errors.js';
+import { Hartree } from '../units.js';
+import type { Conformation } from './conformation.js';
+import { expectShape, guarded, hasDataset, openH5, readNumeric, subgroups, type H5Group } from './h5.js';
+import { reportOrThrow, type ReadOptions } from './read-options.js';
+
+export const ANI1X_DEFAULT_LEVEL = 'wb97x_dz';
+
+/** True when a group looks like an ANI-1x formula group. */
+export function isAni1xGroup(g: H5Group): boolean {
+  const keys = g.keys();
+  return keys.includes('atomic_numbers') && keys.includes('coordinates') && keys.some((k) => k.endsWith('.energy'));
+}
+
+export async function* iterateAni1x(path: string, options: ReadOptions = {}): AsyncGenerator<Conformation> {
+  const level = options.level ?? ANI1X_DEFAULT_LEVEL;
+  const eName = `${level}.energy`;
+  const fName = `${level}.forces`;
+  const f = await openH5(path);
+  try {
+    const groups = guarded(path, undefined, () => subgroups(f).map((k) => f.get(k) as H5Group));
+    if (groups.length === 0) throw new InputError(path, 'no groups: not an ANI-1x style file');
+    if (!guarded(path, undefined, () => groups.some((g) => hasDataset(g, eName)))) {
+      const levels = new Set(groups.flatMap((g) => g.keys().filter((k) => k.endsWith('.energy')).map((k) => k.slice(0, -7))));
+      throw new InputError(path, `no group has '${eName}'; levels of theory in this file: ${[...levels].join(', ') || 'none'}`);
+    }
+    // Forces are expected in every group as soon as the file has them for this level at all, so
+    // that one group that lost its forces is reported instead of silently training on energies.
+    const wantForces = guarded(path, undefined, () => groups.some((g) => hasDataset(g, fName)));
+    const source = options.source ?? path;
+    let index = 0;
+    let emitted = 0;
+    for (const g of groups) {
+      let confs: Conformation[];
+      try {
+        confs = guarded(path, g.path, () => readGroup(path, g, eName, wantForces ? fName : undefined));
+      } catch (err) {
+        reportOrThrow(err, options);
+        // Keep indices stable whether or not a bad group is skipped.
+        index += countFrames(g);
+        continue;
+      }
+      for (const c of confs) {
+        c.source = source;
+        c.index = index++;
+        if (options.kind) c.kind = options.kind;
+        yield c;
+        if (options.limit !== undefined && ++emitted >= options.limit) return;
+      }
+    }
+  } finally {
+    f.close();
+  }
+}
+
+function countFrames(g: H5Group): number {
+  try {
+    const ds = g.get('coordinates') as { shape?: number[] | null } | null;
+    return ds?.shape?.[0] ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function readGroup(file: string, g: H5Group, eName: string, fName: string | undefined): Conformation[] {
+  const rec = g.path;
+  const zs = readNumeric(file, g, 'atomic_numbers');
+  expectShape(file, rec, 'atomic_numbers', zs.shape, [undefined]);
+  const n = zs.shape[0];
+  const xyz = readNumeric(file, g, 'coordinates');
+  expectShape(file, rec, 'coordinates', xyz.shape, [undefined, n, 3]);
+  const m = xyz.shape[0];
+  const e = readNumeric(file, g, eName);
+  expectShape(file, rec, eName, e.shape, [m]);
+  const forces = fName ? readNumeric(file, g, fName) : undefined;
+  if (forces && fName) expectShape(file, rec, fName, forces.shape, [m, n, 3]);
+  const z = Int32Array.from(zs.data);
+  const out: Conformation[] = [];
+  const fF = Hartree; // Ha/Å → eV/Å
+  for (let i = 0; i < m; i++) {
+    const conf: Conformation = { z: z.slice(), positions: xyz.data.slice(i * n * 3, (i + 1) * n * 3) };
+    if (Number.isFinite(e.data[i])) conf.energy = e.data[i] * Hartree;
+    if (forces) {
+      const fi = forces.data.subarray(i * n * 3, (i + 1) * n * 3);
+      if (fi.every(Number.isFinite)) conf.forces = Float64Array.from(fi, (x) => x * fF);
+    }
+    out.push(conf);
+  }
+  return out;
+}

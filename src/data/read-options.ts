@@ -1,0 +1,37 @@
+/**
+ * Options every reader understands (each uses the ones that apply to its format). Units given
+ * here override a format's default only where the format itself does not fix them (xyz, npz).
+ */
+import type { InputError } from '../errors.js';
+import type { ConformationKind } from './conformation.js';
+
+export interface ReadOptions {
+  /** Report a bad record through `onBad` and go on with the others, instead of stopping. */
+  skipBad?: boolean;
+  onBad?: (err: InputError) => void;
+  /** Label every conformation with this kind. */
+  kind?: ConformationKind;
+  /** Name to store as each conformation's `source`; default the file path. */
+  source?: string;
+  /** Energy unit of the file (a key of units.energyUnits), for formats that do not state it. */
+  energyUnit?: string;
+  /** Length unit of the file (a key of units.lengthUnits), for formats that do not state it. */
+  lengthUnit?: string;
+  /** The file's "forces" are gradients (+∇E) and must be negated. */
+  forcesAreGradients?: boolean;
+  /** ANI-1x: level of theory whose energy/forces to read (default wb97x_dz). */
+  level?: string;
+  /** rMD17: read the original MD17 labels (old_energies/old_forces). */
+  oldLabels?: boolean;
+  /** Stop after this many conformations. */
+  limit?: number;
+}
+
+/** Collects records skipped with `skipBad`; a small helper for readers. */
+export function reportOrThrow(err: unknown, options: ReadOptions): void {
+  if (options.skipBad && err instanceof Error && err.name === 'InputError') {
+    options.onBad?.(err as InputError);
+    return;
+  }
+  throw err;
+}

@@ -1,0 +1,59 @@
+/**
+ * Training checkpoints: the model's parameters, AdamW's moments and step, the schedule, the data
+ * position and the noise RNG, in oreo's tensor container, written atomically. Loading one
+ * restores a run exactly.
+ */
+import { readFileSync } from 'node:fs';
+import type { Potential } from '../model/potential.js';
+import type { AdamW } from './optimizer.js';
+import type { TrainState } from './trainer.js';
+import { parseTensors, serializeTensors, NamedTensor } from '../model/io/tensor-file.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { InputError } from '../errors.js';
+
+export const TRAIN_FORMAT = 'oreo-train-checkpoint';
+
+export function saveTrainingCheckpoint(path: string, pot: Potential, opt: AdamW, state: TrainState, extra: Record<string, unknown>): void {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of pot.params) tensors.set(`param/${name}`, { dtype: t.dtype, shape: [...t.shape], data: t.data });
+  for (const [name, m] of opt.m) tensors.set(`adam.m/${name}`, { dtype: 'float64', shape: [m.length], data: m });
+  for (const [name, v] of opt.v) tensors.set(`adam.v/${name}`, { dtype: 'float64', shape: [v.length], data: v });
+  const header = {
+    format: TRAIN_FORMAT,
+    version: 1,
+    model: { config: pot.config, dtype: pot.dtype, meta: pot.meta },
+    state: { ...state, bestVal: Number.isFinite(state.bestVal) ? state.bestVal : null, schedule: { ...state.schedule, best: Number.isFinite(state.schedule.best) ? state.schedule.best : null } },
+    ...extra,
+  };
+  writeFileAtomic(path, serializeTensors(header, tensors));
+}
+
+/** Restore parameters and optimizer in place; returns the run state. */
+export function loadTrainingCheckpoint(path: string, pot: Potential, opt: AdamW): TrainState {
+  const { header, tensors } = parseTensors(readFileSync(path), path);
+  if (header.format !== TRAIN_FORMAT) throw new InputError(path, `not a training checkpoint (format '${String(header.format)}')`);
+  for (const [name, t] of pot.params) {
+    const saved = tensors.get(`param/${name}`);
+    if (!saved || saved.data.length !== t.size) throw new InputError(path, 'parameter missing or of another size (different model?)', name);
+    t.data.set(saved.data);
+  }
+  for (const [name, m] of opt.m) {
+    const sm = tensors.get(`adam.m/${name}`);
+    const sv = tensors.get(`adam.v/${name}`);
+    if (!sm || !sv) throw new InputError(path, 'optimizer state missing', name);
+    m.set(sm.data);
+    opt.v.get(name)!.set(sv.data);
+  }
+  const s = header.state as TrainState & { bestVal: number | null; schedule: { best: number | null } };
+  opt.step = s.adamStep;
+  return {
+    ...s,
+    bestVal: s.bestVal ?? Infinity,
+    schedule: { ...s.schedule, best: s.schedule.best ?? Infinity },
+  };
+}
+
+/** The model stored in a training checkpoint's header, for `--from` a checkpoint. */
+export function checkpointHeader(path: string): Record<string, unknown> {
+  return parseTensors(readFileSync(path), path).header;
+}

@@ -1,0 +1,51 @@
+/**
+ * Test metrics as MDsim and TorchMD-Net report them: energy MAE per molecule (meV) and force MAE
+ * over every Cartesian component of every atom (meV/Å).
+ */
+import type { Potential } from '../model/potential.js';
+import type { Conformation } from '../data/conformation.js';
+import { makeBatch } from '../data/batch.js';
+
+export interface EvalResult {
+  conformations: number;
+  energyMAE_meV: number | null;
+  forceMAE_meV_per_A: number | null;
+  forceRMSE_meV_per_A: number | null;
+  forceComponents: number;
+}
+
+export function evaluate(pot: Potential, confs: Conformation[], batchSize = 16, onProgress?: (done: number) => void): EvalResult {
+  let eAbs = 0;
+  let eN = 0;
+  let fAbs = 0;
+  let fSq = 0;
+  let fN = 0;
+  for (let i = 0; i < confs.length; i += batchSize) {
+    const chunk = confs.slice(i, i + batchSize);
+    const b = makeBatch(chunk);
+    const p = pot.predict(b);
+    chunk.forEach((c, m) => {
+      if (c.energy !== undefined) {
+        eAbs += Math.abs(p.energy.data[m] - c.energy);
+        eN++;
+      }
+      if (c.forces) {
+        const a0 = b.atomOffset[m];
+        for (let k = 0; k < c.forces.length; k++) {
+          const d = p.forces.data[3 * a0 + k] - c.forces[k];
+          fAbs += Math.abs(d);
+          fSq += d * d;
+          fN++;
+        }
+      }
+    });
+    onProgress?.(Math.min(confs.length, i + batchSize));
+  }
+  return {
+    conformations: confs.length,
+    energyMAE_meV: eN ? (1000 * eAbs) / eN : null,
+    forceMAE_meV_per_A: fN ? (1000 * fAbs) / fN : null,
+    forceRMSE_meV_per_A: fN ? 1000 * Math.sqrt(fSq / fN) : null,
+    forceComponents: fN,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The pre-training config file (JSON): which data, which model, which objective, which schedule.
+ * Every key is checked before any data is read or any step is taken; an unknown key or a bad
+ * value fails naming the key.
+ *
+ * {
+ *   "data":      { "seed": 0, "sources": [ { "name", "path", "kind": "equilibrium"|"off-equilibrium",
+ *                                            "weight", "cap", "split", "format", "options" } ] },
+ *   "model":     { TorchMD-Net ET hyper-parameters: embedding_dimension, num_layers, num_rbf, … },
+ *   "objective": "et-oreo" | "et-ore" | "supervised" | { forces, zeroForce, denoise, energy, sigma, denoiseTarget },
+ *   "training":  { lr, lrStart, warmupSteps, factor, patience, minLr, valEvery, batchSize, maxSteps, seed, clip, weightDecay },
+ *   "splits":    { "val": 0.05, "test": 0.05, "holdOut": ["…/rmd17_aspirin_test_01.npz"] },
+ *   "dtype":     "float32" | "float64",
+ *   "out":       "runs/pretrain"
+ * }
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { parseDatasetConfig, DatasetConfig } from '../data/dataset.js';
+import { ETConfig, configFromHyperParameters, defaultConfig } from '../model/config.js';
+import { ObjectiveConfig, PRESETS, ET_OREO, checkObjective } from './objective.js';
+import { TrainConfig, paperDefaults, checkTrainConfig } from './trainer.js';
+
+export interface PretrainConfig {
+  data: DatasetConfig;
+  model: ETConfig;
+  objective: ObjectiveConfig;
+  training: TrainConfig;
+  splits: { val: number; test: number; holdOut: string[] };
+  dtype: 'float32' | 'float64';
+  out: string;
+}
+
+const TOP = ['data', 'model', 'objective', 'training', 'splits', 'dtype', 'out'];
+
+function known<T extends object>(file: string, section: string, obj: unknown, defaults: T): T {
+  if (obj === undefined) return { ...defaults };
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError(file, `'${section}' must be an object`, undefined, section);
+  for (const k of Object.keys(obj)) {
+    if (!(k in defaults)) throw new InputError(file, `unknown key '${section}.${k}' (known: ${Object.keys(defaults).join(', ')})`, undefined, `${section}.${k}`);
+  }
+  return { ...defaults, ...(obj as Partial<T>) };
+}
+
+export function parseObjective(raw: unknown, file: string): ObjectiveConfig {
+  if (raw === undefined) return { ...ET_OREO };
+  if (typeof raw === 'string') {
+    const p = PRESETS[raw];
+    if (!p) throw new InputError(file, `unknown objective '${raw}' (known: ${Object.keys(PRESETS).join(', ')})`, undefined, 'objective');
+    return { ...p };
+  }
+  const o = known(file, 'objective', raw, ET_OREO);
+  checkObjective(o, file);
+  return o;
+}
+
+export function parsePretrainConfig(raw: unknown, file: string): PretrainConfig {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(file, 'the config must be a JSON object');
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) if (!TOP.includes(k)) throw new InputError(file, `unknown key '${k}' (known: ${TOP.join(', ')})`, undefined, k);
+  if (obj.data === undefined) throw new InputError(file, "missing 'data' (the sources to train on)", undefined, 'data');
+  const data = parseDatasetConfig(obj.data, file);
+  for (const s of data.sources) {
+    if (!existsSync(s.path)) throw new InputError(file, `source '${s.name}': file ${s.path} does not exist`, undefined, 'data.sources.path');
+  }
+  const modelRaw = known(file, 'model', obj.model, { ...defaultConfig, prior_model: 'Atomref' } as unknown as Record<string, unknown>);
+  const model = configFromHyperParameters(modelRaw, file);
+  const objective = parseObjective(obj.objective, file);
+  const training = known(file, 'training', obj.training, paperDefaults);
+  checkTrainConfig(training, file);
+  const splits = known(file, 'splits', obj.splits, { val: 0.05, test: 0.05, holdOut: [] as string[] });
+  for (const k of ['val', 'test'] as const) {
+    if (!(typeof splits[k] === 'number' && splits[k] >= 0 && splits[k] < 1)) throw new InputError(file, `splits.${k} must be in [0, 1)`, undefined, `splits.${k}`);
+  }
+  const base = dirname(resolve(file));
+  splits.holdOut = (splits.holdOut ?? []).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
+  for (const p of splits.holdOut) if (!existsSync(p)) throw new InputError(file, `hold-out file ${p} does not exist`, undefined, 'splits.holdOut');
+  const dtype = (obj.dtype ?? 'float32') as PretrainConfig['dtype'];
+  if (dtype !== 'float32' && dtype !== 'float64') throw new InputError(file, `dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, undefined, 'dtype');
+  if (obj.out !== undefined && typeof obj.out !== 'string') throw new InputError(file, 'out must be a folder path', undefined, 'out');
+  const out = typeof obj.out === 'string' ? (isAbsolute(obj.out) ? obj.out : resolve(process.cwd(), obj.out)) : resolve('runs', 'pretrain');
+  return { data, model, objective, training, splits, dtype, out };
+}
+
+export function readPretrainConfig(path: string): PretrainConfig {
+  if (!existsSync(path)) throw new InputError(path, 'config file not found');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  return parsePretrainConfig(raw, path);
+}

@@ -1,0 +1,250 @@
+/**
+ * The training loop shared by pre-training, fine-tuning and plain supervised training:
+ * batches → objective → ∂loss/∂θ (through the forces, so a second-order gradient) → AdamW, with
+ * warm-up + reduce-on-plateau, validation every K steps, progress on stderr, a JSONL log, and
+ * checkpoints that make an interrupted run resume to the same weights as an uninterrupted one.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { grad } from '../engine/index.js';
+import type { Potential } from '../model/potential.js';
+import type { Conformation } from '../data/conformation.js';
+import { makeBatch } from '../data/batch.js';
+import { permutation, deriveSeed } from '../data/rng.js';
+import { Rng, RngState } from '../md/random.js';
+import { batchLoss, ObjectiveConfig, checkObjective } from './objective.js';
+import { AdamW, clipGradients } from './optimizer.js';
+import { LrSchedule, ScheduleConfig, ScheduleState } from './schedule.js';
+import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
+import { OreoError } from '../errors.js';
+import { evaluate } from './evaluate.js';
+
+export interface TrainConfig {
+  /** Peak learning rate after warm-up (paper: 1e-4). */
+  lr: number;
+  /** Learning rate at the first step of warm-up (paper: 1e-7). */
+  lrStart: number;
+  warmupSteps: number;
+  /** Reduce-on-plateau factor and patience (in validation rounds). */
+  factor: number;
+  patience: number;
+  minLr: number;
+  /** Validate (and checkpoint) every this many steps. */
+  valEvery: number;
+  batchSize: number;
+  maxSteps: number;
+  seed: number;
+  /** Global gradient-norm clip; 0 disables. */
+  clip: number;
+  weightDecay: number;
+}
+
+export const paperDefaults: TrainConfig = {
+  lr: 1e-4,
+  lrStart: 1e-7,
+  warmupSteps: 10_000,
+  factor: 0.8,
+  patience: 30,
+  minLr: 1e-7,
+  valEvery: 500,
+  batchSize: 32,
+  maxSteps: 100_000,
+  seed: 0,
+  clip: 0,
+  weightDecay: 0,
+};
+
+export function checkTrainConfig(c: TrainConfig, where: string): void {
+  const positive: (keyof TrainConfig)[] = ['lr', 'lrStart', 'factor', 'minLr', 'valEvery', 'batchSize', 'maxSteps'];
+  for (const k of positive) {
+    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] > 0)) throw new OreoError(`${where}: ${k} must be a positive number, got ${c[k]}`);
+  }
+  for (const k of ['warmupSteps', 'patience', 'clip', 'weightDecay', 'seed'] as const) {
+    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0)) throw new OreoError(`${where}: ${k} must be a number ≥ 0, got ${c[k]}`);
+  }
+  if (c.factor >= 1) throw new OreoError(`${where}: factor must be < 1, got ${c.factor}`);
+  for (const k of ['valEvery', 'batchSize', 'maxSteps', 'warmupSteps', 'patience'] as const) {
+    if (!Number.isInteger(c[k])) throw new OreoError(`${where}: ${k} must be an integer, got ${c[k]}`);
+  }
+}
+
+/** Everything needed to continue exactly where a run stopped. */
+export interface TrainState {
+  step: number;
+  epoch: number;
+  /** Position inside the epoch's permutation of the training set. */
+  offset: number;
+  rng: RngState;
+  schedule: ScheduleState;
+  adamStep: number;
+  bestVal: number;
+}
+
+export interface TrainRun {
+  pot: Potential;
+  train: Conformation[];
+  val: Conformation[];
+  objective: ObjectiveConfig;
+  config: TrainConfig;
+  outDir: string;
+  /** Continue from outDir/checkpoint.oreo-train if it exists. */
+  resume?: boolean;
+  /** Stop after this many steps in this process (simulates an interruption in tests). */
+  stopAfter?: number;
+  quiet?: boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  bestVal: number;
+  lastVal: number;
+  log: string;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toExponential(3) : 'n/a';
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 90) return `${Math.round(s)}s`;
+  if (s < 5400) return `${Math.round(s / 60)}m`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** Validation loss (same objective, fixed noise so rounds compare) and force MAE. */
+function validate(run: TrainRun): { loss: number; forceMAE: number | null } {
+  if (run.val.length === 0) return { loss: NaN, forceMAE: null };
+  const rng = new Rng(deriveSeed(run.config.seed, 'validation-noise'));
+  let total = 0;
+  let n = 0;
+  for (let i = 0; i < run.val.length; i += run.config.batchSize) {
+    const chunk = run.val.slice(i, i + run.config.batchSize);
+    const l = batchLoss(run.pot, makeBatch(chunk), run.objective, rng, false);
+    total += l.total.data[0] * chunk.length;
+    n += chunk.length;
+  }
+  const withForces = run.val.filter((c) => c.forces && c.kind !== 'equilibrium');
+  const mae = withForces.length ? evaluate(run.pot, withForces, run.config.batchSize).forceMAE_meV_per_A : null;
+  return { loss: total / n, forceMAE: mae };
+}
+
+export function train(run: TrainRun): TrainResult {
+  const { pot, config, objective } = run;
+  checkTrainConfig(config, 'training config');
+  checkObjective(objective, 'training config');
+  if (run.train.length === 0) throw new OreoError('the training set is empty');
+  mkdirSync(run.outDir, { recursive: true });
+  const ckptPath = join(run.outDir, 'checkpoint.oreo-train');
+  const logPath = join(run.outDir, 'log.jsonl');
+  const params = pot.trainable();
+  const opt = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
+  const scheduleConfig: ScheduleConfig = {
+    peak: config.lr,
+    start: config.lrStart,
+    warmupSteps: config.warmupSteps,
+    factor: config.factor,
+    patience: config.patience,
+    minLr: config.minLr,
+  };
+  let state: TrainState = {
+    step: 0,
+    epoch: 0,
+    offset: 0,
+    rng: new Rng(deriveSeed(config.seed, 'noise')).getState(),
+    schedule: new LrSchedule(scheduleConfig).state,
+    adamStep: 0,
+    bestVal: Infinity,
+  };
+  if (run.resume && existsSync(ckptPath)) {
+    state = loadTrainingCheckpoint(ckptPath, pot, opt);
+    // Drop log lines written after the checkpoint: they will be written again.
+    if (existsSync(logPath)) {
+      const kept = readFileSync(logPath, 'utf8')
+        .split('\n')
+        .filter((l) => l && JSON.parse(l).step <= state.step);
+      writeFileSync(logPath, kept.map((l) => l + '\n').join(''));
+    }
+    if (!run.quiet) process.stderr.write(`resuming from ${ckptPath} at step ${state.step}\n`);
+  } else if (existsSync(logPath)) {
+    writeFileSync(logPath, '');
+  }
+  const schedule = new LrSchedule(scheduleConfig, state.schedule);
+  const rng = Rng.fromState(state.rng);
+  let perm = permutation(run.train.length, deriveSeed(config.seed, `epoch:${state.epoch}`));
+  const t0 = Date.now();
+  const step0 = state.step;
+  let lastPrint = 0;
+  let lastVal = NaN;
+  let stepsHere = 0;
+  for (; state.step < config.maxSteps; ) {
+    if (run.stopAfter !== undefined && stepsHere >= run.stopAfter) break;
+    const chunk: Conformation[] = [];
+    while (chunk.length < config.batchSize) {
+      if (state.offset >= perm.length) {
+        state.epoch++;
+        state.offset = 0;
+        perm = permutation(run.train.length, deriveSeed(config.seed, `epoch:${state.epoch}`));
+      }
+      chunk.push(run.train[perm[state.offset++]]);
+      if (chunk.length >= run.train.length) break;
+    }
+    const for_ = params.map(([, t]) => t);
+    for (const t of for_) t.requiresGrad = true;
+    let loss;
+    let grads;
+    try {
+      loss = batchLoss(pot, makeBatch(chunk), objective, rng);
+      grads = grad(loss.total, for_, { allowUnused: true });
+    } finally {
+      for (const t of for_) t.requiresGrad = false;
+    }
+    const value = loss.total.data[0];
+    if (!Number.isFinite(value)) {
+      throw new OreoError(`loss became ${value} at step ${state.step + 1}; the last checkpoint is ${ckptPath}. Lower the learning rate or enable --clip.`);
+    }
+    const gradNorm = clipGradients(grads, config.clip);
+    const lr = schedule.lr(state.step);
+    opt.update(grads, lr);
+    state.step++;
+    stepsHere++;
+    state.adamStep = opt.step;
+    const entry: Record<string, unknown> = { step: state.step, epoch: state.epoch, lr, loss: value, ...prefix(loss.parts), gradNorm };
+    const isVal = state.step % config.valEvery === 0 || state.step === config.maxSteps;
+    if (isVal) {
+      const v = validate(run);
+      lastVal = v.loss;
+      schedule.validation(v.loss);
+      entry.val_loss = v.loss;
+      if (v.forceMAE !== null) entry.val_force_mae_meV = v.forceMAE;
+      if (v.loss < state.bestVal) state.bestVal = v.loss;
+      state.schedule = schedule.state;
+      state.rng = rng.getState();
+      saveTrainingCheckpoint(ckptPath, pot, opt, state, { objective, config });
+    }
+    appendFileSync(logPath, JSON.stringify(entry) + '\n');
+    const now = Date.now();
+    if (!run.quiet && (now - lastPrint > 1000 || isVal || state.step === config.maxSteps)) {
+      lastPrint = now;
+      const rate = (state.step - step0) / Math.max(1e-3, (now - t0) / 1000);
+      const eta = (config.maxSteps - state.step) / rate;
+      const parts = Object.entries(loss.parts)
+        .filter(([, x]) => Number.isFinite(x))
+        .map(([k, x]) => `${k} ${fmt(x)}`)
+        .join(', ');
+      const val = isVal ? ` | val ${fmt(lastVal)}${entry.val_force_mae_meV !== undefined ? ` (F MAE ${(entry.val_force_mae_meV as number).toFixed(1)} meV/Å)` : ''}` : '';
+      process.stderr.write(`step ${state.step}/${config.maxSteps} loss ${fmt(value)} (${parts}) lr ${fmt(lr)} ${rate.toFixed(2)} steps/s ETA ${duration(eta)}${val}\n`);
+    }
+  }
+  if (stepsHere > 0 && state.step % config.valEvery !== 0 && run.stopAfter === undefined) {
+    state.rng = rng.getState();
+    saveTrainingCheckpoint(ckptPath, pot, opt, state, { objective, config });
+  }
+  return { steps: state.step, bestVal: state.bestVal, lastVal, log: logPath };
+}
+
+function prefix(parts: Record<string, number>): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parts)) if (Number.isFinite(v)) o[`loss_${k}`] = v;
+  return o;
+}
