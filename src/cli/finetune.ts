@@ -7,6 +7,7 @@ import { paperDefaults } from '../train/trainer.js';
 import { trainOptionSpec, applyTrainOptions } from './train-options.js';
 import { OreoError } from '../errors.js';
 import { resolve } from 'node:path';
+import { asksForPropertyTask } from '../train/property/task-flag.js';
 
 const spec: Record<string, OptionSpec> = {
   from: { type: 'string', help: 'pre-trained model: oreo .oreo or TorchMD-Net .ckpt' },
@@ -16,10 +17,11 @@ const spec: Record<string, OptionSpec> = {
   test: { type: 'string', help: 'test file evaluated at the end (e.g. rmd17_aspirin_test_01.npz)' },
   splits: { type: 'string', help: 'pre-training splits.json: refuse conformations of its test split' },
   objective: { type: 'string', help: 'et-oreo | et-ore | supervised (default et-ore: forces only)' },
-  task: { type: 'string', help: 'forces (default)' },
+  task: { type: 'string', help: 'forces (default) | property (see oreo finetune --task property --help)' },
   dtype: { type: 'string', help: 'float32 | float64' },
   out: { type: 'string', help: 'run folder (default runs/finetune)' },
   resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
+  scratch: { type: 'boolean', help: 'same architecture as --from but fresh random weights (from-scratch baseline)' },
   ...trainOptionSpec,
   help: { type: 'boolean' },
 };
@@ -27,13 +29,15 @@ const spec: Record<string, OptionSpec> = {
 export const command: Command = {
   summary: 'fine-tune a pre-trained model on target conformations',
   async run(argv) {
+    // Property prediction has its own options (--target, --head, …): src/train/property/cli.ts.
+    if (asksForPropertyTask(argv)) return (await import('../train/property/cli.js')).runPropertyFinetune(argv);
     const p = parseArgs('finetune', argv, spec);
     if (p.options.help) {
       console.log(helpText('oreo finetune --from MODEL --data FILE --train N --val N [--test FILE] [--splits FILE] [--out DIR]', 'Writes model.oreo (energies calibrated per element), log.jsonl, loss.svg/png and test-metrics.json.', spec));
       return 0;
     }
     const task = str(p, 'task') ?? 'forces';
-    if (task !== 'forces') throw new OreoError(`--task ${task}: only 'forces' is available`);
+    if (task !== 'forces') throw new OreoError(`--task ${task}: expected 'forces' or 'property'`);
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     const training = applyTrainOptions('finetune', p, { ...paperDefaults, warmupSteps: 1000, maxSteps: 10_000, valEvery: 100 });
@@ -49,6 +53,7 @@ export const command: Command = {
       out: resolve(str(p, 'out') ?? 'runs/finetune'),
       dtype: dtype as 'float32' | 'float64' | undefined,
       resume: flag(p, 'resume'),
+      scratch: flag(p, 'scratch'),
     });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);

@@ -108,6 +108,21 @@ export function broadcastBinary(
   const ia = sa[rank - 1];
   const ib = sb[rank - 1];
   const outer = n / len;
+  if (rank <= 2) {
+    // Rows of a matrix: no odometer needed.
+    const ra = rank === 2 ? sa[0] : 0;
+    const rb = rank === 2 ? sb[0] : 0;
+    for (let r = 0, o = 0; r < outer; r++, o += len) inner(op, a, r * ra, ia, b, r * rb, ib, out, o, len);
+    return;
+  }
+  if (rank === 3) {
+    const [n0, n1] = c.shape;
+    let o = 0;
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++, o += len) inner(op, a, i * sa[0] + j * sa[1], ia, b, i * sb[0] + j * sb[1], ib, out, o, len);
+    }
+    return;
+  }
   const idx = new Array(rank).fill(0);
   let offA = 0;
   let offB = 0;

@@ -8,6 +8,7 @@ import { Tensor, FloatArray, DType, allocate, sizeOf, sameShape } from './tensor
 import { isRecording, registerOps } from './autograd.js';
 import { broadcastBinary, broadcastShape, reduceTo, BinaryOp } from './broadcast.js';
 import { gemm } from './kernels/index.js';
+import { UnaryOp, applyUnary, mulSilu1 } from './unary.js';
 
 // ---------------------------------------------------------------------------------------------
 // Recording
@@ -108,51 +109,49 @@ export function div(a: Tensor, b: Tensor): Tensor {
 // ---------------------------------------------------------------------------------------------
 // Elementwise unary ops
 
-function map(x: Tensor, f: (v: number) => number): Tensor {
+function map(x: Tensor, op: UnaryOp, c = 0): Tensor {
   const out = make(x.dtype, x.shape);
-  const src = x.data;
-  const dst = out.data;
-  for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
+  applyUnary(op, x.data, out.data, c);
   return out;
 }
 
 export function neg(x: Tensor): Tensor {
-  return record(map(x, (v) => -v), 'neg', [x], (g) => [neg(g)]);
+  return record(map(x, UnaryOp.Neg), 'neg', [x], (g) => [neg(g)]);
 }
 
 export function mulScalar(x: Tensor, c: number): Tensor {
-  return record(map(x, (v) => v * c), 'mulScalar', [x], (g) => [mulScalar(g, c)]);
+  return record(map(x, UnaryOp.MulScalar, c), 'mulScalar', [x], (g) => [mulScalar(g, c)]);
 }
 
 export function addScalar(x: Tensor, c: number): Tensor {
-  return record(map(x, (v) => v + c), 'addScalar', [x], (g) => [g]);
+  return record(map(x, UnaryOp.AddScalar, c), 'addScalar', [x], (g) => [g]);
 }
 
 export function square(x: Tensor): Tensor {
-  return record(map(x, (v) => v * v), 'square', [x], (g) => [mul(g, mulScalar(x, 2))]);
+  return record(map(x, UnaryOp.Square), 'square', [x], (g) => [mul(g, mulScalar(x, 2))]);
 }
 
 export function exp(x: Tensor): Tensor {
-  const out = map(x, Math.exp);
+  const out = map(x, UnaryOp.Exp);
   return record(out, 'exp', [x], (g) => [mul(g, out)]);
 }
 
 export function log(x: Tensor): Tensor {
-  return record(map(x, Math.log), 'log', [x], (g) => [div(g, x)]);
+  return record(map(x, UnaryOp.Log), 'log', [x], (g) => [div(g, x)]);
 }
 
 export function cos(x: Tensor): Tensor {
-  return record(map(x, Math.cos), 'cos', [x], (g) => [neg(mul(g, sin(x)))]);
+  return record(map(x, UnaryOp.Cos), 'cos', [x], (g) => [neg(mul(g, sin(x)))]);
 }
 
 export function sin(x: Tensor): Tensor {
-  return record(map(x, Math.sin), 'sin', [x], (g) => [mul(g, cos(x))]);
+  return record(map(x, UnaryOp.Sin), 'sin', [x], (g) => [mul(g, cos(x))]);
 }
 
 /** 1/x, and 0 where x = 0: the gradient of a norm at a zero vector is taken as 0, not NaN
  * (TorchMD-Net masks those atoms out of the norm for the same reason). */
 export function reciprocalSafe(x: Tensor): Tensor {
-  const out = map(x, (v) => (v === 0 ? 0 : 1 / v));
+  const out = map(x, UnaryOp.ReciprocalSafe);
   return record(out, 'reciprocalSafe', [x], (g) => {
     const r = reciprocalSafe(x);
     return [neg(mul(g, mul(r, r)))];
@@ -161,53 +160,47 @@ export function reciprocalSafe(x: Tensor): Tensor {
 
 /** √x with a zero gradient at x = 0 (see reciprocalSafe). */
 export function sqrtSafe(x: Tensor): Tensor {
-  const out = map(x, (v) => (v > 0 ? Math.sqrt(v) : 0));
+  const out = map(x, UnaryOp.SqrtSafe);
   return record(out, 'sqrtSafe', [x], (g) => [mul(g, mulScalar(reciprocalSafe(out), 0.5))]);
 }
 
 export function sqrt(x: Tensor): Tensor {
-  const out = map(x, Math.sqrt);
+  const out = map(x, UnaryOp.Sqrt);
   return record(out, 'sqrt', [x], (g) => [div(mulScalar(g, 0.5), out)]);
 }
 
-const sigm = (v: number) => 1 / (1 + Math.exp(-v));
-
 export function sigmoid(x: Tensor): Tensor {
-  const out = map(x, sigm);
+  const out = map(x, UnaryOp.Sigmoid);
   return record(out, 'sigmoid', [x], (g) => [mul(g, mul(out, addScalar(neg(out), 1)))]);
 }
 
 // SiLU and its first two derivatives are fused primitives: the force path (first derivative) and
 // the force-loss gradient (second derivative) each cost one pass instead of a chain of ops.
-const silu1 = (v: number) => {
-  const s = sigm(v);
-  return s * (1 + v * (1 - s));
-};
-const silu2 = (v: number) => {
-  const s = sigm(v);
-  return s * (1 - s) * (2 + v * (1 - 2 * s));
-};
-const silu3 = (v: number) => {
-  const s = sigm(v);
-  const d = s * (1 - s);
-  return d * (3 * (1 - 2 * s) + v * (1 - 6 * d));
-};
-
 export function silu(x: Tensor): Tensor {
-  return record(map(x, (v) => v * sigm(v)), 'silu', [x], (g) => [mul(g, siluGrad(x))]);
+  return record(map(x, UnaryOp.Silu), 'silu', [x], (g) => [mulSiluGrad(g, x)]);
+}
+
+/** g · silu'(x) in one pass: silu's backward. Differentiable in both g and x. */
+function mulSiluGrad(g: Tensor, x: Tensor): Tensor {
+  const out = make(x.dtype, x.shape);
+  mulSilu1(g.data, x.data, out.data);
+  return record(out, 'mulSiluGrad', [g, x], (gg) => [
+    g.requiresGrad ? mulSiluGrad(gg, x) : null,
+    x.requiresGrad ? mul(mul(gg, g), siluGrad2(x)) : null,
+  ]);
 }
 
 /** d silu / dx, as an op. */
 export function siluGrad(x: Tensor): Tensor {
-  return record(map(x, silu1), 'siluGrad', [x], (g) => [mul(g, siluGrad2(x))]);
+  return record(map(x, UnaryOp.Silu1), 'siluGrad', [x], (g) => [mul(g, siluGrad2(x))]);
 }
 
 function siluGrad2(x: Tensor): Tensor {
-  return record(map(x, silu2), 'siluGrad2', [x], (g) => [mul(g, siluGrad3(x))]);
+  return record(map(x, UnaryOp.Silu2), 'siluGrad2', [x], (g) => [mul(g, siluGrad3(x))]);
 }
 
 function siluGrad3(x: Tensor): Tensor {
-  return record(map(x, silu3), 'siluGrad3', [x], () => {
+  return record(map(x, UnaryOp.Silu3), 'siluGrad3', [x], () => {
     throw new Error('silu: derivatives beyond the third are not implemented');
   });
 }

@@ -2,6 +2,10 @@
  * Learning-rate schedule of the paper (and TorchMD-Net): linear warm-up from `start` to `peak`
  * over `warmupSteps`, then reduce-on-plateau on the validation loss (× factor after `patience`
  * validation rounds without improvement, never below minLr).
+ *
+ * With `cosineSteps` the plateau rule is replaced by Zaidi et al.'s QM9 fine-tuning schedule:
+ * torch's CosineAnnealingLR(T_max = cosineSteps, eta_min = 0) counted from step 0, with the
+ * warm-up overriding it for the first steps.
  */
 export interface ScheduleConfig {
   peak: number;
@@ -10,6 +14,8 @@ export interface ScheduleConfig {
   factor: number;
   patience: number;
   minLr: number;
+  /** Cosine annealing to 0 over this many steps instead of reduce-on-plateau. */
+  cosineSteps?: number;
 }
 
 export interface ScheduleState {
@@ -27,7 +33,11 @@ export class LrSchedule {
 
   /** Learning rate for optimizer step `step` (0-based). */
   lr(step: number): number {
-    const { warmupSteps, start, peak } = this.config;
+    const { warmupSteps, start, peak, cosineSteps } = this.config;
+    if (cosineSteps) {
+      const cosine = 0.5 * peak * (1 + Math.cos((Math.PI * Math.min(step, cosineSteps)) / cosineSteps));
+      return step < warmupSteps ? Math.min(start + ((peak - start) * (step + 1)) / warmupSteps, cosine) : cosine;
+    }
     if (step < warmupSteps) {
       const ramp = start + ((peak - start) * (step + 1)) / warmupSteps;
       return Math.min(ramp, this.state.plateauLr);
@@ -38,6 +48,10 @@ export class LrSchedule {
   /** Report a validation loss; returns true when the learning rate was reduced. */
   validation(loss: number): boolean {
     const s = this.state;
+    if (this.config.cosineSteps) {
+      s.best = Math.min(s.best, loss);
+      return false;
+    }
     if (loss < s.best) {
       s.best = loss;
       s.badRounds = 0;

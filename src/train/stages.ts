@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadDataset } from '../data/dataset.js';
-import { loadOrCreateSplits, selectPart, readSplits, assertNoLeak } from '../data/splits.js';
+import { loadOrCreateSplits, selectPart, readSplits, assertNoLeak, SplitLookup } from '../data/splits.js';
+import { contentHash, geometryKey } from '../data/identity.js';
 import { readConformations } from '../data/read.js';
 import type { Conformation } from '../data/conformation.js';
 import { createPotential } from '../model/init.js';
@@ -99,10 +100,24 @@ export interface FinetuneOptions {
   quiet?: boolean;
   /** Evaluate on this file at the end (e.g. the rMD17 test file). */
   test?: string;
+  /** Keep only the architecture of `from` and start from fresh weights (the from-scratch baseline). */
+  scratch?: boolean;
 }
 
 export async function finetune(o: FinetuneOptions) {
-  const all = await readConformations(o.data, { kind: 'off-equilibrium' });
+  let all = await readConformations(o.data, { kind: 'off-equilibrium' });
+  const pretrainSplits = o.splits ? readSplits(o.splits) : undefined;
+  if (pretrainSplits) {
+    // Conformations the pre-training run kept for its test split are never drawn for training
+    // or validation here; assertNoLeak below then checks the result rather than assuming it.
+    const lookup = new SplitLookup(pretrainSplits);
+    const sha = contentHash(o.data);
+    const before = all.length;
+    all = all.filter((c, i) => lookup.partOf(sha, c.index ?? i) !== 'test' && !lookup.testGeometries.has(geometryKey(c)));
+    if (!o.quiet && all.length < before) {
+      process.stderr.write(`excluded ${before - all.length} conformations of ${o.data} that are in the pre-training test split\n`);
+    }
+  }
   if (o.nTrain + o.nVal > all.length) {
     throw new OreoError(`${o.data} has ${all.length} conformations; --train ${o.nTrain} + --val ${o.nVal} is more`);
   }
@@ -118,11 +133,12 @@ export async function finetune(o: FinetuneOptions) {
   const valSet = order.slice(o.nTrain, o.nTrain + o.nVal).map((i) => all[i]);
   let testSet: Conformation[] | undefined;
   if (o.test) testSet = await readConformations(o.test, { kind: 'off-equilibrium' });
-  if (o.splits) {
-    const report = assertNoLeak(readSplits(o.splits), { train: trainSet, val: valSet, test: testSet });
+  if (pretrainSplits) {
+    const report = assertNoLeak(pretrainSplits, { train: trainSet, val: valSet, test: testSet });
     for (const w of report.warnings) if (!o.quiet) process.stderr.write(`warning: ${w}\n`);
   }
-  const pot = loadPotential(o.from, { dtype: o.dtype });
+  const loaded = loadPotential(o.from, { dtype: o.dtype });
+  const pot = o.scratch ? createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed }) : loaded;
   ensureAtomref(pot);
   pot.checkElements(Int32Array.from(elementsOf(trainSet)));
   const t0 = Date.now();
@@ -130,7 +146,7 @@ export async function finetune(o: FinetuneOptions) {
   const done = finish(pot, trainSet, o.out, {
     name: `oreo ET fine-tuned on ${o.data.split('/').pop()}`,
     stage: 'finetune',
-    from: o.from,
+    from: o.scratch ? `architecture of ${o.from}, fresh weights` : o.from,
     data: o.data,
     nTrain: o.nTrain,
     nVal: o.nVal,

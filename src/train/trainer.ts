@@ -12,7 +12,9 @@ import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
 import { permutation, deriveSeed } from '../data/rng.js';
 import { Rng, RngState } from '../md/random.js';
-import { batchLoss, ObjectiveConfig, checkObjective } from './objective.js';
+import { batchLoss, ObjectiveConfig, checkObjective, NormalSource } from './objective.js';
+import type { Batch } from '../data/batch.js';
+import type { Tensor } from '../engine/index.js';
 import { AdamW, clipGradients } from './optimizer.js';
 import { LrSchedule, ScheduleConfig, ScheduleState } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
@@ -37,6 +39,8 @@ export interface TrainConfig {
   /** Global gradient-norm clip; 0 disables. */
   clip: number;
   weightDecay: number;
+  /** After warm-up: 'plateau' (default, the paper's) or 'cosine' to 0 at maxSteps (Zaidi et al.'s QM9 fine-tuning). */
+  schedule?: 'plateau' | 'cosine';
 }
 
 export const paperDefaults: TrainConfig = {
@@ -63,6 +67,9 @@ export function checkTrainConfig(c: TrainConfig, where: string): void {
     if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0)) throw new OreoError(`${where}: ${k} must be a number ≥ 0, got ${c[k]}`);
   }
   if (c.factor >= 1) throw new OreoError(`${where}: factor must be < 1, got ${c.factor}`);
+  if (c.schedule !== undefined && c.schedule !== 'plateau' && c.schedule !== 'cosine') {
+    throw new OreoError(`${where}: schedule must be 'plateau' or 'cosine', got ${JSON.stringify(c.schedule)}`);
+  }
   for (const k of ['valEvery', 'batchSize', 'maxSteps', 'warmupSteps', 'patience'] as const) {
     if (!Number.isInteger(c[k])) throw new OreoError(`${where}: ${k} must be an integer, got ${c[k]}`);
   }
@@ -80,11 +87,28 @@ export interface TrainState {
   bestVal: number;
 }
 
+/**
+ * A training task other than the force-centric objective (e.g. property prediction): its loss
+ * replaces `batchLoss`; the rest of the loop (optimizer, schedule, checkpoints, resume) is shared.
+ */
+export interface TrainTask {
+  /** Loss of one batch and its parts for the log; `training` is false in validation (no graph kept). */
+  loss(batch: Batch, rng: NormalSource, training: boolean): { total: Tensor; parts: Record<string, number> };
+  /** Extra validation metrics, logged as val_<name> and shown on the progress line. */
+  metrics?(val: Conformation[]): Record<string, number>;
+  /** Called after each validation round (before the checkpoint), e.g. to keep the best weights. */
+  onValidation?(loss: number, isBest: boolean, step: number): void;
+  /** Recorded in checkpoints in place of the objective. */
+  describe(): Record<string, unknown>;
+}
+
 export interface TrainRun {
   pot: Potential;
   train: Conformation[];
   val: Conformation[];
-  objective: ObjectiveConfig;
+  /** The force-centric objective; required unless `task` is given. */
+  objective?: ObjectiveConfig;
+  task?: TrainTask;
   config: TrainConfig;
   outDir: string;
   /** Continue from outDir/checkpoint.oreo-train if it exists. */
@@ -113,17 +137,18 @@ function duration(s: number): string {
 }
 
 /** Validation loss (same objective, fixed noise so rounds compare) and force MAE. */
-function validate(run: TrainRun): { loss: number; forceMAE: number | null } {
+function validate(run: TrainRun): { loss: number; forceMAE: number | null; metrics?: Record<string, number> } {
   if (run.val.length === 0) return { loss: NaN, forceMAE: null };
   const rng = new Rng(deriveSeed(run.config.seed, 'validation-noise'));
   let total = 0;
   let n = 0;
   for (let i = 0; i < run.val.length; i += run.config.batchSize) {
     const chunk = run.val.slice(i, i + run.config.batchSize);
-    const l = batchLoss(run.pot, makeBatch(chunk), run.objective, rng, false);
+    const l = run.task ? run.task.loss(makeBatch(chunk), rng, false) : batchLoss(run.pot, makeBatch(chunk), run.objective!, rng, false);
     total += l.total.data[0] * chunk.length;
     n += chunk.length;
   }
+  if (run.task) return { loss: total / n, forceMAE: null, metrics: run.task.metrics?.(run.val) };
   const withForces = run.val.filter((c) => c.forces && c.kind !== 'equilibrium');
   const mae = withForces.length ? evaluate(run.pot, withForces, run.config.batchSize).forceMAE_meV_per_A : null;
   return { loss: total / n, forceMAE: mae };
@@ -132,7 +157,11 @@ function validate(run: TrainRun): { loss: number; forceMAE: number | null } {
 export function train(run: TrainRun): TrainResult {
   const { pot, config, objective } = run;
   checkTrainConfig(config, 'training config');
-  checkObjective(objective, 'training config');
+  if (!run.task) {
+    if (!objective) throw new OreoError('training config: no objective and no task');
+    checkObjective(objective, 'training config');
+  }
+  const extra = run.task ? { task: run.task.describe(), config } : { objective, config };
   if (run.train.length === 0) throw new OreoError('the training set is empty');
   mkdirSync(run.outDir, { recursive: true });
   const ckptPath = join(run.outDir, 'checkpoint.oreo-train');
@@ -146,6 +175,7 @@ export function train(run: TrainRun): TrainResult {
     factor: config.factor,
     patience: config.patience,
     minLr: config.minLr,
+    cosineSteps: config.schedule === 'cosine' ? config.maxSteps : undefined,
   };
   let state: TrainState = {
     step: 0,
@@ -176,6 +206,7 @@ export function train(run: TrainRun): TrainResult {
   const step0 = state.step;
   let lastPrint = 0;
   let lastVal = NaN;
+  let valMetrics = '';
   let stepsHere = 0;
   for (; state.step < config.maxSteps; ) {
     if (run.stopAfter !== undefined && stepsHere >= run.stopAfter) break;
@@ -194,7 +225,7 @@ export function train(run: TrainRun): TrainResult {
     let loss;
     let grads;
     try {
-      loss = batchLoss(pot, makeBatch(chunk), objective, rng);
+      loss = run.task ? run.task.loss(makeBatch(chunk), rng, true) : batchLoss(pot, makeBatch(chunk), objective!, rng);
       grads = grad(loss.total, for_, { allowUnused: true });
     } finally {
       for (const t of for_) t.requiresGrad = false;
@@ -217,10 +248,14 @@ export function train(run: TrainRun): TrainResult {
       schedule.validation(v.loss);
       entry.val_loss = v.loss;
       if (v.forceMAE !== null) entry.val_force_mae_meV = v.forceMAE;
-      if (v.loss < state.bestVal) state.bestVal = v.loss;
+      for (const [k, x] of Object.entries(v.metrics ?? {})) entry[`val_${k}`] = x;
+      valMetrics = v.metrics ? ` (${Object.entries(v.metrics).map(([k, x]) => `${k} ${x.toPrecision(4)}`).join(', ')})` : '';
+      const isBest = v.loss < state.bestVal;
+      if (isBest) state.bestVal = v.loss;
+      run.task?.onValidation?.(v.loss, isBest, state.step);
       state.schedule = schedule.state;
       state.rng = rng.getState();
-      saveTrainingCheckpoint(ckptPath, pot, opt, state, { objective, config });
+      saveTrainingCheckpoint(ckptPath, pot, opt, state, extra);
     }
     appendFileSync(logPath, JSON.stringify(entry) + '\n');
     const now = Date.now();
@@ -232,13 +267,13 @@ export function train(run: TrainRun): TrainResult {
         .filter(([, x]) => Number.isFinite(x))
         .map(([k, x]) => `${k} ${fmt(x)}`)
         .join(', ');
-      const val = isVal ? ` | val ${fmt(lastVal)}${entry.val_force_mae_meV !== undefined ? ` (F MAE ${(entry.val_force_mae_meV as number).toFixed(1)} meV/Å)` : ''}` : '';
+      const val = isVal ? ` | val ${fmt(lastVal)}${entry.val_force_mae_meV !== undefined ? ` (F MAE ${(entry.val_force_mae_meV as number).toFixed(1)} meV/Å)` : ''}${valMetrics}` : '';
       process.stderr.write(`step ${state.step}/${config.maxSteps} loss ${fmt(value)} (${parts}) lr ${fmt(lr)} ${rate.toFixed(2)} steps/s ETA ${duration(eta)}${val}\n`);
     }
   }
   if (stepsHere > 0 && state.step % config.valEvery !== 0 && run.stopAfter === undefined) {
     state.rng = rng.getState();
-    saveTrainingCheckpoint(ckptPath, pot, opt, state, { objective, config });
+    saveTrainingCheckpoint(ckptPath, pot, opt, state, extra);
   }
   return { steps: state.step, bestVal: state.bestVal, lastVal, log: logPath };
 }

@@ -193,3 +193,48 @@ test('MD22 and MD17 xyz read with kcal/mol given; the positions-only trajectory 
   assert.equal(md17.length, 15);
   assert.ok(md17.every((c) => c.z.length === 21 && c.forces && c.energy! / kcalPerMol < -405600));
 });
+
+test('ASE database JSON layout (ids, __ndarray__, _property_unit_dict) reads like the flat QM9 copy', async () => {
+  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const flat = JSON.parse(readFileSync(bundledData('qm9', 'qm9_schnetpack_20.json'), 'utf8')) as {
+    units: Record<string, string>;
+    molecules: { row_id: number; z: number[]; pos: number[][]; props: Record<string, number> }[];
+  };
+  // The layout ase.db's JSON backend writes: one object per row id, then ids, nextid, metadata.
+  const db: Record<string, unknown> = {};
+  for (const m of flat.molecules) {
+    db[String(m.row_id)] = {
+      numbers: { __ndarray__: [[m.z.length], 'int64', m.z] },
+      positions: { __ndarray__: [[m.z.length, 3], 'float64', m.pos.flat()] },
+      pbc: { __ndarray__: [[3], 'bool', [false, false, false]] },
+      cell: { __ndarray__: [[3, 3], 'float64', [0, 0, 0, 0, 0, 0, 0, 0, 0]] },
+      data: Object.fromEntries(Object.entries(m.props).map(([k, v]) => [k, { __ndarray__: [[1], 'float64', [v]] }])),
+    };
+  }
+  db.ids = flat.molecules.map((m) => m.row_id);
+  db.nextid = flat.molecules.length + 1;
+  db.metadata = { _property_unit_dict: flat.units };
+  const dir = mkdtempSync(join(tmpdir(), 'oreo-asedb-'));
+  try {
+    const p = join(dir, 'qm9.json');
+    writeFileSync(p, JSON.stringify(db));
+    const a = await readConformations(p);
+    const b = await readConformations(bundledData('qm9', 'qm9_schnetpack_20.json'));
+    assert.equal(a.length, 20);
+    a.forEach((c, i) => {
+      assert.deepEqual(c.positions, b[i].positions);
+      assert.deepEqual([...c.z], [...b[i].z]);
+      for (const k of ['homo', 'lumo', 'gap', 'U0', 'mu', 'Cv']) assert.equal(c.props![k], b[i].props![k]);
+      assert.equal(c.cell, undefined);
+    });
+    // Without stated units, QM9 energies are refused rather than guessed.
+    delete db.metadata;
+    writeFileSync(p, JSON.stringify(db));
+    await assert.rejects(readConformations(p), /does not state the unit of QM9 property/);
+    assert.equal((await readConformations(p, { energyUnit: 'Ha' }))[3].props!.homo, b[3].props!.homo);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
