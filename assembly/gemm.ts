@@ -207,7 +207,8 @@ function block<T>(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate:
   }
 }
 
-function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize): void {
+// prepacked: B already holds op(B) in packed form (packB_all), chunk by chunk along K.
+function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize, prepacked: bool): void {
   if (M <= 0 || N <= 0) return;
   const sz = <usize>sizeof<T>();
   if (K <= 0) {
@@ -215,15 +216,18 @@ function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B
     return;
   }
   const NR = nr<T>();
+  const Np = roundUp(N, NR);
   const kcMax = min(K, KC);
   const packedA = work;
-  const packedB = packedA + <usize>(roundUp(M, MR) * kcMax) * sz;
-  const tile = packedB + <usize>(roundUp(N, NR) * kcMax) * sz;
+  const scratchB = packedA + <usize>(roundUp(M, MR) * kcMax) * sz;
+  const tile = scratchB + <usize>(Np * kcMax) * sz;
   const ldc = <usize>N * sz;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     packA<T>(transA, M, K, A, k0, kc, packedA);
-    packB<T>(transB, N, K, B, k0, kc, packedB);
+    let packedB = scratchB;
+    if (prepacked) packedB = B + <usize>(Np * k0) * sz;
+    else packB<T>(transB, N, K, B, k0, kc, packedB);
     // Later K chunks add onto what the earlier ones wrote.
     const acc = accumulate || k0 > 0;
     for (let ic = 0; ic < M; ic += MC) {
@@ -239,10 +243,41 @@ function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B
   }
 }
 
+/** Bytes packB_* writes for a K×N op(B). */
+export function packed_b_bytes(N: i32, K: i32, elemSize: i32): i32 {
+  return roundUp(N, 32 / elemSize) * K * elemSize;
+}
+
+// All of op(B), chunk after chunk along K, each chunk laid out as gemm packs it: a matrix used
+// many times (a weight during MD) is packed once instead of on every call.
+function packBAll<T>(transB: bool, N: i32, K: i32, B: usize, dst: usize): void {
+  const Np = roundUp(N, nr<T>());
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    packB<T>(transB, N, K, B, k0, min(KC, K - k0), dst + <usize>(Np * k0) * <usize>sizeof<T>());
+  }
+}
+
+export function pack_b_f32(transB: bool, N: i32, K: i32, B: usize, dst: usize): void {
+  packBAll<f32>(transB, N, K, B, dst);
+}
+
+export function pack_b_f64(transB: bool, N: i32, K: i32, B: usize, dst: usize): void {
+  packBAll<f64>(transB, N, K, B, dst);
+}
+
 export function gemm_f32(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize): void {
-  gemm<f32>(transA, transB, M, N, K, A, B, C, accumulate, work);
+  gemm<f32>(transA, transB, M, N, K, A, B, C, accumulate, work, false);
 }
 
 export function gemm_f64(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize): void {
-  gemm<f64>(transA, transB, M, N, K, A, B, C, accumulate, work);
+  gemm<f64>(transA, transB, M, N, K, A, B, C, accumulate, work, false);
+}
+
+/** gemm with B from pack_b_f32. */
+export function gemm_packed_f32(transA: bool, M: i32, N: i32, K: i32, A: usize, Bp: usize, C: usize, accumulate: bool, work: usize): void {
+  gemm<f32>(transA, false, M, N, K, A, Bp, C, accumulate, work, true);
+}
+
+export function gemm_packed_f64(transA: bool, M: i32, N: i32, K: i32, A: usize, Bp: usize, C: usize, accumulate: bool, work: usize): void {
+  gemm<f64>(transA, false, M, N, K, A, Bp, C, accumulate, work, true);
 }

@@ -1,8 +1,11 @@
 /**
  * Milliseconds per energy+forces call of the Equivariant Transformer: the fast inference path
- * (src/model/fast) and, with --autodiff, the autodiff path it replaces. Run:
+ * (src/model/fast) and, with --autodiff, the autodiff path it replaces (aspirin only). Run:
  *
  *   node --import tsx bench/fast-et.ts [--repeat N] [--warmup N] [--dtype f32|f64] [--autodiff]
+ *
+ * Besides wall-clock time it reports the median CPU time per call, which a busy shared machine
+ * inflates less. "pairs" counts unordered neighbour pairs within the cutoff.
  *
  * Structures: rMD17 aspirin (21 atoms, from data/rmd17) and 17 aspirin copies on a 10 Å grid
  * (357 atoms, one structure) for the cost per atom. Models: random TorchMD-Net-initialised ETs
@@ -16,19 +19,27 @@ import os from 'node:os';
 import { readMd17Npz } from '../src/data/md17.js';
 import { configFromHyperParameters } from '../src/model/config.js';
 import { createPotential } from '../src/model/init.js';
-import { FastEnergyForces } from '../src/model/fast/index.js';
+import { FastEnergyForces, PairList } from '../src/model/fast/index.js';
 import type { DType } from '../src/engine/index.js';
+import { wasmKernels } from '../src/engine/kernels/wasm.js';
 import { dataDir } from '../test/paths.js';
 
-interface Row {
-  model: string;
-  structure: string;
-  atoms: number;
-  dtype: DType;
-  path: string;
+interface Timing {
+  /** Wall-clock ms per call: median, min, max. */
   median: number;
   min: number;
   max: number;
+  /** Median CPU ms (user + system) per call: less sensitive to other processes on the machine. */
+  cpu: number;
+}
+
+interface Row extends Timing {
+  model: string;
+  structure: string;
+  atoms: number;
+  pairs: number;
+  dtype: DType;
+  path: string;
 }
 
 function flag(name: string, fallback: string): string {
@@ -55,16 +66,27 @@ function structures(): { name: string; z: Int32Array; positions: Float64Array }[
   ];
 }
 
-function time(fn: () => void, warmup: number, repeat: number): { median: number; min: number; max: number } {
+function time(fn: () => void, warmup: number, repeat: number): Timing {
   for (let i = 0; i < warmup; i++) fn();
   const t: number[] = [];
+  const c: number[] = [];
   for (let i = 0; i < repeat; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     fn();
     t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const dc = process.cpuUsage(c0);
+    c.push((dc.user + dc.system) / 1000);
   }
   t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
+  c.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], cpu: c[Math.floor(c.length / 2)] };
+}
+
+function pairCount(st: { z: Int32Array; positions: Float64Array }, cutoff: number): number {
+  const list = new PairList();
+  list.find(st.positions, new Int32Array(st.z.length), st.z.length, cutoff);
+  return list.count;
 }
 
 function child(dtype: DType, repeat: number, warmup: number, autodiff: boolean): Row[] {
@@ -80,11 +102,12 @@ function child(dtype: DType, repeat: number, warmup: number, autodiff: boolean):
     for (const st of structures()) {
       const big = st.z.length > 100;
       const rep = big ? Math.max(3, Math.ceil(repeat / 5)) : repeat;
+      const row = { model: s.label, structure: st.name, atoms: st.z.length, pairs: pairCount(st, cfg.cutoff_upper), dtype };
       const fastT = time(() => fast.compute(st.z, st.positions), big ? 2 : warmup, rep);
-      rows.push({ model: s.label, structure: st.name, atoms: st.z.length, dtype, path: 'fast', ...fastT });
-      if (autodiff) {
-        const adT = time(() => pot.predict({ z: st.z, positions: st.positions }), big ? 1 : 3, big ? 3 : Math.max(5, rep / 4));
-        rows.push({ model: s.label, structure: st.name, atoms: st.z.length, dtype, path: 'autodiff', ...adT });
+      rows.push({ ...row, path: 'fast', ...fastT });
+      if (autodiff && !big) {
+        const adT = time(() => pot.predict({ z: st.z, positions: st.positions }), big ? 1 : 3, big ? 3 : Math.max(5, Math.ceil(rep / 4)));
+        rows.push({ ...row, path: 'autodiff', ...adT });
       }
     }
   }
@@ -102,10 +125,11 @@ if (process.argv.includes('--child')) {
   const want = flag('dtype', 'both');
   const dtypes: DType[] = want === 'f32' ? ['float32'] : want === 'f64' ? ['float64'] : ['float32', 'float64'];
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  console.log(`# ET energy+forces, ms per call — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+  const variant = wasmKernels()?.variant ?? 'none (TypeScript kernels)';
+  console.log(`# ET energy+forces, ms per call — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, WASM ${variant}, load ${os.loadavg()[0].toFixed(2)}`);
   console.log(`# median (min–max) of ${repeat} calls after ${warmup} warm-up calls (357 atoms: fewer)`);
-  console.log('| model | structure | atoms | dtype | path | median ms | min–max ms | µs per atom |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| model | structure | atoms | pairs | dtype | path | median ms | min–max ms | CPU ms (median) | µs per atom |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const dtype of dtypes) {
     const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', dtype, '--repeat', String(repeat), '--warmup', String(warmup)];
     if (autodiff) args.push('--autodiff');
@@ -117,7 +141,7 @@ if (process.argv.includes('--child')) {
     const rows = JSON.parse(res.stdout.trim().split('\n').pop()!) as Row[];
     for (const r of rows) {
       console.log(
-        `| ${r.model} | ${r.structure} | ${r.atoms} | ${r.dtype} | ${r.path} | ${r.median.toFixed(2)} | ${r.min.toFixed(2)}–${r.max.toFixed(2)} | ${((1000 * r.median) / r.atoms).toFixed(0)} |`,
+        `| ${r.model} | ${r.structure} | ${r.atoms} | ${r.pairs} | ${r.dtype} | ${r.path} | ${r.median.toFixed(2)} | ${r.min.toFixed(2)}–${r.max.toFixed(2)} | ${r.cpu.toFixed(2)} | ${((1000 * r.median) / r.atoms).toFixed(0)} |`,
       );
     }
   }

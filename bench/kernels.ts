@@ -11,8 +11,9 @@
  *
  * Columns: naive TypeScript (gemmJs), blocked TypeScript (gemmBlocked), WASM SIMD as the engine
  * calls it (copies in and out included), the WASM kernel alone on data already in WASM memory
- * (the difference is the copy overhead), and WASM with B transposed (y = x·Wᵀ, the nn.Linear
- * layout). Each dtype runs in its own child process so that the JS kernels are timed with the
+ * (the difference is the copy overhead), WASM with B transposed (y = x·Wᵀ, the nn.Linear
+ * layout), and that product again with Bᵀ packed once beforehand (PackedMatrix, as for weights
+ * during MD). Each dtype runs in its own child process so that the JS kernels are timed with the
  * type feedback of a process that uses only that dtype (mixing both makes them 1.5–3× slower).
  * A second table gives ns per element for SiLU (with derivatives) and the row gather /
  * scatter-add at the edge-tensor sizes. --wake adds the round-trip time of waking a worker
@@ -22,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { gatherRows, gemmBlocked, gemmJs, scatterAddRows, siluJs, type FloatArray } from '../src/engine/kernels/index.js';
+import { PackedMatrix, gatherRows, gemmBlocked, gemmJs, scatterAddRows, siluJs, type FloatArray } from '../src/engine/kernels/index.js';
 import { wasmKernels } from '../src/engine/kernels/wasm.js';
 
 type Shape = { label: string; M: number; K: number; N: number };
@@ -47,26 +48,31 @@ function filled(Kind: Float32ArrayConstructor | Float64ArrayConstructor, n: numb
 }
 
 /**
- * Seconds per call: the best of 25 batches, each ≥ 5 ms (well above timer resolution). The
- * best rather than the median because the machine is shared: the best batch is the one least
- * disturbed by other processes.
+ * Seconds per call of each function: batches of ≥ 4 ms, taken in turn (one batch of each, 25
+ * rounds) so that all of them see the same background load, and the best batch of each kept.
+ * The best rather than the median because the machine is shared: the best batch is the one
+ * least disturbed by other processes.
  */
-function secondsPerCall(run: () => void): number {
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) run();
-    const dt = performance.now() - t0;
-    if (dt >= 5) break;
-    reps *= dt < 2 ? 8 : 2;
+function secondsPerCall(...runs: (() => void)[]): number[] {
+  const reps = runs.map((run) => {
+    let n = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) run();
+      const dt = performance.now() - t0;
+      if (dt >= 4) return n;
+      n *= dt < 1 ? 8 : 2;
+    }
+  });
+  const best = runs.map(() => Infinity);
+  for (let round = 0; round < 25; round++) {
+    runs.forEach((run, r) => {
+      const t0 = performance.now();
+      for (let i = 0; i < reps[r]; i++) run();
+      best[r] = Math.min(best[r], (performance.now() - t0) / reps[r]);
+    });
   }
-  let best = Infinity;
-  for (let b = 0; b < 25; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) run();
-    best = Math.min(best, (performance.now() - t0) / reps);
-  }
-  return best / 1000;
+  return best.map((ms) => ms / 1000);
 }
 
 type Row = { label: string; shape: string; cells: number[] };
@@ -91,26 +97,21 @@ function benchElementwise(dtype: 'f32' | 'f64'): Row[] {
     const x = new Kind(n).map((_, i) => Math.sin(i) * 6);
     const y = new Kind(n), d1 = new Kind(n), d2 = new Kind(n);
     const ns = (sec: number) => (sec / n) * 1e9;
-    rows.push({
-      label: 'silu y, y′',
-      shape: `${E}×${H}`,
-      cells: [
-        ns(secondsPerCall(() => siluMathExp(x, y, d1))),
-        ns(secondsPerCall(() => siluJs(x, y, d1, null))),
-        w ? ns(secondsPerCall(() => w.silu(x, y, d1, null, n))) : NaN,
-      ],
-    });
-    rows.push({
-      label: 'silu y, y′, y″',
-      shape: `${E}×${H}`,
-      cells: [NaN, ns(secondsPerCall(() => siluJs(x, y, d1, d2))), w ? ns(secondsPerCall(() => w.silu(x, y, d1, d2, n))) : NaN],
-    });
+    const silu2 = secondsPerCall(
+      () => siluMathExp(x, y, d1),
+      () => siluJs(x, y, d1, null),
+      () => w?.silu(x, y, d1, null, n),
+    ).map(ns);
+    rows.push({ label: 'silu y, y′', shape: `${E}×${H}`, cells: [silu2[0], silu2[1], w ? silu2[2] : NaN] });
+    const silu3 = secondsPerCall(() => siluJs(x, y, d1, d2), () => w?.silu(x, y, d1, d2, n)).map(ns);
+    rows.push({ label: 'silu y, y′, y″', shape: `${E}×${H}`, cells: [NaN, silu3[0], w ? silu3[1] : NaN] });
     const atoms = 21;
     const idx = new Int32Array(E).map((_, e) => (e * 7) % atoms);
     const table = new Kind(atoms * H).map((_, i) => Math.cos(i));
     const sum = new Kind(atoms * H);
-    rows.push({ label: 'gather rows', shape: `${atoms}×${H} → ${E}×${H}`, cells: [NaN, ns(secondsPerCall(() => gatherRows(table, H, idx, y))), NaN] });
-    rows.push({ label: 'scatter-add rows', shape: `${E}×${H} → ${atoms}×${H}`, cells: [NaN, ns(secondsPerCall(() => scatterAddRows(x, H, idx, sum))), NaN] });
+    const [gather, scatter] = secondsPerCall(() => gatherRows(table, H, idx, y), () => scatterAddRows(x, H, idx, sum)).map(ns);
+    rows.push({ label: 'gather rows', shape: `${atoms}×${H} → ${E}×${H}`, cells: [NaN, gather, NaN] });
+    rows.push({ label: 'scatter-add rows', shape: `${E}×${H} → ${atoms}×${H}`, cells: [NaN, scatter, NaN] });
   }
   return rows;
 }
@@ -124,17 +125,22 @@ function benchDtype(dtype: 'f32' | 'f64'): Row[] {
     const A = filled(Kind, M * K), B = filled(Kind, K * N), C = new Kind(M * N);
     const flop = 2 * M * N * K;
     const gf = (sec: number) => flop / sec / 1e9;
-    const cells = [
-      gf(secondsPerCall(() => gemmJs(false, false, M, N, K, A, B, C, false))),
-      gf(secondsPerCall(() => gemmBlocked(false, false, M, N, K, A, B, C, false))),
-    ];
+    const runs = [() => gemmJs(false, false, M, N, K, A, B, C, false), () => gemmBlocked(false, false, M, N, K, A, B, C, false)];
+    let packed: PackedMatrix | null = null;
     if (w) {
-      cells.push(gf(secondsPerCall(() => w.gemm(false, false, M, N, K, A, B, C, false))));
-      const run = w.kernelOnly(false, false, M, N, K, dtype === 'f32' ? 4 : 8);
-      cells.push(gf(secondsPerCall(run)));
       const Bt = filled(Kind, N * K);
-      cells.push(gf(secondsPerCall(() => w.gemm(false, true, M, N, K, A, Bt, C, false))));
+      packed = new PackedMatrix(true, K, N, Bt);
+      const offset = packed.wasmOffset(w);
+      const kernelOnly = w.kernelOnly(false, false, M, N, K, dtype === 'f32' ? 4 : 8);
+      runs.push(
+        () => w.gemm(false, false, M, N, K, A, B, C, false),
+        kernelOnly,
+        () => w.gemm(false, true, M, N, K, A, Bt, C, false),
+        () => w.gemmPacked(false, M, N, K, A, offset, C, false),
+      );
     }
+    const cells = secondsPerCall(...runs).map(gf);
+    packed?.dispose();
     rows.push({ label: s.label, shape: `(${M}×${K})·(${K}×${N})`, cells });
   }
   return rows;
@@ -199,7 +205,7 @@ async function main(): Promise<void> {
   const variant = wasmKernels()?.variant ?? 'unavailable';
   console.log(`# gemm GFLOP/s — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, WASM build ${variant}, load ${os.loadavg()[0].toFixed(2)}`);
   console.log('# best of 25 batches; "WASM" includes copying A, B into and C out of WASM memory');
-  const header = ['shape', 'dtype', 'naive JS', 'blocked JS', 'WASM', 'WASM kernel only', 'copy %', 'WASM B^T'];
+  const header = ['shape', 'dtype', 'naive JS', 'blocked JS', 'WASM', 'WASM kernel only', 'copy %', 'WASM B^T', 'WASM B^T prepacked'];
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   const results = dtypes.map((d) => ({ d, ...runInChild(d) }));
@@ -207,9 +213,9 @@ async function main(): Promise<void> {
   const f = (x: number | null | undefined) => (typeof x !== 'number' || Number.isNaN(x) ? '–' : x.toFixed(2));
   for (const { d, gemm: rows } of results) {
     for (const r of rows) {
-      const [naive, blocked, wasm, kernel, wasmT] = r.cells;
+      const [naive, blocked, wasm, kernel, wasmT, packed] = r.cells;
       const copy = wasm !== undefined && kernel !== undefined ? `${((1 - wasm / kernel) * 100).toFixed(0)}` : '–';
-      console.log(`| ${r.label} ${r.shape} | ${d} | ${f(naive)} | ${f(blocked)} | ${f(wasm)} | ${f(kernel)} | ${copy} | ${f(wasmT)} |`);
+      console.log(`| ${r.label} ${r.shape} | ${d} | ${f(naive)} | ${f(blocked)} | ${f(wasm)} | ${f(kernel)} | ${copy} | ${f(wasmT)} | ${f(packed)} |`);
     }
   }
   console.log('\n# elementwise kernels, ns per element (WASM includes the copies)');

@@ -2,6 +2,7 @@
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
+import { readPropertyHead } from '../model/heads/io.js';
 import { readConformations } from '../data/read.js';
 import { evaluate } from '../train/evaluate.js';
 import { OreoError } from '../errors.js';
@@ -17,16 +18,22 @@ const spec: Record<string, OptionSpec> = {
 };
 
 export const command: Command = {
-  summary: 'energy MAE (meV) and force MAE (meV/Å, per component) of a model on labelled data',
+  summary: 'energy MAE (meV) and force MAE (meV/Å, per component) of a model on labelled data; property MAE for property models',
   async run(argv) {
     const p = parseArgs('eval', argv, spec);
     if (p.options.help) {
       console.log(helpText('oreo eval --model FILE --data FILE [--limit N] [--out FILE]', 'Force MAE is over all Cartesian components of all atoms, as MDsim reports it.', spec));
       return 0;
     }
-    const pot = loadPotential(requireStr('eval', p, 'model'));
     const data = requireStr('eval', p, 'data');
     const limit = num('eval', p, 'limit', Infinity, { min: 1, integer: true });
+    // A property model (oreo finetune --task property) reports its property's L1 MAE (meV for eV targets).
+    const modelPath = requireStr('eval', p, 'model');
+    if (readPropertyHead(modelPath)) {
+      const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
+      return (await import('../train/property/cli.js')).evalPropertyModel(modelPath, data, options);
+    }
+    const pot = loadPotential(modelPath);
     const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});
     if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
     for (const c of confs.slice(0, 1)) pot.checkElements(c.z);

@@ -18,6 +18,12 @@ const commands: Record<string, () => Promise<Command>> = {
   pretrain: async () => (await import('./pretrain.js')).command,
   finetune: async () => (await import('./finetune.js')).command,
   eval: async () => (await import('./eval.js')).command,
+  benchmark: async () => (await import('./benchmark.js')).command,
+  demo: async () => (await import('./demo.js')).command,
+  bench: async () => (await import('./bench.js')).command,
+  serve: async () => (await import('./serve.js')).command,
+  label: async () => (await import('./label.js')).command,
+  dataset: async () => (await import('./dataset.js')).command,
 };
 
 function usage(): string {

@@ -4,6 +4,7 @@
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
+import { readPropertyHead } from '../model/heads/io.js';
 import { readMd17Npz } from '../data/md17.js';
 import { readExtxyzFile, frameToConformation } from '../data/extxyz.js';
 import type { Conformation } from '../data/conformation.js';
@@ -41,7 +42,13 @@ export const command: Command = {
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
       throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     }
-    const pot = loadPotential(requireStr('predict', p, 'model'), { dtype });
+    // A property model (oreo finetune --task property) prints its property per frame instead.
+    const modelPath = requireStr('predict', p, 'model');
+    if (readPropertyHead(modelPath)) {
+      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), dtype: dtype as 'float32' | 'float64' | undefined };
+      return (await import('../train/property/cli.js')).runPropertyPredict(modelPath, requireStr('predict', p, 'input'), options, readStructures);
+    }
+    const pot = loadPotential(modelPath, { dtype });
     const input = requireStr('predict', p, 'input');
     const structures = readStructures(input);
     if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);

@@ -7,8 +7,8 @@
 import { Tensor, FloatArray, DType, allocate, sizeOf, sameShape } from './tensor.js';
 import { isRecording, registerOps } from './autograd.js';
 import { broadcastBinary, broadcastShape, reduceTo, BinaryOp } from './broadcast.js';
-import { gemm } from './kernels/index.js';
-import { UnaryOp, applyUnary, mulSilu1 } from './unary.js';
+import { gemm, gatherRows, scatterAddRows, silu as siluKernel } from './kernels/index.js';
+import { UnaryOp, applyUnary } from './unary.js';
 
 // ---------------------------------------------------------------------------------------------
 // Recording
@@ -177,13 +177,18 @@ export function sigmoid(x: Tensor): Tensor {
 // SiLU and its first two derivatives are fused primitives: the force path (first derivative) and
 // the force-loss gradient (second derivative) each cost one pass instead of a chain of ops.
 export function silu(x: Tensor): Tensor {
-  return record(map(x, UnaryOp.Silu), 'silu', [x], (g) => [mulSiluGrad(g, x)]);
+  const out = make(x.dtype, x.shape);
+  siluKernel(x.data, out.data, null, null, x.size);
+  return record(out, 'silu', [x], (g) => [mulSiluGrad(g, x)]);
 }
 
 /** g · silu'(x) in one pass: silu's backward. Differentiable in both g and x. */
 function mulSiluGrad(g: Tensor, x: Tensor): Tensor {
   const out = make(x.dtype, x.shape);
-  mulSilu1(g.data, x.data, out.data);
+  siluKernel(x.data, null, out.data, null, x.size);
+  const gd = g.data;
+  const od = out.data;
+  for (let i = 0; i < od.length; i++) od[i] *= gd[i];
   return record(out, 'mulSiluGrad', [g, x], (gg) => [
     g.requiresGrad ? mulSiluGrad(gg, x) : null,
     x.requiresGrad ? mul(mul(gg, g), siluGrad2(x)) : null,
@@ -382,14 +387,7 @@ export function gather(x: Tensor, index: Int32Array): Tensor {
   const out = make(x.dtype, [index.length, ...x.shape.slice(1)]);
   const src = x.data;
   const dst = out.data;
-  if (row === 1) {
-    for (let e = 0; e < index.length; e++) dst[e] = src[index[e]];
-  } else {
-    for (let e = 0; e < index.length; e++) {
-      const from = index[e] * row;
-      dst.set(src.subarray(from, from + row), e * row);
-    }
-  }
+  gatherRows(src, row, index, dst);
   return record(out, 'gather', [x], (g) => [scatterAdd(g, index, n)]);
 }
 
@@ -401,11 +399,7 @@ export function scatterAdd(x: Tensor, index: Int32Array, n: number): Tensor {
   const out = make(x.dtype, [n, ...x.shape.slice(1)]);
   const src = x.data;
   const dst = out.data;
-  for (let e = 0; e < index.length; e++) {
-    const to = index[e] * row;
-    const from = e * row;
-    for (let c = 0; c < row; c++) dst[to + c] += src[from + c];
-  }
+  scatterAddRows(src, row, index, dst);
   return record(out, 'scatterAdd', [x], (g) => [gather(g, index)]);
 }
 

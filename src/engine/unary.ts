@@ -70,12 +70,3 @@ export function applyUnary(op: UnaryOp, x: FloatArray, out: FloatArray, c: numbe
       return;
   }
 }
-
-/** out = g · silu'(x), fused (the backward of silu, the hottest elementwise path in training). */
-export function mulSilu1(g: FloatArray, x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    const s = 1 / (1 + Math.exp(-v));
-    out[i] = g[i] * s * (1 + v * (1 - s));
-  }
-}

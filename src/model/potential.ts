@@ -10,6 +10,7 @@ import { neighborPairs } from './neighbors.js';
 import type { Calculator, EnergyForces } from '../md/calculator.js';
 import { OreoError } from '../errors.js';
 import { symbolOf } from '../elements.js';
+import { FastEnergyForces } from './fast/energy-forces.js';
 
 export interface StructureBatch {
   z: Int32Array;
@@ -103,7 +104,23 @@ export class Potential {
     }
   }
 
-  asCalculator(name = String(this.meta.name ?? 'ET')): Calculator {
+  /**
+   * The potential as MD's Calculator. By default it runs the fast inference path
+   * (src/model/fast: no autodiff graph, buffers reused between steps), which reads the
+   * parameters once, here; `fast: false` runs `predict` (the autodiff path) instead.
+   */
+  asCalculator(name = String(this.meta.name ?? 'ET'), options: { fast?: boolean } = {}): Calculator {
+    if (options.fast ?? true) {
+      const fast = new FastEnergyForces(this);
+      return {
+        name,
+        checkElements: (z) => this.checkElements(z),
+        compute: (z, positions): EnergyForces => {
+          const r = fast.compute(z, positions);
+          return { energy: r.energy[0], forces: r.forces };
+        },
+      };
+    }
     return {
       name,
       checkElements: (z) => this.checkElements(z),

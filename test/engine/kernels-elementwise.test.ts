@@ -121,19 +121,23 @@ test('gatherRows and scatterAddRows on a worked example', () => {
 });
 
 test('scatter-add is the adjoint of gather: <gather(x), g> = <x, scatterAdd(g)>', () => {
-  const rows = 21, cols = 7, E = 333;
-  const idx = new Int32Array(E);
-  for (let e = 0; e < E; e++) idx[e] = (e * 7919) % rows;
-  const x = new Float64Array(rows * cols).map((_, i) => Math.sin(i));
-  const g = new Float64Array(E * cols).map((_, i) => Math.cos(i * 0.3));
-  const gx = new Float64Array(E * cols);
-  gatherRows(x, cols, idx, gx);
-  const sg = new Float64Array(rows * cols);
-  scatterAddRows(g, cols, idx, sg);
-  let lhs = 0, rhs = 0;
-  for (let i = 0; i < gx.length; i++) lhs += gx[i] * g[i];
-  for (let i = 0; i < x.length; i++) rhs += x[i] * sg[i];
-  assert.ok(Math.abs(lhs - rhs) < 1e-10 * Math.abs(lhs));
+  // 7 columns: the unrolled loop plus a remainder; 40: gather's whole-row copy path.
+  for (const cols of [7, 40]) {
+    const rows = 21, E = 333;
+    const idx = new Int32Array(E);
+    for (let e = 0; e < E; e++) idx[e] = (e * 7919) % rows;
+    const x = new Float64Array(rows * cols).map((_, i) => Math.sin(i));
+    const g = new Float64Array(E * cols).map((_, i) => Math.cos(i * 0.3));
+    const gx = new Float64Array(E * cols);
+    gatherRows(x, cols, idx, gx);
+    for (let e = 0; e < E; e += 50) assert.equal(gx[e * cols + cols - 1], x[idx[e] * cols + cols - 1]);
+    const sg = new Float64Array(rows * cols);
+    scatterAddRows(g, cols, idx, sg);
+    let lhs = 0, rhs = 0;
+    for (let i = 0; i < gx.length; i++) lhs += gx[i] * g[i];
+    for (let i = 0; i < x.length; i++) rhs += x[i] * sg[i];
+    assert.ok(Math.abs(lhs - rhs) < 1e-10 * Math.abs(lhs), `cols=${cols}: ${lhs} vs ${rhs}`);
+  }
 });
 
 test('row kernels reject an index outside the table instead of reading NaN', () => {

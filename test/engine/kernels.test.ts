@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gemm, gemmBlocked, gemmJs, kernelBackend, setKernelBackend, wasmAvailable } from '../../src/engine/kernels/index.js';
+import {
+  PackedMatrix,
+  gemm,
+  gemmBlocked,
+  gemmJs,
+  gemmPacked,
+  kernelBackend,
+  setKernelBackend,
+  wasmAvailable,
+} from '../../src/engine/kernels/index.js';
 import { instantiateWasmKernels, wasmKernels } from '../../src/engine/kernels/wasm.js';
 import { agree, filled, sweep, type Gemm } from './kernels-check.js';
 
@@ -78,4 +87,53 @@ test('the dispatcher gives the same numbers with every backend, and mixed dtypes
   for (let i = 0; i < 15; i++) assert.ok(Math.abs(C[i] - want[i]) < 1e-12, `C[${i}]`);
   setKernelBackend('auto');
   assert.throws(() => setKernelBackend('gpu' as 'js'), /unknown kernel backend/);
+});
+
+test('gemmPacked with a prepacked B matches the naive gemm on both backends', () => {
+  try {
+    for (const b of ['wasm', 'js'] as const) {
+      setKernelBackend(b);
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const [M, N, K] of [[1, 1, 1], [21, 128, 33], [5, 17, 3], [63, 9, 300]] as const) {
+            const viaPacked: Gemm = (a, _b, m, n, k, A, B, C, acc) => {
+              const P = new PackedMatrix(tB, k, n, B);
+              gemmPacked(a, m, n, k, A, P, C, acc);
+              P.dispose();
+            };
+            for (const Kind of [Float32Array, Float64Array]) for (const acc of [false, true]) agree(viaPacked, Kind, tA, tB, M, N, K, acc);
+          }
+        }
+      }
+    }
+  } finally {
+    setKernelBackend('auto');
+  }
+});
+
+test('a PackedMatrix is a snapshot, checks its shape, and gives its WASM memory back on dispose', () => {
+  const w = wasmKernels();
+  assert.ok(w);
+  const before = w.residentBytes;
+  const B = filled(Float32Array, 128 * 64, 5);
+  const A = filled(Float32Array, 21 * 128, 6);
+  const P = new PackedMatrix(true, 128, 64, B);
+  const first = new Float32Array(21 * 64);
+  gemmPacked(false, 21, 64, 128, A, P, first, false);
+  assert.ok(w.residentBytes > before);
+  B.fill(0);
+  const again = new Float32Array(21 * 64);
+  gemmPacked(false, 21, 64, 128, A, P, again, false);
+  assert.deepEqual(again, first);
+  assert.throws(() => gemmPacked(false, 21, 64, 127, A, P, again, false), /matrix is 128×64, call needs 127×64/);
+  P.dispose();
+  assert.equal(w.residentBytes, before);
+  // A freed block is reused: packing and freeing repeatedly does not grow the memory.
+  const size = w.memoryBytes;
+  for (let i = 0; i < 20; i++) {
+    const Q = new PackedMatrix(false, 128, 64, B);
+    gemmPacked(false, 21, 64, 128, A, Q, again, false);
+    Q.dispose();
+  }
+  assert.equal(w.memoryBytes, size);
 });

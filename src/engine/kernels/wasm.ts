@@ -9,6 +9,9 @@
  * Inputs are copied into the module's linear memory, the kernel runs there, and the result is
  * copied back out. One region is reused for every call and grown when a call needs more, so a
  * steady stream of same-sized calls allocates no buffers (only the subarray views of the copies).
+ *
+ * Below that scratch region sit long-lived blocks: matrices packed once for many gemm calls
+ * (packB), placed first-fit and returned with free().
  */
 import { wasmKernelsBase64, wasmKernelsRelaxedBase64 } from './wasm-binary.js';
 import type { FloatArray } from './gemm-js.js';
@@ -19,6 +22,11 @@ interface KernelExports {
   gemm_work_bytes(M: number, N: number, K: number, elemSize: number): number;
   gemm_f32(tA: number, tB: number, M: number, N: number, K: number, A: number, B: number, C: number, acc: number, work: number): void;
   gemm_f64(tA: number, tB: number, M: number, N: number, K: number, A: number, B: number, C: number, acc: number, work: number): void;
+  packed_b_bytes(N: number, K: number, elemSize: number): number;
+  pack_b_f32(tB: number, N: number, K: number, B: number, dst: number): void;
+  pack_b_f64(tB: number, N: number, K: number, B: number, dst: number): void;
+  gemm_packed_f32(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number): void;
+  gemm_packed_f64(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number): void;
   silu_f32(x: number, n: number, y: number, d1: number, d2: number): void;
   silu_f64(x: number, n: number, y: number, d1: number, d2: number): void;
 }
@@ -40,10 +48,14 @@ export type WasmVariant = 'relaxed-simd' | 'simd';
 
 export class WasmKernels {
   private readonly x: KernelExports;
-  private readonly base: number;
   private buffer: ArrayBuffer | null = null;
   private f32 = new Float32Array(0);
   private f64 = new Float64Array(0);
+
+  // Long-lived blocks [offset, offset + size) from the heap base up; per-call scratch starts at
+  // `scratch`, just above the last of them.
+  private blocks: { offset: number; size: number; free: boolean }[] = [];
+  private scratch: number;
 
   constructor(
     instance: WebAssembly.Instance,
@@ -51,7 +63,83 @@ export class WasmKernels {
     readonly variant: WasmVariant,
   ) {
     this.x = instance.exports as unknown as KernelExports;
-    this.base = this.x.heap_base();
+    this.scratch = this.x.heap_base();
+  }
+
+  /** A long-lived block of `size` bytes (64-byte aligned); its offset. */
+  private allocate(size: number): number {
+    size = align64(Math.max(size, 64));
+    for (let i = 0; i < this.blocks.length; i++) {
+      const b = this.blocks[i];
+      if (!b.free || b.size < size) continue;
+      if (b.size > size) this.blocks.splice(i + 1, 0, { offset: b.offset + size, size: b.size - size, free: true });
+      b.size = size;
+      b.free = false;
+      return b.offset;
+    }
+    const offset = this.scratch;
+    this.blocks.push({ offset, size, free: false });
+    this.scratch = offset + size;
+    this.reserve(this.scratch);
+    return offset;
+  }
+
+  /** Return a block from allocate(); neighbouring free blocks merge, a free tail goes back to scratch. */
+  free(offset: number): void {
+    const i = this.blocks.findIndex((b) => b.offset === offset && !b.free);
+    if (i < 0) throw new Error(`WASM kernels: no live block at ${offset}`);
+    this.blocks[i].free = true;
+    for (let j = this.blocks.length - 1; j > 0; j--) {
+      const a = this.blocks[j - 1], b = this.blocks[j];
+      if (a.free && b.free) {
+        a.size += b.size;
+        this.blocks.splice(j, 1);
+      }
+    }
+    const last = this.blocks[this.blocks.length - 1];
+    if (last && last.free) {
+      this.blocks.pop();
+      this.scratch = last.offset;
+    }
+  }
+
+  /** Bytes held by live packed matrices. */
+  get residentBytes(): number {
+    let n = 0;
+    for (const b of this.blocks) if (!b.free) n += b.size;
+    return n;
+  }
+
+  /**
+   * Copy op(B) (K×N; B stored N×K when transB) into WASM memory, packed as gemm consumes it, for
+   * use with gemmPacked until free(offset). Returns the offset.
+   */
+  packB(transB: boolean, K: number, N: number, B: FloatArray): number {
+    const sz = B.BYTES_PER_ELEMENT;
+    const offset = this.allocate(this.x.packed_b_bytes(N, K, sz));
+    const src = align64(this.scratch);
+    this.reserve(src + K * N * sz);
+    const view = sz === 4 ? this.f32 : this.f64;
+    const s = sz === 4 ? 2 : 3;
+    view.set(B.length === K * N ? B : B.subarray(0, K * N), src >> s);
+    (sz === 4 ? this.x.pack_b_f32 : this.x.pack_b_f64)(transB ? 1 : 0, N, K, src, offset);
+    return offset;
+  }
+
+  /** gemm with op(B) from packB (same element size as A and C). */
+  gemmPacked(transA: boolean, M: number, N: number, K: number, A: FloatArray, packedB: number, C: FloatArray, accumulate: boolean): void {
+    const sz = C.BYTES_PER_ELEMENT;
+    const nA = M * K, nC = M * N;
+    const pA = align64(this.scratch);
+    const pC = align64(pA + nA * sz);
+    const pW = align64(pC + nC * sz);
+    this.reserve(pW + this.x.gemm_work_bytes(M, N, K, sz));
+    const view = sz === 4 ? this.f32 : this.f64;
+    const s = sz === 4 ? 2 : 3;
+    view.set(A.length === nA ? A : A.subarray(0, nA), pA >> s);
+    if (accumulate) view.set(C.length === nC ? C : C.subarray(0, nC), pC >> s);
+    (sz === 4 ? this.x.gemm_packed_f32 : this.x.gemm_packed_f64)(transA ? 1 : 0, M, N, K, pA, packedB, pC, accumulate ? 1 : 0, pW);
+    C.set(view.subarray(pC >> s, (pC >> s) + nC));
   }
 
   /** Bytes of linear memory in use (grows to the largest call seen so far). */
@@ -79,7 +167,7 @@ export class WasmKernels {
   private pW = 0;
 
   private layout(M: number, N: number, K: number, sz: number): void {
-    this.pA = this.base;
+    this.pA = align64(this.scratch);
     this.pB = align64(this.pA + M * K * sz);
     this.pC = align64(this.pB + K * N * sz);
     this.pW = align64(this.pC + M * N * sz);
@@ -103,7 +191,7 @@ export class WasmKernels {
     const sz = x.BYTES_PER_ELEMENT;
     // Whole vectors: the kernel reads and writes up to 16 bytes past n (padding, never copied back).
     const bytes = align64(n * sz);
-    const px = this.base;
+    const px = align64(this.scratch);
     const py = y ? px + bytes : 0;
     const p1 = d1 ? px + 2 * bytes : 0;
     const p2 = d2 ? px + 3 * bytes : 0;

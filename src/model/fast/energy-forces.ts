@@ -17,15 +17,14 @@
  * Notation: N atoms, P pairs (a < b), H features, R radial functions, L layers. Edge e1 of a
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
-import { gemm, type FloatArray } from '../../engine/kernels/index.js';
+import { gemmPacked, silu, type FloatArray } from '../../engine/kernels/index.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
 import type { Potential } from '../potential.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from './pair-list.js';
-import { packWeights, type FastWeights } from './weights.js';
-import { siluWithDerivative } from './activations.js';
+import { packWeights, type FastWeights, type Linear } from './weights.js';
 
 export interface FastResult {
   /** Energy of each molecule [nMol], eV for a physical model. */
@@ -38,7 +37,7 @@ const LN_EPS = 1e-5;
 
 /** Growable buffers: `need(n)` returns an array of at least n elements, reallocating (with
  * headroom) only when n exceeds what it holds. Contents are not preserved on growth. */
-class Buffer {
+class WorkBuffer {
   data: FloatArray;
   constructor(private readonly dtype: DType) {
     this.data = allocate(dtype, 0);
@@ -49,7 +48,7 @@ class Buffer {
   }
 }
 
-class Buffer64 {
+class WorkBuffer64 {
   data = new Float64Array(0);
   need(n: number): Float64Array {
     if (this.data.length < n) this.data = new Float64Array(Math.ceil(n * 1.25));
@@ -60,21 +59,21 @@ class Buffer64 {
 /** Per-layer activations kept from the forward pass for the reverse pass. */
 interface LayerState {
   /** Normalised input (before the affine part of the layer norm) [N·H] and 1/σ [N]. */
-  xhat: Buffer;
-  rstd: Buffer64;
+  xhat: WorkBuffer;
+  rstd: WorkBuffer64;
   /** q | k | v per atom [N·5H]. */
-  qkv: Buffer;
+  qkv: WorkBuffer;
   /** vec_proj output [3N·3H] (vec1 | vec2 | vec3), unused for layer 0 (vec = 0 there). */
-  vp: Buffer;
+  vp: WorkBuffer;
   /** Σ_xyz vec1·vec2 [N·H]. */
-  vdot: Buffer;
+  vdot: WorkBuffer;
   /** o_proj output [N·3H]. */
-  o: Buffer;
+  o: WorkBuffer;
   /** silu of the attention logits and its derivative [edges·heads]. */
-  attn: Buffer;
-  attnDer: Buffer;
+  attn: WorkBuffer;
+  attnDer: WorkBuffer;
   /** Vector features entering this layer [3N·H]. */
-  vecIn: Buffer;
+  vecIn: WorkBuffer;
 }
 
 export class FastEnergyForces {
@@ -84,58 +83,58 @@ export class FastEnergyForces {
   private readonly pairs = new PairList();
 
   // Geometry, per pair (float64: cheap, and the force assembly wants it).
-  private r = new Buffer64();
-  private u = new Buffer64();
-  private cut = new Buffer64();
-  private cutDer = new Buffer64();
-  private rbfDer = new Buffer64();
-  private rbf: Buffer;
+  private r = new WorkBuffer64();
+  private u = new WorkBuffer64();
+  private cut = new WorkBuffer64();
+  private cutDer = new WorkBuffer64();
+  private rbfDer = new WorkBuffer64();
+  private rbf: WorkBuffer;
   // Distance filters of all layers [P·cols]: silu and silu′ of the pre-activations.
-  private filt: Buffer;
-  private filtDer: Buffer;
-  private nbrPre: Buffer;
+  private filt: WorkBuffer;
+  private filtDer: WorkBuffer;
+  private nbrPre: WorkBuffer;
   // Per-atom state.
-  private x: Buffer;
-  private xn: Buffer;
-  private cat: Buffer;
-  private dx: Buffer;
+  private x: WorkBuffer;
+  private xn: WorkBuffer;
+  private cat: WorkBuffer;
+  private dx: WorkBuffer;
   private readonly layers: LayerState[];
-  private vecOut: Buffer;
+  private vecOut: WorkBuffer;
   // Head.
-  private hXhat: Buffer;
-  private hRstd = new Buffer64();
-  private hXo: Buffer;
-  private hV12: Buffer;
-  private hU0: Buffer;
-  private hH0: Buffer;
-  private hH0Der: Buffer;
-  private hH1: Buffer;
-  private hXb: Buffer;
-  private hXbDer: Buffer;
-  private hVecb: Buffer;
-  private hV1b: Buffer;
-  private hU0b: Buffer;
-  private hH0b: Buffer;
-  private hH0bDer: Buffer;
+  private hXhat: WorkBuffer;
+  private hRstd = new WorkBuffer64();
+  private hXo: WorkBuffer;
+  private hV12: WorkBuffer;
+  private hU0: WorkBuffer;
+  private hH0: WorkBuffer;
+  private hH0Der: WorkBuffer;
+  private hH1: WorkBuffer;
+  private hXb: WorkBuffer;
+  private hXbDer: WorkBuffer;
+  private hVecb: WorkBuffer;
+  private hV1b: WorkBuffer;
+  private hU0b: WorkBuffer;
+  private hH0b: WorkBuffer;
+  private hH0bDer: WorkBuffer;
   // Reverse pass.
-  private gx: Buffer;
-  private gvecA: Buffer;
-  private gvecB: Buffer;
-  private go: Buffer;
-  private gvp: Buffer;
-  private gdx: Buffer;
-  private gqkv: Buffer;
-  private gxn: Buffer;
-  private gFilt: Buffer;
-  private gNbr: Buffer;
-  private gRbf: Buffer;
-  private gCut = new Buffer64();
-  private gU = new Buffer64();
-  private gh: Buffer;
-  private gh2: Buffer;
-  private gu: Buffer;
-  private gv: Buffer;
-  private gv2: Buffer;
+  private gx: WorkBuffer;
+  private gvecA: WorkBuffer;
+  private gvecB: WorkBuffer;
+  private go: WorkBuffer;
+  private gvp: WorkBuffer;
+  private gdx: WorkBuffer;
+  private gqkv: WorkBuffer;
+  private gxn: WorkBuffer;
+  private gFilt: WorkBuffer;
+  private gNbr: WorkBuffer;
+  private gRbf: WorkBuffer;
+  private gCut = new WorkBuffer64();
+  private gU = new WorkBuffer64();
+  private gh: WorkBuffer;
+  private gh2: WorkBuffer;
+  private gu: WorkBuffer;
+  private gv: WorkBuffer;
+  private gv2: WorkBuffer;
   private molCount = new Float64Array(0);
   private zeroMol: Int32Array = new Int32Array(0);
   private lastMol: Int32Array = new Int32Array(0);
@@ -146,7 +145,7 @@ export class FastEnergyForces {
     const cfg = this.config;
     if (cfg.cutoff_lower !== 0) throw new OreoError(`cutoff_lower=${cfg.cutoff_lower} is not supported`);
     this.w = packWeights(cfg, potential.params, this.dtype);
-    const B = () => new Buffer(this.dtype);
+    const B = () => new WorkBuffer(this.dtype);
     this.rbf = B();
     this.filt = B();
     this.filtDer = B();
@@ -158,7 +157,7 @@ export class FastEnergyForces {
     this.layers = [];
     for (let l = 0; l < cfg.num_layers; l++) {
       this.layers.push({
-        xhat: B(), rstd: new Buffer64(), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
+        xhat: B(), rstd: new WorkBuffer64(), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
       });
     }
     this.vecOut = B();
@@ -196,7 +195,13 @@ export class FastEnergyForces {
 
   /** Re-read the potential's parameters (after training changed them in place). */
   refresh(): void {
+    this.dispose();
     this.w = packWeights(this.config, this.potential.params, this.dtype);
+  }
+
+  /** Release the packed weights' kernel memory now (otherwise it goes when this is collected). */
+  dispose(): void {
+    for (const m of this.w.packed) m.dispose();
   }
 
   /**
@@ -234,7 +239,7 @@ export class FastEnergyForces {
     const P = this.pairs.count;
     this.gCut.need(P).fill(0, 0, P);
     this.gU.need(3 * P).fill(0, 0, 3 * P);
-    this.gFilt.need(P * this.w.filterBias.length);
+    this.gFilt.need(P * this.w.filterColumns);
     this.geometry(positions);
     this.filters();
     this.embed(z);
@@ -259,7 +264,9 @@ export class FastEnergyForces {
     const { means, betas } = this.w;
     const pa = this.pairs.a, pb = this.pairs.b;
     const r = this.r.need(P), u = this.u.need(3 * P), cut = this.cut.need(P), cutDer = this.cutDer.need(P);
-    const f = this.rbf.need(P * R), fd = this.rbfDer.need(P * R);
+    // The basis carries a column of ones that multiplies the biases of the filter layers.
+    const R1 = R + 1;
+    const f = this.rbf.need(P * R1), fd = this.rbfDer.need(P * R);
     const dt = this.dtype === 'float32';
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
@@ -285,9 +292,10 @@ export class FastEnergyForces {
       for (let k = 0; k < R; k++) {
         const diff = t - means[k];
         const g = Math.exp(-betas[k] * diff * diff);
-        f[p * R + k] = g * C;
+        f[p * R1 + k] = g * C;
         fd[p * R + k] = g * (C * (-2 * betas[k] * diff * dtdr) + dC);
       }
+      f[p * R1 + R] = 1;
     }
   }
 
@@ -296,17 +304,12 @@ export class FastEnergyForces {
     const P = this.pairs.count;
     const R = this.config.num_rbf;
     const w = this.w;
-    const cols = w.filterBias.length;
+    const cols = w.filterColumns;
     if (cols > 0 && P > 0) {
       const fa = this.filt.need(P * cols);
       const fd = this.filtDer.need(P * cols);
-      gemm(false, true, P, cols, R, this.rbf.data, w.filters, fa, false);
-      const bias = w.filterBias;
-      for (let p = 0; p < P; p++) {
-        const o = p * cols;
-        for (let c = 0; c < cols; c++) fa[o + c] += bias[c];
-      }
-      siluWithDerivative(fa, fa, fd, P * cols);
+      linearForward(P, this.rbf.data, w.filters, fa);
+      silu(fa, fa, fd, null, P * cols);
     }
   }
 
@@ -329,22 +332,20 @@ export class FastEnergyForces {
     for (let n = 0; n < N; n++) cat.set(w.embedding.subarray(z[n] * H, z[n] * H + H), n * 2 * H);
     if (P > 0) {
       const pre = this.nbrPre.need(P * H);
-      gemm(false, true, P, H, R, this.rbf.data, nb.distProj, pre, false);
-      const bias = nb.distBias, emb = nb.embedding, cut = this.cut.data;
+      linearForward(P, this.rbf.data, nb.distProj, pre);
+      const emb = nb.embedding, cut = this.cut.data;
       const pa = this.pairs.a, pb = this.pairs.b;
       for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], C = cut[p];
         const o = p * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
         for (let h = 0; h < H; h++) {
-          const v = pre[o + h] + bias[h];
-          pre[o + h] = v;
-          const wv = v * C;
+          const wv = pre[o + h] * C;
           cat[ca + h] += emb[eb + h] * wv;
           cat[cb + h] += emb[ea + h] * wv;
         }
       }
     }
-    gemm(false, true, N, H, 2 * H, cat, nb.combine, x, false);
+    linearForward(N, cat, nb.combine, x);
     addRowBias(x, nb.combineBias, N, H);
   }
 
@@ -360,7 +361,7 @@ export class FastEnergyForces {
     const hasVec = l > 0;
     const keys = lw.dkSelf !== null, values = lw.dvSelf !== null;
     const vc = cfg.vector_cutoff;
-    const cols = this.w.filterBias.length;
+    const cols = this.w.filterColumns;
     const dkOff = l * this.w.filterColumnsPerLayer;
     const dvOff = dkOff + (keys ? H : 0);
 
@@ -368,7 +369,7 @@ export class FastEnergyForces {
     const xhat = st.xhat.need(N * H), rstd = st.rstd.need(N), xn = this.xn.need(N * H);
     layerNormForward(x, lw.lnWeight, lw.lnBias, N, H, xhat, rstd, xn);
     const qkv = st.qkv.need(N * H5);
-    gemm(false, true, N, H5, H, xn, lw.qkv, qkv, false);
+    linearForward(N, xn, lw.qkv, qkv);
     addRowBias(qkv, lw.qkvBias, N, H5);
 
     if (l === 0) {
@@ -380,7 +381,7 @@ export class FastEnergyForces {
     let vp = st.vp.data;
     if (hasVec) {
       vp = st.vp.need(3 * N * H3);
-      gemm(false, true, 3 * N, H3, H, vec, lw.vecProj, vp, false);
+      linearForward(3 * N, vec, lw.vecProj, vp);
       for (let n = 0; n < N; n++) {
         const r0 = 3 * n * H3;
         for (let h = 0; h < H; h++) {
@@ -398,19 +399,19 @@ export class FastEnergyForces {
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
       const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
-      const fo = p * cols + dkOff;
+      const fk = p * cols + dkOff;
       const e1 = 2 * p * heads, e2 = e1 + heads;
       for (let hh = 0; hh < heads; hh++) {
         let s1 = 0, s2 = 0;
-        const c0 = hh * hd;
+        const c0 = hh * hd, c1 = c0 + hd;
         if (keys) {
-          for (let c = c0; c < c0 + hd; c++) {
-            const dk = fa[fo + c];
+          for (let c = c0; c < c1; c++) {
+            const dk = fa[fk + c];
             s1 += qkv[qa + c] * qkv[kb + c] * dk;
             s2 += qkv[qb + c] * qkv[ka + c] * dk;
           }
         } else {
-          for (let c = c0; c < c0 + hd; c++) {
+          for (let c = c0; c < c1; c++) {
             s1 += qkv[qa + c] * qkv[kb + c];
             s2 += qkv[qb + c] * qkv[ka + c];
           }
@@ -424,89 +425,96 @@ export class FastEnergyForces {
       const q = n * H5, k = q + H, e = (2 * P + n) * heads;
       for (let hh = 0; hh < heads; hh++) {
         let s = 0;
-        const c0 = hh * hd;
-        if (dkSelf) for (let c = c0; c < c0 + hd; c++) s += qkv[q + c] * qkv[k + c] * dkSelf[c];
-        else for (let c = c0; c < c0 + hd; c++) s += qkv[q + c] * qkv[k + c];
+        const c0 = hh * hd, c1 = c0 + hd;
+        if (dkSelf) for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c] * dkSelf[c];
+        else for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c];
         attn[e + hh] = s;
       }
     }
-    siluWithDerivative(attn, attn, attnDer, EA * heads);
+    silu(attn, attn, attnDer, null, EA * heads);
 
     // Messages, scattered at the targets: dx_i = Σ_j s_j·a_ij, dvec_i = Σ_j vec_j·m1_j + m2_j·d_ij.
+    // Values are laid out per atom as blocks [s | m1 | m2] of H channels each (see weights.ts);
+    // only s meets the attention weights (per head), the vector part runs over all channels.
     const dx = this.dx.need(N * H);
     dx.fill(0, 0, N * H);
+    // vecNext starts as the residual vec and collects the messages, then vec3·o1 below.
     const vecNext = (l + 1 < cfg.num_layers ? this.layers[l + 1].vecIn : this.vecOut).need(3 * N * H);
-    vecNext.fill(0, 0, 3 * N * H);
+    if (hasVec) vecNext.set(vec.subarray(0, 3 * N * H));
+    else vecNext.fill(0, 0, 3 * N * H);
     const cut = this.cut.data, u = this.u.data;
-    const H2 = 2 * H, hd2 = 2 * hd, hd3 = 3 * hd;
+    const H2 = 2 * H;
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
       const C = cut[p];
       const cf = vc ? C : 1, ca = vc ? 1 : C;
-      const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
-      const va = a * H5 + H2, vb = b * H5 + H2;
-      const a3 = 3 * a * H, b3 = 3 * b * H;
-      const fo = p * cols + dvOff;
+      const vaS = a * H5 + H2, vbS = b * H5 + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
+      const dxa = a * H, dxb = b * H;
+      const fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
       const e1 = 2 * p * heads, e2 = e1 + heads;
       for (let hh = 0; hh < heads; hh++) {
-        const w1 = attn[e1 + hh] * ca, w2 = attn[e2 + hh] * ca;
-        const c0 = hh * hd, s0 = hh * hd3;
-        for (let t = 0; t < hd; t++) {
-          const ch = c0 + t, cs = s0 + t;
-          let fs = cf, fm1 = cf, fm2 = cf;
-          if (values) {
-            fs *= fa[fo + cs];
-            fm1 *= fa[fo + cs + hd];
-            fm2 *= fa[fo + cs + hd2];
+        const w1 = attn[e1 + hh] * ca * cf, w2 = attn[e2 + hh] * ca * cf;
+        const c0 = hh * hd, c1 = c0 + hd;
+        if (values) {
+          for (let c = c0; c < c1; c++) {
+            const fs = fa[fS + c];
+            dx[dxa + c] += qkv[vbS + c] * fs * w1; // b → a
+            dx[dxb + c] += qkv[vaS + c] * fs * w2; // a → b
           }
-          // b → a
-          const m1b = qkv[vb + cs + hd] * fm1, m2b = qkv[vb + cs + hd2] * fm2;
-          dx[a * H + ch] += qkv[vb + cs] * fs * w1;
-          // a → b
-          const m1a = qkv[va + cs + hd] * fm1, m2a = qkv[va + cs + hd2] * fm2;
-          dx[b * H + ch] += qkv[va + cs] * fs * w2;
-          if (hasVec) {
-            vecNext[a3 + ch] += vec[b3 + ch] * m1b + m2b * ux;
-            vecNext[a3 + H + ch] += vec[b3 + H + ch] * m1b + m2b * uy;
-            vecNext[a3 + H2 + ch] += vec[b3 + H2 + ch] * m1b + m2b * uz;
-            vecNext[b3 + ch] += vec[a3 + ch] * m1a - m2a * ux;
-            vecNext[b3 + H + ch] += vec[a3 + H + ch] * m1a - m2a * uy;
-            vecNext[b3 + H2 + ch] += vec[a3 + H2 + ch] * m1a - m2a * uz;
-          } else {
-            vecNext[a3 + ch] += m2b * ux;
-            vecNext[a3 + H + ch] += m2b * uy;
-            vecNext[a3 + H2 + ch] += m2b * uz;
-            vecNext[b3 + ch] -= m2a * ux;
-            vecNext[b3 + H + ch] -= m2a * uy;
-            vecNext[b3 + H2 + ch] -= m2a * uz;
+        } else {
+          for (let c = c0; c < c1; c++) {
+            dx[dxa + c] += qkv[vbS + c] * w1;
+            dx[dxb + c] += qkv[vaS + c] * w2;
           }
+        }
+      }
+      const ux = u[3 * p] * cf, uy = u[3 * p + 1] * cf, uz = u[3 * p + 2] * cf;
+      const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
+      for (let c = 0; c < H; c++) {
+        const fd = values ? fa[fD + c] : 1;
+        const m2b = qkv[vbD + c] * fd, m2a = qkv[vaD + c] * fd;
+        if (hasVec) {
+          const fm = (values ? fa[fM + c] : 1) * cf;
+          const m1b = qkv[vbM + c] * fm, m1a = qkv[vaM + c] * fm;
+          vecNext[ax + c] += vec[bx + c] * m1b + m2b * ux;
+          vecNext[ay + c] += vec[by + c] * m1b + m2b * uy;
+          vecNext[az + c] += vec[bz + c] * m1b + m2b * uz;
+          vecNext[bx + c] += vec[ax + c] * m1a - m2a * ux;
+          vecNext[by + c] += vec[ay + c] * m1a - m2a * uy;
+          vecNext[bz + c] += vec[az + c] * m1a - m2a * uz;
+        } else {
+          vecNext[ax + c] += m2b * ux;
+          vecNext[ay + c] += m2b * uy;
+          vecNext[az + c] += m2b * uz;
+          vecNext[bx + c] -= m2a * ux;
+          vecNext[by + c] -= m2a * uy;
+          vecNext[bz + c] -= m2a * uz;
         }
       }
     }
     // Self-loops: r = 0, so C = 1 and d = 0 (no m2 term).
     const dvSelf = lw.dvSelf;
     for (let n = 0; n < N; n++) {
-      const vn = n * H5 + H2, n3 = 3 * n * H, e = (2 * P + n) * heads;
+      const vS = n * H5 + H2, vM = vS + H, dxn = n * H;
+      const nx = 3 * n * H, ny = nx + H, nz = ny + H;
+      const e = (2 * P + n) * heads;
       for (let hh = 0; hh < heads; hh++) {
         const wa = attn[e + hh];
-        const c0 = hh * hd, s0 = hh * hd3;
-        for (let t = 0; t < hd; t++) {
-          const ch = c0 + t, cs = s0 + t;
-          const fs = dvSelf ? dvSelf[cs] : 1;
-          dx[n * H + ch] += qkv[vn + cs] * fs * wa;
+        const c0 = hh * hd, c1 = c0 + hd;
+        for (let c = c0; c < c1; c++) {
+          dx[dxn + c] += qkv[vS + c] * (dvSelf ? dvSelf[c] : 1) * wa;
           if (hasVec) {
-            const m1 = qkv[vn + cs + hd] * (dvSelf ? dvSelf[cs + hd] : 1);
-            vecNext[n3 + ch] += vec[n3 + ch] * m1;
-            vecNext[n3 + H + ch] += vec[n3 + H + ch] * m1;
-            vecNext[n3 + H2 + ch] += vec[n3 + H2 + ch] * m1;
+            const m1 = qkv[vM + c] * (dvSelf ? dvSelf[H + c] : 1);
+            vecNext[nx + c] += vec[nx + c] * m1;
+            vecNext[ny + c] += vec[ny + c] * m1;
+            vecNext[nz + c] += vec[nz + c] * m1;
           }
         }
       }
     }
-
     // o_proj, then the residual updates x += vdot·o2 + o3, vec += vec3·o1 + dvec.
     const o = st.o.need(N * H3);
-    gemm(false, true, N, H3, H, dx, lw.oProj, o, false);
+    linearForward(N, dx, lw.oProj, o);
     addRowBias(o, lw.oBias, N, H3);
     for (let n = 0; n < N; n++) {
       const xo = n * H, oo = n * H3;
@@ -517,7 +525,7 @@ export class FastEnergyForces {
         const oo = n * H3;
         for (let c = 0; c < 3; c++) {
           const row = (3 * n + c) * H, prow = (3 * n + c) * H3 + H2;
-          for (let h = 0; h < H; h++) vecNext[row + h] += vec[row + h] + vp[prow + h] * o[oo + h];
+          for (let h = 0; h < H; h++) vecNext[row + h] += vp[prow + h] * o[oo + h];
         }
       }
     }
@@ -538,7 +546,7 @@ export class FastEnergyForces {
     layerNormForward(this.x.data, w.outNormWeight, w.outNormBias, N, H, xhat, rstd, xo);
     // Block 0: vec1 | vec2 projections, then update_net on [x, ‖vec1‖].
     const v12 = this.hV12.need(3 * N * S0);
-    gemm(false, true, 3 * N, S0, H, vec, b0.vecProj, v12, false);
+    linearForward(3 * N, vec, b0.vecProj, v12);
     for (let n = 0; n < N; n++) {
       u0.set(xo.subarray(n * H, n * H + H), n * 2 * H);
       const r0 = 3 * n * S0;
@@ -548,11 +556,11 @@ export class FastEnergyForces {
       }
     }
     const h0 = this.hH0.need(N * H), h0d = this.hH0Der.need(N * H);
-    gemm(false, true, N, H, 2 * H, u0, b0.u0, h0, false);
+    linearForward(N, u0, b0.u0, h0);
     addRowBias(h0, b0.u0Bias, N, H);
-    siluWithDerivative(h0, h0, h0d, N * H);
+    silu(h0, h0, h0d, null, N * H);
     const h1 = this.hH1.need(N * H);
-    gemm(false, true, N, H, H, h0, b0.u2, h1, false);
+    linearForward(N, h0, b0.u2, h1);
     addRowBias(h1, b0.u2Bias, N, H);
     const xb = this.hXb.need(N * Hh), xbd = this.hXbDer.need(N * Hh);
     const vecb = this.hVecb.need(3 * N * Hh);
@@ -563,10 +571,10 @@ export class FastEnergyForces {
         for (let c = 0; c < 3; c++) vecb[(3 * n + c) * Hh + h] = gate * v12[(3 * n + c) * S0 + H + h];
       }
     }
-    siluWithDerivative(xb, xb, xbd, N * Hh);
+    silu(xb, xb, xbd, null, N * Hh);
     // Block 1: scalar output only (its vector output and gate are unused).
     const v1b = this.hV1b.need(3 * N * Hh);
-    gemm(false, true, 3 * N, Hh, Hh, vecb, b1.vecProj, v1b, false);
+    linearForward(3 * N, vecb, b1.vecProj, v1b);
     const u0b = this.hU0b.need(N * H);
     for (let n = 0; n < N; n++) {
       for (let h = 0; h < Hh; h++) {
@@ -576,10 +584,10 @@ export class FastEnergyForces {
       }
     }
     const h0b = this.hH0b.need(N * Hh), h0bd = this.hH0bDer.need(N * Hh);
-    gemm(false, true, N, Hh, H, u0b, b1.u0, h0b, false);
+    linearForward(N, u0b, b1.u0, h0b);
     addRowBias(h0b, b1.u0Bias, N, Hh);
-    siluWithDerivative(h0b, h0b, h0bd, N * Hh);
-    const u2 = b1.u2, bias2 = b1.u2Bias[0], std = w.std, atomref = w.atomref;
+    silu(h0b, h0b, h0bd, null, N * Hh);
+    const u2 = b1.u2Raw, bias2 = b1.u2Bias[0], std = w.std, atomref = w.atomref;
     const count = this.moleculeCounts(mol, nMol, N);
     for (let n = 0; n < N; n++) {
       let s = bias2;
@@ -616,13 +624,13 @@ export class FastEnergyForces {
 
     // Block 1: ∂E/∂h0b, then back through update_net.layers.0 to [xb, ‖v1b‖].
     const gh0b = this.gh.need(N * Hh);
-    const h0bd = this.hH0bDer.data, u2 = b1.u2;
+    const h0bd = this.hH0bDer.data, u2 = b1.u2Raw;
     for (let n = 0; n < N; n++) {
       const ge = w.std / (mean ? count[mol[n]] : 1);
       for (let h = 0; h < Hh; h++) gh0b[n * Hh + h] = ge * u2[h] * h0bd[n * Hh + h];
     }
     const gu0b = this.gu.need(N * H);
-    gemm(false, false, N, H, Hh, gh0b, b1.u0, gu0b, false);
+    linearBackward(N, gh0b, b1.u0, gu0b, false);
     const v1b = this.hV1b.data, u0b = this.hU0b.data;
     const gv1b = this.gv.need(3 * N * Hh);
     for (let n = 0; n < N; n++) {
@@ -633,7 +641,7 @@ export class FastEnergyForces {
       }
     }
     const gvecb = this.gv2.need(3 * N * Hh);
-    gemm(false, false, 3 * N, Hh, Hh, gv1b, b1.vecProj, gvecb, false);
+    linearBackward(3 * N, gv1b, b1.vecProj, gvecb, false);
 
     // Block 0: gradients of xOut (through silu) and of the gate, then update_net backwards.
     const h1 = this.hH1.data, v12 = this.hV12.data, xbd = this.hXbDer.data;
@@ -653,11 +661,11 @@ export class FastEnergyForces {
       }
     }
     const gs0 = this.gh.need(N * H);
-    gemm(false, false, N, H, H, gh1, b0.u2, gs0, false);
+    linearBackward(N, gh1, b0.u2, gs0, false);
     const h0d = this.hH0Der.data;
     for (let i = 0; i < N * H; i++) gs0[i] *= h0d[i];
     const gu0 = this.gu.need(N * 2 * H);
-    gemm(false, false, N, 2 * H, H, gs0, b0.u0, gu0, false);
+    linearBackward(N, gs0, b0.u0, gu0, false);
     const u0 = this.hU0.data;
     for (let n = 0; n < N; n++) {
       for (let h = 0; h < H; h++) {
@@ -667,7 +675,7 @@ export class FastEnergyForces {
       }
     }
     const gvec = this.gvecA.need(3 * N * H);
-    gemm(false, false, 3 * N, H, S0, gv12, b0.vecProj, gvec, false);
+    linearBackward(3 * N, gv12, b0.vecProj, gvec, false);
     // ∂E/∂xo is the first half of gu0; back through the output layer norm.
     const gxo = this.gxn.need(N * H);
     for (let n = 0; n < N; n++) gxo.set(gu0.subarray(n * 2 * H, n * 2 * H + H), n * H);
@@ -679,14 +687,14 @@ export class FastEnergyForces {
   private layerBackward(l: number, N: number): void {
     const cfg = this.config;
     const H = cfg.embedding_dimension, H2 = 2 * H, H3 = 3 * H, H5 = 5 * H;
-    const heads = cfg.num_heads, hd = H / heads, hd2 = 2 * hd, hd3 = 3 * hd;
+    const heads = cfg.num_heads, hd = H / heads;
     const P = this.pairs.count;
     const lw = this.w.layers[l];
     const st = this.layers[l];
     const hasVec = l > 0;
     const keys = lw.dkSelf !== null, values = lw.dvSelf !== null;
     const vc = cfg.vector_cutoff;
-    const cols = this.w.filterBias.length;
+    const cols = this.w.filterColumns;
     const dkOff = l * this.w.filterColumnsPerLayer;
     const dvOff = dkOff + (keys ? H : 0);
     const gx = this.gx.data;
@@ -710,7 +718,7 @@ export class FastEnergyForces {
       }
     }
     const gdx = this.gdx.need(N * H);
-    gemm(false, false, N, H, H3, go, lw.oProj, gdx, false);
+    linearBackward(N, go, lw.oProj, gdx, false);
     if (hasVec) {
       // vec_proj backward: [vdot-gradient·vec2, ·vec1, gvec·o1], then the residual.
       const gvp = this.gvp.need(3 * N * H3);
@@ -726,16 +734,16 @@ export class FastEnergyForces {
           }
         }
       }
-      gemm(false, false, 3 * N, H, H3, gvp, lw.vecProj, gvi, false);
+      linearBackward(3 * N, gvp, lw.vecProj, gvi, false);
       for (let i = 0; i < 3 * N * H; i++) gvi[i] += gvo[i];
     }
 
-    // Edges, backwards: messages and values first (per head), then attention, for both
-    // directions of each pair; the filter gradients of the pair are written once, summed.
+    // Edges, backwards, for both directions of each pair at once; the filter gradients of the
+    // pair (∂E/∂ pre-activation, in G) are written once, summed over the two directions.
     const gqkv = this.gqkv.need(N * H5);
     gqkv.fill(0, 0, N * H5);
     const attn = st.attn.data, attnDer = st.attnDer.data;
-    const fa = this.filt.data, fd = this.filtDer.data;
+    const fa = this.filt.data, fder = this.filtDer.data;
     const G = this.gFilt.data;
     const gCut = this.gCut.data, gU = this.gU.data;
     const cut = this.cut.data, u = this.u.data;
@@ -745,92 +753,98 @@ export class FastEnergyForces {
       const C = cut[p];
       const cf = vc ? C : 1, ca = vc ? 1 : C;
       const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
-      const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H, va = qa + H2, vb = qb + H2;
-      const a3 = 3 * a * H, b3 = 3 * b * H;
-      const fk = p * cols + dkOff, fv = p * cols + dvOff;
+      const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
+      const vaS = qa + H2, vbS = qb + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
+      const dxa = a * H, dxb = b * H;
+      const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
+      const fk = p * cols + dkOff, fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
       const e1 = 2 * p * heads, e2 = e1 + heads;
-      let gC = 0, g1x = 0, g1y = 0, g1z = 0, g2x = 0, g2y = 0, g2z = 0;
+      let gC = 0;
+      // Vector part, all channels: vec message m1 (times vec_j) and m2 (times d = ±u).
+      let g1x = 0, g1y = 0, g1z = 0, g2x = 0, g2y = 0, g2z = 0;
+      for (let c = 0; c < H; c++) {
+        const dvm = values ? fa[fM + c] : 1, dvd = values ? fa[fD + c] : 1;
+        const fm = cf * dvm, fd = cf * dvd;
+        const vd1 = qkv[vbD + c], vd2 = qkv[vaD + c];
+        const gax = gvo[ax + c], gay = gvo[ay + c], gaz = gvo[az + c];
+        const gbx = gvo[bx + c], gby = gvo[by + c], gbz = gvo[bz + c];
+        // b → a (target a, d = +u), a → b (target b, d = −u)
+        const gd1 = gax * ux + gay * uy + gaz * uz;
+        const gd2 = -(gbx * ux + gby * uy + gbz * uz);
+        const m21 = vd1 * fd, m22 = vd2 * fd;
+        g1x += gax * m21;
+        g1y += gay * m21;
+        g1z += gaz * m21;
+        g2x += gbx * m22;
+        g2y += gby * m22;
+        g2z += gbz * m22;
+        gqkv[vbD + c] += gd1 * fd;
+        gqkv[vaD + c] += gd2 * fd;
+        const Pd = gd1 * vd1 + gd2 * vd2;
+        let Pm = 0;
+        if (hasVec) {
+          const vm1 = qkv[vbM + c], vm2 = qkv[vaM + c];
+          const gm1 = gax * vec[bx + c] + gay * vec[by + c] + gaz * vec[bz + c];
+          const gm2 = gbx * vec[ax + c] + gby * vec[ay + c] + gbz * vec[az + c];
+          const m11 = vm1 * fm, m12 = vm2 * fm;
+          gvi[bx + c] += gax * m11;
+          gvi[by + c] += gay * m11;
+          gvi[bz + c] += gaz * m11;
+          gvi[ax + c] += gbx * m12;
+          gvi[ay + c] += gby * m12;
+          gvi[az + c] += gbz * m12;
+          gqkv[vbM + c] += gm1 * fm;
+          gqkv[vaM + c] += gm2 * fm;
+          Pm = gm1 * vm1 + gm2 * vm2;
+        }
+        if (values) {
+          G[fM + c] = Pm * cf * fder[fM + c];
+          G[fD + c] = Pd * cf * fder[fD + c];
+        }
+        if (vc) gC += Pm * dvm + Pd * dvd;
+      }
+      // Scalar part, per head: s (times the attention weight), then the attention logits.
       for (let hh = 0; hh < heads; hh++) {
         const s1 = attn[e1 + hh], s2 = attn[e2 + hh];
         const w1 = s1 * ca, w2 = s2 * ca;
         let ga1 = 0, ga2 = 0;
-        const c0 = hh * hd, s0 = hh * hd3;
-        for (let t = 0; t < hd; t++) {
-          const ch = c0 + t, cs = s0 + t;
-          let dvs = 1, dvm1 = 1, dvm2 = 1;
-          if (values) {
-            dvs = fa[fv + cs];
-            dvm1 = fa[fv + cs + hd];
-            dvm2 = fa[fv + cs + hd2];
-          }
-          const fs = cf * dvs, fm1 = cf * dvm1, fm2 = cf * dvm2;
-          // b → a (target a, d = +u)
-          const vs1 = qkv[vb + cs], vm11 = qkv[vb + cs + hd], vm21 = qkv[vb + cs + hd2];
-          const gxm1 = gdx[a * H + ch];
-          ga1 += gxm1 * vs1 * fs;
-          const gs1 = gxm1 * w1;
-          const ga0 = gvo[a3 + ch], ga1y = gvo[a3 + H + ch], ga2z = gvo[a3 + H2 + ch];
-          const gm2a = ga0 * ux + ga1y * uy + ga2z * uz;
-          const m21 = vm21 * fm2;
-          g1x += ga0 * m21;
-          g1y += ga1y * m21;
-          g1z += ga2z * m21;
-          // a → b (target b, d = −u)
-          const vs2 = qkv[va + cs], vm12 = qkv[va + cs + hd], vm22 = qkv[va + cs + hd2];
-          const gxm2 = gdx[b * H + ch];
-          ga2 += gxm2 * vs2 * fs;
-          const gs2 = gxm2 * w2;
-          const gb0 = gvo[b3 + ch], gb1 = gvo[b3 + H + ch], gb2 = gvo[b3 + H2 + ch];
-          const gm2b = -(gb0 * ux + gb1 * uy + gb2 * uz);
-          const m22 = vm22 * fm2;
-          g2x += gb0 * m22;
-          g2y += gb1 * m22;
-          g2z += gb2 * m22;
-          let gm1a = 0, gm1b = 0;
-          if (hasVec) {
-            gm1a = ga0 * vec[b3 + ch] + ga1y * vec[b3 + H + ch] + ga2z * vec[b3 + H2 + ch];
-            gm1b = gb0 * vec[a3 + ch] + gb1 * vec[a3 + H + ch] + gb2 * vec[a3 + H2 + ch];
-            const m11 = vm11 * fm1, m12 = vm12 * fm1;
-            gvi[b3 + ch] += ga0 * m11;
-            gvi[b3 + H + ch] += ga1y * m11;
-            gvi[b3 + H2 + ch] += ga2z * m11;
-            gvi[a3 + ch] += gb0 * m12;
-            gvi[a3 + H + ch] += gb1 * m12;
-            gvi[a3 + H2 + ch] += gb2 * m12;
-          }
-          gqkv[vb + cs] += gs1 * fs;
-          gqkv[vb + cs + hd] += gm1a * fm1;
-          gqkv[vb + cs + hd2] += gm2a * fm2;
-          gqkv[va + cs] += gs2 * fs;
-          gqkv[va + cs + hd] += gm1b * fm1;
-          gqkv[va + cs + hd2] += gm2b * fm2;
-          // Gradients of the value filter factors (C·dv), summed over both directions.
-          const Ps = gs1 * vs1 + gs2 * vs2, Pm1 = gm1a * vm11 + gm1b * vm12, Pm2 = gm2a * vm21 + gm2b * vm22;
-          if (values) {
-            G[fv + cs] = Ps * cf * fd[fv + cs];
-            G[fv + cs + hd] = Pm1 * cf * fd[fv + cs + hd];
-            G[fv + cs + hd2] = Pm2 * cf * fd[fv + cs + hd2];
-          }
-          if (vc) gC += Ps * dvs + Pm1 * dvm1 + Pm2 * dvm2;
+        const c0 = hh * hd, c1 = c0 + hd;
+        for (let c = c0; c < c1; c++) {
+          const dvs = values ? fa[fS + c] : 1;
+          const fs = cf * dvs;
+          const vs1 = qkv[vbS + c], vs2 = qkv[vaS + c];
+          const gx1 = gdx[dxa + c], gx2 = gdx[dxb + c];
+          ga1 += gx1 * vs1 * dvs;
+          ga2 += gx2 * vs2 * dvs;
+          const gs1 = gx1 * w1, gs2 = gx2 * w2;
+          gqkv[vbS + c] += gs1 * fs;
+          gqkv[vaS + c] += gs2 * fs;
+          const Ps = gs1 * vs1 + gs2 * vs2;
+          if (values) G[fS + c] = Ps * cf * fder[fS + c];
+          if (vc) gC += Ps * dvs;
         }
+        ga1 *= cf;
+        ga2 *= cf;
         // Attention weights: a = silu(logit)·(C unless the cutoff sits on the values).
-        const d1 = attnDer[e1 + hh], d2 = attnDer[e2 + hh];
         if (!vc) gC += ga1 * s1 + ga2 * s2;
-        const gl1 = ga1 * ca * d1, gl2 = ga2 * ca * d2;
-        for (let c = c0; c < c0 + hd; c++) {
-          const qav = qkv[qa + c], qbv = qkv[qb + c], kav = qkv[ka + c], kbv = qkv[kb + c];
-          if (keys) {
+        const gl1 = ga1 * ca * attnDer[e1 + hh], gl2 = ga2 * ca * attnDer[e2 + hh];
+        if (keys) {
+          for (let c = c0; c < c1; c++) {
+            const qav = qkv[qa + c], qbv = qkv[qb + c], kav = qkv[ka + c], kbv = qkv[kb + c];
             const dk = fa[fk + c];
-            gqkv[qa + c] += gl1 * kbv * dk;
-            gqkv[kb + c] += gl1 * qav * dk;
-            gqkv[qb + c] += gl2 * kav * dk;
-            gqkv[ka + c] += gl2 * qbv * dk;
-            G[fk + c] = (gl1 * qav * kbv + gl2 * qbv * kav) * fd[fk + c];
-          } else {
-            gqkv[qa + c] += gl1 * kbv;
-            gqkv[kb + c] += gl1 * qav;
-            gqkv[qb + c] += gl2 * kav;
-            gqkv[ka + c] += gl2 * qbv;
+            const l1 = gl1 * dk, l2 = gl2 * dk;
+            gqkv[qa + c] += l1 * kbv;
+            gqkv[kb + c] += l1 * qav;
+            gqkv[qb + c] += l2 * kav;
+            gqkv[ka + c] += l2 * qbv;
+            G[fk + c] = (gl1 * qav * kbv + gl2 * qbv * kav) * fder[fk + c];
+          }
+        } else {
+          for (let c = c0; c < c1; c++) {
+            gqkv[qa + c] += gl1 * qkv[kb + c];
+            gqkv[kb + c] += gl1 * qkv[qa + c];
+            gqkv[qb + c] += gl2 * qkv[ka + c];
+            gqkv[ka + c] += gl2 * qkv[qb + c];
           }
         }
       }
@@ -842,29 +856,30 @@ export class FastEnergyForces {
     // Self-loops: constant filters, d = 0; they pass gradient to q, k, v and vec only.
     const dkSelf = lw.dkSelf, dvSelf = lw.dvSelf;
     for (let n = 0; n < N; n++) {
-      const q = n * H5, k = q + H, v = q + H2, n3 = 3 * n * H, e = (2 * P + n) * heads;
+      const q = n * H5, k = q + H, vS = q + H2, vM = vS + H, dxn = n * H;
+      const nx = 3 * n * H, ny = nx + H, nz = ny + H;
+      const e = (2 * P + n) * heads;
       for (let hh = 0; hh < heads; hh++) {
         const wa = attn[e + hh];
         let ga = 0;
-        const c0 = hh * hd, s0 = hh * hd3;
-        for (let t = 0; t < hd; t++) {
-          const ch = c0 + t, cs = s0 + t;
-          const fs = dvSelf ? dvSelf[cs] : 1;
-          const gxm = gdx[n * H + ch];
-          ga += gxm * qkv[v + cs] * fs;
-          gqkv[v + cs] += gxm * wa * fs;
+        const c0 = hh * hd, c1 = c0 + hd;
+        for (let c = c0; c < c1; c++) {
+          const fs = dvSelf ? dvSelf[c] : 1;
+          const gxm = gdx[dxn + c];
+          ga += gxm * qkv[vS + c] * fs;
+          gqkv[vS + c] += gxm * wa * fs;
           if (hasVec) {
-            const fm1 = dvSelf ? dvSelf[cs + hd] : 1;
-            const g0 = gvo[n3 + ch], g1 = gvo[n3 + H + ch], g2 = gvo[n3 + H2 + ch];
-            gqkv[v + cs + hd] += (g0 * vec[n3 + ch] + g1 * vec[n3 + H + ch] + g2 * vec[n3 + H2 + ch]) * fm1;
-            const m1 = qkv[v + cs + hd] * fm1;
-            gvi[n3 + ch] += g0 * m1;
-            gvi[n3 + H + ch] += g1 * m1;
-            gvi[n3 + H2 + ch] += g2 * m1;
+            const fm = dvSelf ? dvSelf[H + c] : 1;
+            const gnx = gvo[nx + c], gny = gvo[ny + c], gnz = gvo[nz + c];
+            gqkv[vM + c] += (gnx * vec[nx + c] + gny * vec[ny + c] + gnz * vec[nz + c]) * fm;
+            const m1 = qkv[vM + c] * fm;
+            gvi[nx + c] += gnx * m1;
+            gvi[ny + c] += gny * m1;
+            gvi[nz + c] += gnz * m1;
           }
         }
         const gl = ga * attnDer[e + hh];
-        for (let c = c0; c < c0 + hd; c++) {
+        for (let c = c0; c < c1; c++) {
           const dk = dkSelf ? dkSelf[c] : 1;
           const qv = qkv[q + c], kv = qkv[k + c];
           gqkv[q + c] += gl * kv * dk;
@@ -872,11 +887,13 @@ export class FastEnergyForces {
         }
       }
     }
-
     // q | k | v back to the normalised input, then through the layer norm (plus the residual).
-    const gxn = this.gxn.need(N * H);
-    gemm(false, false, N, H, H5, gqkv, lw.qkv, gxn, false);
-    layerNormBackward(gxn, lw.lnWeight, st.xhat.data, st.rstd.data, N, H, gx);
+    // The first layer's input depends on positions only through the neighbour embedding.
+    if (hasVec || this.w.neighbor) {
+      const gxn = this.gxn.need(N * H);
+      linearBackward(N, gqkv, lw.qkv, gxn, false);
+      layerNormBackward(gxn, lw.lnWeight, st.xhat.data, st.rstd.data, N, H, gx);
+    }
     if (hasVec) {
       // The input gradient becomes the output gradient of the layer below.
       const t = this.gvecA;
@@ -891,15 +908,17 @@ export class FastEnergyForces {
     const R = this.config.num_rbf;
     const P = this.pairs.count;
     const w = this.w;
-    const cols = w.filterBias.length;
-    const gF = this.gRbf.need(P * R);
+    const cols = w.filterColumns;
+    // ∂E/∂F with the ones column included (its gradient, the last column, goes unused).
+    const R1 = R + 1;
+    const gF = this.gRbf.need(P * R1);
     if (P === 0) return;
-    if (cols > 0) gemm(false, false, P, R, cols, this.gFilt.data, w.filters, gF, false);
-    else gF.fill(0, 0, P * R);
+    if (cols > 0) linearBackward(P, this.gFilt.data, w.filters, gF, false);
+    else gF.fill(0, 0, P * R1);
     const nb = w.neighbor;
     if (!nb) return;
     const gxN = this.gxn.need(N * H);
-    gemm(false, false, N, H, H, this.gx.data, nb.combineRight, gxN, false);
+    linearBackward(N, this.gx.data, nb.combineRight, gxN, false);
     const gpre = this.gNbr.need(P * H);
     const pre = this.nbrPre.data, emb = nb.embedding, cut = this.cut.data, gCut = this.gCut.data;
     const pa = this.pairs.a, pb = this.pairs.b;
@@ -914,7 +933,7 @@ export class FastEnergyForces {
       }
       gCut[p] += gC;
     }
-    gemm(false, false, P, R, H, gpre, nb.distProj, gF, true);
+    linearBackward(P, gpre, nb.distProj, gF, true);
   }
 
   /** ∂E/∂r per pair from the basis and cutoff, plus the direction terms; forces = −∂E/∂pos. */
@@ -926,7 +945,7 @@ export class FastEnergyForces {
     const pa = this.pairs.a, pb = this.pairs.b;
     for (let p = 0; p < P; p++) {
       let gr = gCut[p] * dC[p];
-      for (let k = 0; k < R; k++) gr += gF[p * R + k] * fd[p * R + k];
+      for (let k = 0; k < R; k++) gr += gF[p * (R + 1) + k] * fd[p * R + k];
       const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
       const gx = gU[3 * p], gy = gU[3 * p + 1], gz = gU[3 * p + 2];
       const along = gx * ux + gy * uy + gz * uz;
@@ -944,6 +963,16 @@ export class FastEnergyForces {
       forces[3 * a + 2] += vz;
     }
   }
+}
+
+/** Y[M, out] = X[M, in]·Wᵀ */
+function linearForward(M: number, X: FloatArray, W: Linear, Y: FloatArray): void {
+  gemmPacked(false, M, W.out, W.in, X, W.forward, Y, false);
+}
+
+/** G_X[M, in] (+)= G_Y[M, out]·W */
+function linearBackward(M: number, GY: FloatArray, W: Linear, GX: FloatArray, accumulate: boolean): void {
+  gemmPacked(false, M, W.in, W.out, GY, W.backward, GX, accumulate);
 }
 
 function fround(dtype: DType, v: number): number {

@@ -28,6 +28,11 @@ export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: D
   if (header.format !== MODEL_FORMAT) {
     throw new InputError(file, `expected an oreo model, found '${String(header.format)}' (a training checkpoint? use its model file)`);
   }
+  // Property models (src/model/heads/io.ts) share the format but have no energy head.
+  if (header.head) {
+    const target = (header.head as { target?: unknown }).target;
+    throw new InputError(file, `this is a property model (it predicts '${String(target)}'), not an energy/force model; use it with oreo predict or oreo eval`, undefined, 'head');
+  }
   const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
   const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
   const shapes = parameterShapes(cfg);

@@ -1,0 +1,338 @@
+/**
+ * MD in the browser: pick a bundled molecule and model, set the thermostat, press Run and watch it
+ * move. The stepping happens in a Web Worker running oreo's own engine and integrators; the page
+ * draws the frames and energies it reports.
+ */
+import { Chart, COLORS } from './charts.js';
+import { h, fmt } from './dom.js';
+import { api, type ModelEntry, type Molecule, type MoleculeEntry } from './api.js';
+import { MoleculeViewer } from './viewer.js';
+import type { FromWorker, MdFrame, MdSettings, ToWorker } from '../protocol.js';
+import type { ThermostatKind } from '../../md/integrators/types.js';
+
+/** A worker that answers requests; one per page. */
+export class MdWorker {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: { energy: number; forces: Float64Array }): void; reject(e: Error): void }>();
+  onMessage: ((m: FromWorker) => void) | null = null;
+
+  constructor() {
+    this.worker = new Worker('/md-worker.js');
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === 'forces') {
+        this.pending.get(m.id)?.resolve({ energy: m.energy, forces: m.forces });
+        this.pending.delete(m.id);
+        return;
+      }
+      if (m.type === 'error' && m.id !== undefined && this.pending.has(m.id)) {
+        this.pending.get(m.id)!.reject(new Error(m.message));
+        this.pending.delete(m.id);
+        return;
+      }
+      this.onMessage?.(m);
+    };
+    this.worker.onerror = (e) => this.onMessage?.({ type: 'error', message: e.message || 'the MD worker failed to start' });
+  }
+
+  send(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  /** Energy (eV) and forces (eV/Å) of one geometry with a bundled model, computed in the worker. */
+  async forces(modelId: string, dtype: 'float32' | 'float64', z: number[], positions: number[]): Promise<{ energy: number; forces: Float64Array }> {
+    const model = await api.modelBytes(modelId);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type: 'forces', id, model, modelName: modelId, dtype, z, positions }, [model]);
+    });
+  }
+}
+
+interface Field {
+  label: string;
+  input: HTMLInputElement | HTMLSelectElement;
+}
+
+export class LiveMd {
+  readonly element: HTMLElement;
+  private readonly viewer: MoleculeViewer;
+  private readonly energyChart: Chart;
+  private readonly tempChart: Chart;
+  private readonly status: HTMLElement;
+  private readonly runButton: HTMLButtonElement;
+  private readonly stopButton: HTMLButtonElement;
+  private readonly fields: Record<string, Field>;
+  private molecule: Molecule | null = null;
+  /** The settings the worker's simulation was built with; a change starts a new one. */
+  private loadedKey = '';
+  private running = false;
+  private readonly series = { t: [] as number[], epot: [] as number[], etot: [] as number[], econs: [] as number[], temp: [] as number[] };
+  private lastDraw = 0;
+
+  constructor(
+    private readonly worker: MdWorker,
+    molecules: MoleculeEntry[],
+    models: ModelEntry[],
+  ) {
+    const sel = (id: string, options: [string, string][], value?: string) =>
+      h('select', { id }, ...options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+    const numIn = (id: string, value: number, min: number, max: number, step: number) => h('input', { id, type: 'number', value, min, max, step });
+    const aspirin = molecules.find((m) => m.id.includes('aspirin'))?.id;
+    this.fields = {
+      molecule: { label: 'Molecule', input: sel('md-molecule', molecules.map((m) => [m.id, m.label]), aspirin) },
+      model: { label: 'Model', input: sel('md-model', models.filter((m) => !m.info.error).map((m) => [m.id, `${m.id}${m.info.parameters ? ` (${m.info.parameters} parameters)` : ''}`])) },
+      dtype: { label: 'Arithmetic', input: sel('md-dtype', [['float64', 'float64 (as oreo simulate)'], ['float32', 'float32 (faster)']]) },
+      thermostat: {
+        label: 'Thermostat',
+        input: sel('md-thermostat', [['nose-hoover', 'Nosé–Hoover (MDsim)'], ['nhc', 'Nosé–Hoover chain'], ['langevin', 'Langevin'], ['nve', 'NVE (velocity Verlet)']]),
+      },
+      temperature: { label: 'T (K)', input: numIn('md-temperature', 500, 0, 5000, 10) },
+      dt: { label: 'dt (fs)', input: numIn('md-dt', 0.5, 0.01, 5, 0.05) },
+      steps: { label: 'Steps', input: numIn('md-steps', 1000, 1, 1_000_000, 100) },
+      seed: { label: 'Seed', input: numIn('md-seed', 1, 0, 2 ** 31, 1) },
+    };
+    this.runButton = h('button', { type: 'button', id: 'md-run', class: 'primary' }, 'Run');
+    this.stopButton = h('button', { type: 'button', id: 'md-stop', disabled: true }, 'Stop');
+    const resetButton = h('button', { type: 'button', id: 'md-reset' }, 'Restart');
+    const unusable = models.filter((m) => m.info.error).map((m) => `${m.id}: ${String(m.info.error)}`);
+    this.status = h(
+      'div',
+      { id: 'md-status', class: 'status' },
+      models.length > unusable.length ? 'Pick a molecule and a model, then press Run.' : 'No usable models found (models/*.oreo).',
+      unusable.length ? ` Not offered: ${unusable.join('; ')}` : '',
+    );
+    const view = h('div', { class: 'viewer', id: 'md-viewer' });
+    this.energyChart = new Chart({
+      title: 'Energy',
+      xLabel: 'time (fs)',
+      yLabel: 'eV',
+      series: [
+        { label: 'Epot', color: COLORS.blue },
+        { label: 'Etot', color: COLORS.black },
+        { label: 'Etot + thermostat', color: COLORS.purple, dash: [4, 3] },
+      ],
+      height: 200,
+    });
+    this.energyChart.element.id = 'md-energy-chart';
+    this.tempChart = new Chart({ title: 'Temperature', xLabel: 'time (fs)', yLabel: 'K', series: [{ label: 'T', color: COLORS.orange }], height: 180 });
+    this.tempChart.element.id = 'md-temperature-chart';
+    this.element = h(
+      'section',
+      { class: 'live', id: 'live' },
+      h('h2', {}, 'Molecular dynamics in the browser'),
+      h('p', { class: 'muted' }, 'The same engine, ET model and integrators as oreo simulate, running in a Web Worker in this tab.'),
+      h(
+        'div',
+        { class: 'form' },
+        ...Object.values(this.fields).map((f) => h('label', {}, h('span', {}, f.label), f.input)),
+        h('div', { class: 'buttons' }, this.runButton, this.stopButton, resetButton),
+      ),
+      this.status,
+      h('div', { class: 'player-grid' }, view, h('div', { class: 'charts' }, this.energyChart.element, this.tempChart.element)),
+    );
+    this.viewer = new MoleculeViewer(view);
+    this.runButton.addEventListener('click', () => void this.run());
+    this.stopButton.addEventListener('click', () => this.worker.send({ type: 'stop' }));
+    resetButton.addEventListener('click', () => {
+      this.loadedKey = '';
+      void this.run();
+    });
+    this.fields.molecule.input.addEventListener('change', () => void this.showMolecule());
+    worker.onMessage = (m) => this.onWorker(m);
+  }
+
+  mount(): void {
+    this.energyChart.setData([[], [], [], []]);
+    this.tempChart.setData([[], []]);
+    void this.showMolecule();
+  }
+
+  resize(): void {
+    this.viewer.resize();
+    this.energyChart.resize();
+    this.tempChart.resize();
+  }
+
+  private value(name: string): string {
+    return this.fields[name].input.value;
+  }
+
+  private number(name: string, min: number, max: number): number {
+    const v = Number(this.value(name));
+    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${this.fields[name].label} must be between ${min} and ${max}`);
+    return v;
+  }
+
+  private async showMolecule(): Promise<void> {
+    try {
+      this.molecule = await api.molecule(this.value('molecule'));
+      this.viewer.setStructure(this.molecule.symbols, this.molecule.positions, true);
+      this.loadedKey = '';
+    } catch (err) {
+      this.setStatus(`Cannot load the molecule: ${(err as Error).message}`, 'error');
+    }
+  }
+
+  private setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', kind === 'error');
+  }
+
+  private settings(): MdSettings {
+    return {
+      thermostat: this.value('thermostat') as ThermostatKind,
+      dt: this.number('dt', 0.001, 10),
+      temperature: this.number('temperature', 0, 1e5),
+      seed: Math.floor(this.number('seed', 0, 2 ** 31)),
+      ttime: 20,
+      friction: 0.01,
+      chainLength: 3,
+      zeroMomentum: true,
+      zeroAngularMomentum: true,
+    };
+  }
+
+  /** Run `steps` steps, building a new simulation first if molecule, model or settings changed. */
+  async run(): Promise<void> {
+    if (this.running) return;
+    try {
+      const settings = this.settings();
+      const steps = Math.floor(this.number('steps', 1, 1_000_000));
+      const modelId = this.value('model');
+      if (!modelId) throw new Error('no model selected');
+      const dtype = this.value('dtype') as 'float32' | 'float64';
+      const key = JSON.stringify([this.value('molecule'), modelId, dtype, settings]);
+      this.running = true;
+      delete this.status.dataset.done;
+      this.runButton.disabled = true;
+      this.stopButton.disabled = false;
+      if (key !== this.loadedKey) {
+        if (!this.molecule || this.molecule.id !== this.value('molecule')) await this.showMolecule();
+        const mol = this.molecule!;
+        this.setStatus(`Loading ${modelId}…`);
+        const model = await api.modelBytes(modelId);
+        for (const s of Object.values(this.series)) s.length = 0;
+        this.worker.send({ type: 'init', model, modelName: modelId, dtype, z: mol.z, positions: mol.positions, settings }, [model]);
+        this.loadedKey = key;
+      }
+      // Redraw about 20 times per second whatever the speed; report often enough for smooth plots.
+      this.worker.send({ type: 'run', steps, reportEvery: Math.max(1, Math.min(10, Math.floor(steps / 200))) });
+      this.element.dataset.target = String(steps);
+    } catch (err) {
+      this.finish();
+      this.setStatus((err as Error).message, 'error');
+    }
+  }
+
+  private finish(): void {
+    this.running = false;
+    this.runButton.disabled = false;
+    this.stopButton.disabled = true;
+  }
+
+  private record(f: MdFrame): void {
+    const s = this.series;
+    s.t.push(f.timeFs);
+    s.epot.push(f.epot);
+    s.etot.push(f.etot);
+    s.econs.push(f.econserved);
+    s.temp.push(f.temperature);
+  }
+
+  /**
+   * Draw the newest frame now (force) or soon: at most every 50 ms, and leaving at least as much
+   * idle time as a draw takes, so that a slow WebGL (software rendering) shows fewer frames instead
+   * of falling behind the worker.
+   */
+  private draw(f: MdFrame, force = false): void {
+    this.pendingFrame = f;
+    if (force) {
+      if (this.drawTimer !== null) window.clearTimeout(this.drawTimer);
+      this.drawTimer = null;
+      this.drawNow();
+      return;
+    }
+    if (this.drawTimer !== null) return;
+    const wait = Math.max(0, Math.max(50, 2 * this.drawCost) - (performance.now() - this.lastDraw));
+    this.drawTimer = window.setTimeout(() => {
+      this.drawTimer = null;
+      this.drawNow();
+    }, wait);
+  }
+
+  private pendingFrame: MdFrame | null = null;
+  private drawTimer: number | null = null;
+  /** Duration of the last draw, ms. */
+  private drawCost = 0;
+
+  private drawNow(): void {
+    const f = this.pendingFrame;
+    if (!f) return;
+    this.pendingFrame = null;
+    const start = performance.now();
+    this.lastDraw = start;
+    if (this.molecule) this.viewer.setStructure(this.molecule.symbols, f.positions);
+    const s = this.series;
+    this.energyChart.update([s.t, s.epot, s.etot, s.econs]);
+    this.tempChart.update([s.t, s.temp]);
+    const st = this.status.dataset;
+    st.step = String(f.step);
+    st.epot = String(f.epot);
+    st.etot = String(f.etot);
+    st.temperature = String(f.temperature);
+    st.frames = String(s.t.length);
+    this.drawCost = performance.now() - start;
+  }
+
+  private kernels = '';
+  private rate = 0;
+
+  private describe(f: MdFrame): string {
+    return (
+      `step ${f.step} · t = ${fmt(f.timeFs, 6)} fs · Epot = ${fmt(f.epot, 9)} eV · Etot = ${fmt(f.etot, 9)} eV · T = ${fmt(f.temperature, 4)} K` +
+      (this.rate ? ` · ${fmt(this.rate, 3)} steps/s` : '') +
+      ` · kernels: ${this.kernels}`
+    );
+  }
+
+  private onWorker(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        this.kernels = m.kernels;
+        this.rate = 0;
+        this.record(m.frame);
+        this.draw(m.frame, true);
+        this.setStatus(`${m.atoms} atoms, ${m.parameters} model parameters. ` + this.describe(m.frame));
+        this.status.dataset.step = String(m.frame.step);
+        break;
+      case 'frame':
+        this.rate = m.stepsPerSecond || this.rate;
+        this.record(m.frame);
+        this.draw(m.frame);
+        this.setStatus(this.describe(m.frame));
+        this.lastFrame = m.frame;
+        break;
+      case 'done':
+        if (this.lastFrame) {
+          this.draw(this.lastFrame, true);
+          this.setStatus(this.describe(this.lastFrame) + (m.reason ? ` · stopped: ${m.reason}` : ' · done'), m.reason && m.reason !== 'stopped' ? 'error' : 'info');
+        }
+        if (m.reason && m.reason !== 'stopped') this.loadedKey = '';
+        this.status.dataset.done = String(m.step);
+        this.finish();
+        break;
+      case 'error':
+        this.setStatus(`Error: ${m.message}`, 'error');
+        this.loadedKey = '';
+        this.finish();
+        break;
+      case 'forces':
+        break;
+    }
+  }
+
+  private lastFrame: MdFrame | null = null;
+}

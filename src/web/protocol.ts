@@ -1,0 +1,47 @@
+/** Messages between the app and its MD Web Worker (structured-clone safe). */
+import type { ThermostatKind } from '../md/integrators/types.js';
+
+export interface MdSettings {
+  thermostat: ThermostatKind;
+  /** fs */
+  dt: number;
+  /** K: thermostat target and Maxwell–Boltzmann temperature of the initial velocities. */
+  temperature: number;
+  seed: number;
+  /** Thermostat time in units of dt (Nosé–Hoover). */
+  ttime: number;
+  /** 1/fs (Langevin). */
+  friction: number;
+  chainLength: number;
+  zeroMomentum: boolean;
+  zeroAngularMomentum: boolean;
+}
+
+export type ToWorker =
+  /** Build the model and a fresh simulation at step 0. */
+  | { type: 'init'; model: ArrayBuffer; modelName: string; dtype: 'float32' | 'float64'; z: number[]; positions: number[]; settings: MdSettings }
+  /** Take `steps` more steps, reporting every `reportEvery` steps. */
+  | { type: 'run'; steps: number; reportEvery: number }
+  /** Stop after the current step. */
+  | { type: 'stop' }
+  /** Energy and forces of one geometry (no simulation needed). */
+  | { type: 'forces'; id: number; model: ArrayBuffer; modelName: string; dtype: 'float32' | 'float64'; z: number[]; positions: number[] };
+
+export interface MdFrame {
+  step: number;
+  timeFs: number;
+  epot: number;
+  ekin: number;
+  etot: number;
+  /** Total + thermostat reservoir energy (conserved up to integration error). */
+  econserved: number;
+  temperature: number;
+  positions: Float64Array;
+}
+
+export type FromWorker =
+  | { type: 'ready'; atoms: number; kernels: string; parameters: number; frame: MdFrame }
+  | { type: 'frame'; frame: MdFrame; stepsPerSecond: number }
+  | { type: 'done'; step: number; reason: string | null }
+  | { type: 'forces'; id: number; energy: number; forces: Float64Array }
+  | { type: 'error'; message: string; id?: number };

@@ -1,0 +1,117 @@
+/**
+ * The in-browser MD: a Web Worker that runs oreo's own engine, ET and integrators (the very
+ * modules `oreo simulate` runs), so the page stays responsive while it steps. The engine's WASM
+ * SIMD kernels compile synchronously here, which browsers allow in workers.
+ */
+import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { createSimulation } from '../../md/setup.js';
+import type { Simulation } from '../../md/simulation.js';
+import { potentialFromBytes } from '../model-bytes.js';
+import type { FromWorker, MdFrame, ToWorker } from '../protocol.js';
+
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+let sim: Simulation | null = null;
+/** Bumped by every run/stop message, so a superseded stepping loop ends itself. */
+let generation = 0;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(m, transfer);
+}
+
+function frameOf(s: Simulation): MdFrame {
+  const ekin = s.kineticEnergy();
+  return {
+    step: s.step,
+    timeFs: s.time,
+    epot: s.energy,
+    ekin,
+    etot: s.energy + ekin,
+    econserved: s.conservedEnergy(),
+    temperature: s.temperature(),
+    positions: Float64Array.from(s.atoms.positions),
+  };
+}
+
+function kernelsInUse(): string {
+  const w = wasmKernels();
+  return w ? `WASM (${w.variant})` : 'JavaScript';
+}
+
+/** Step in slices of ~25 ms, yielding between them so that a 'stop' message gets through. */
+function run(target: number, reportEvery: number, gen: number): void {
+  const s = sim;
+  if (!s) {
+    post({ type: 'error', message: 'no simulation: load a molecule and a model first' });
+    return;
+  }
+  const t0 = performance.now();
+  const step0 = s.step;
+  const slice = () => {
+    if (gen !== generation) return;
+    const sliceStart = performance.now();
+    try {
+      while (s.step < target && performance.now() - sliceStart < 25) {
+        s.advance();
+        const problem = s.problem();
+        if (problem) {
+          post({ type: 'frame', frame: frameOf(s), stepsPerSecond: 0 });
+          post({ type: 'done', step: s.step, reason: problem });
+          sim = null;
+          return;
+        }
+        if (s.step % reportEvery === 0 || s.step === target) {
+          const rate = ((s.step - step0) * 1000) / Math.max(1e-3, performance.now() - t0);
+          post({ type: 'frame', frame: frameOf(s), stepsPerSecond: rate });
+        }
+      }
+    } catch (err) {
+      post({ type: 'error', message: (err as Error).message });
+      return;
+    }
+    if (s.step >= target) post({ type: 'done', step: s.step, reason: null });
+    else setTimeout(slice, 0);
+  };
+  slice();
+}
+
+scope.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    switch (m.type) {
+      case 'init': {
+        generation++;
+        const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
+        const z = Int32Array.from(m.z);
+        pot.checkElements(z);
+        const calculator = pot.asCalculator(m.modelName);
+        sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
+        post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(), parameters: pot.parameterCount(), frame: frameOf(sim) });
+        break;
+      }
+      case 'run':
+        generation++;
+        run((sim?.step ?? 0) + m.steps, Math.max(1, Math.floor(m.reportEvery)), generation);
+        break;
+      case 'stop':
+        generation++;
+        post({ type: 'done', step: sim?.step ?? 0, reason: 'stopped' });
+        break;
+      case 'forces': {
+        const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
+        const z = Int32Array.from(m.z);
+        pot.checkElements(z);
+        const p = pot.predict({ z, positions: Float64Array.from(m.positions) });
+        const forces = Float64Array.from(p.forces.data);
+        post({ type: 'forces', id: m.id, energy: p.energy.data[0], forces }, [forces.buffer]);
+        break;
+      }
+    }
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message, id: m.type === 'forces' ? m.id : undefined });
+  }
+};
