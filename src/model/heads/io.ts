@@ -1,0 +1,95 @@
+/**
+ * Property models in oreo's model file (`.oreo`). The container and header are those of an
+ * energy model (format "oreo-model", the ET config, dtype, meta) plus a `head` object
+ * (PropertyHead: type, target, unit, reduce, mean, std). Tensors are the encoder's
+ * `representation_model.*` and the head's `head.*`; there is no energy head, so a reader that
+ * predates property models fails on the missing `output_model.*` instead of running it as a force
+ * field. Energy-model loading (native.ts) refuses a file with a `head`; this loader refuses a file
+ * without one.
+ */
+import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { Tensor, DType } from '../../engine/index.js';
+import { ETConfig, configFromHyperParameters } from '../config.js';
+import type { ModelMeta } from '../potential.js';
+import { InputError } from '../../errors.js';
+import { parseTensors, serializeTensors, NamedTensor } from '../io/tensor-file.js';
+import { MODEL_FORMAT } from '../io/native.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { PropertyModel, PropertyHead, encoderShapes, headShapes, checkHead, NOISE_PREFIX } from './property.js';
+
+export function serializePropertyModel(m: PropertyModel): Uint8Array {
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, t] of m.params) {
+    if (name.startsWith(NOISE_PREFIX + '.')) continue;
+    tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
+  }
+  return serializeTensors({ format: MODEL_FORMAT, version: 1, dtype: m.dtype, config: m.config, head: m.head, meta: m.meta }, tensors);
+}
+
+export function savePropertyModel(m: PropertyModel, path: string): void {
+  writeFileAtomic(path, serializePropertyModel(m));
+}
+
+export function parsePropertyModel(bytes: Uint8Array, file: string, options: { dtype?: DType } = {}): PropertyModel {
+  const { header, tensors } = parseTensors(bytes, file);
+  if (header.format !== MODEL_FORMAT) throw new InputError(file, `expected an oreo model, found '${String(header.format)}'`);
+  if (!header.head || typeof header.head !== 'object') {
+    throw new InputError(file, 'this is an energy/force model, not a property model: fine-tune it with `oreo finetune --task property --target KEY --from` this file first', undefined, 'head');
+  }
+  const head = header.head as PropertyHead;
+  try {
+    checkHead(head, file);
+  } catch (e) {
+    throw new InputError(file, (e as Error).message.replace(`${file}: `, ''), undefined, 'head');
+  }
+  const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
+  const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
+  const params = new Map<string, Tensor>();
+  const shapes = new Map([...encoderShapes(cfg), ...headShapes(head.type, cfg.embedding_dimension)]);
+  for (const [name, shape] of shapes) {
+    const t = tensors.get(name);
+    if (!t) throw new InputError(file, 'parameter missing', name);
+    if (t.shape.join(',') !== shape.join(',')) throw new InputError(file, `shape [${t.shape}], expected [${shape}]`, name);
+    params.set(name, new Tensor(dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), shape));
+  }
+  return new PropertyModel(cfg, params, dtype, { ...head }, (header.meta as ModelMeta) ?? {});
+}
+
+export function loadPropertyModel(path: string, options: { dtype?: DType } = {}): PropertyModel {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code})`);
+  }
+  return parsePropertyModel(bytes, path, options);
+}
+
+/**
+ * The head of an oreo model file without reading its tensors: the PropertyHead of a property
+ * model, or null for anything else (energy models, TorchMD-Net checkpoints, unreadable files:
+ * those are left to the energy loader to explain).
+ */
+export function readPropertyHead(path: string): PropertyHead | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const pre = Buffer.alloc(12);
+    if (readSync(fd, pre, 0, 12, 0) < 12 || pre.subarray(0, 8).toString('latin1') !== 'OREOTNS1') return null;
+    const len = pre.readUInt32LE(8);
+    const json = Buffer.alloc(len);
+    if (readSync(fd, json, 0, len, 12) < len) return null;
+    const header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+    if (header.format !== MODEL_FORMAT || !header.head || typeof header.head !== 'object') return null;
+    return header.head as PropertyHead;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}

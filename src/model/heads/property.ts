@@ -1,0 +1,206 @@
+/**
+ * A property model: the ET encoder with a per-molecule property head instead of the energy head.
+ *
+ *   h_i = head(x_i, vec_i)                      per-atom scalar
+ *   ŷ   = Σ_i h_i  (extensive, 'sum')   or  (1/N) Σ_i h_i  (intensive, 'mean')
+ *   y   = mean + std · ŷ                        standardised by the training set's targets
+ *
+ * With reduce 'sum' this is TorchMD-Net's assembly with `standardize: true` (std scales every
+ * atom's output, mean is added once per molecule), which is what Zaidi et al. fine-tune QM9 with.
+ * The head is TorchMD-Net's EquivariantScalar (two gated equivariant blocks) or its plain MLP
+ * `Scalar` on x. An optional noise head (TorchMD-Net's EquivariantVectorOutput, as Zaidi et al.'s
+ * `output_model_noise`) predicts the per-atom position noise for the auxiliary denoising loss.
+ *
+ * Parameters: the encoder's `representation_model.*` (TorchMD-Net names) and the head's `head.*`.
+ */
+import { Tensor, DType, allocate, constant, div, linear, noGrad, reshape, scatterAdd, silu } from '../../engine/index.js';
+import { ETConfig, isBuffer, parameterShapes } from '../config.js';
+import { representation, checkAtomicNumbers, Params, Representation } from '../et.js';
+import { neighborPairs } from '../neighbors.js';
+import { Potential, StructureBatch, ModelMeta } from '../potential.js';
+import { OreoError } from '../../errors.js';
+import { symbolOf } from '../../elements.js';
+import { twoBlocks, twoBlockShapes, initLinearParams } from './gated.js';
+
+export type PropertyHeadType = 'equivariant-scalar' | 'mlp';
+export type PropertyReduce = 'sum' | 'mean';
+
+export const PROPERTY_HEAD_TYPES: readonly PropertyHeadType[] = ['equivariant-scalar', 'mlp'];
+
+/** Everything about the head that is not a tensor; stored in the model file's header. */
+export interface PropertyHead {
+  task: 'property';
+  type: PropertyHeadType;
+  /** The key of Conformation.props this model predicts (e.g. 'homo'). */
+  target: string;
+  /** Unit of the target after reading (eV for QM9 energies), or null if unknown. */
+  unit: string | null;
+  reduce: PropertyReduce;
+  /** Standardisation: y = mean + std · ŷ. */
+  mean: number;
+  std: number;
+}
+
+export const HEAD_PREFIX = 'head';
+export const NOISE_PREFIX = 'head.noise';
+
+const ENCODER_PREFIX = 'representation_model.';
+
+/** Shapes of the encoder's parameters (the ET without its energy head, prior and mean/std). */
+export function encoderShapes(cfg: ETConfig): Map<string, number[]> {
+  return new Map([...parameterShapes(cfg)].filter(([name]) => name.startsWith(ENCODER_PREFIX)));
+}
+
+/** Shapes of the property head's parameters. */
+export function headShapes(type: PropertyHeadType, H: number): Map<string, number[]> {
+  if (type === 'equivariant-scalar') return twoBlockShapes(HEAD_PREFIX, H);
+  // TorchMD-Net's `Scalar`: Linear(H→H/2) – SiLU – Linear(H/2→1).
+  return new Map([
+    [`${HEAD_PREFIX}.output_network.0.weight`, [H / 2, H]],
+    [`${HEAD_PREFIX}.output_network.0.bias`, [H / 2]],
+    [`${HEAD_PREFIX}.output_network.2.weight`, [1, H / 2]],
+    [`${HEAD_PREFIX}.output_network.2.bias`, [1]],
+  ]);
+}
+
+/** Shapes of the noise head (EquivariantVectorOutput), used only while training with denoising. */
+export function noiseHeadShapes(H: number): Map<string, number[]> {
+  return twoBlockShapes(NOISE_PREFIX, H);
+}
+
+export function checkHead(h: PropertyHead, where: string): void {
+  if (h.task !== 'property') throw new OreoError(`${where}: head.task must be 'property', got ${JSON.stringify(h.task)}`);
+  if (!PROPERTY_HEAD_TYPES.includes(h.type)) throw new OreoError(`${where}: unknown head type ${JSON.stringify(h.type)} (known: ${PROPERTY_HEAD_TYPES.join(', ')})`);
+  if (typeof h.target !== 'string' || h.target === '') throw new OreoError(`${where}: head.target must be a property name`);
+  if (h.reduce !== 'sum' && h.reduce !== 'mean') throw new OreoError(`${where}: head.reduce must be 'sum' or 'mean', got ${JSON.stringify(h.reduce)}`);
+  if (!Number.isFinite(h.mean)) throw new OreoError(`${where}: head.mean must be a finite number, got ${h.mean}`);
+  if (!(Number.isFinite(h.std) && h.std > 0)) throw new OreoError(`${where}: head.std must be a positive number, got ${h.std}`);
+}
+
+export interface PropertyForward {
+  /** Standardised prediction ŷ per molecule [nMol]; y = mean + std · ŷ. */
+  standardized: Tensor;
+  /** Predicted position noise per atom [N, 3] (in units of σ), when asked for. */
+  noise?: Tensor;
+}
+
+export class PropertyModel {
+  constructor(
+    readonly config: ETConfig,
+    /** Encoder (`representation_model.*`) and head (`head.*`) parameters. */
+    readonly params: Params,
+    readonly dtype: DType,
+    readonly head: PropertyHead,
+    readonly meta: ModelMeta = {},
+  ) {
+    checkHead(head, 'property model');
+  }
+
+  /** Trainable parameters (everything but the encoder's fixed radial basis), in a stable order. */
+  trainable(): [string, Tensor][] {
+    return [...this.params.entries()].filter(([name]) => !isBuffer(name, this.config));
+  }
+
+  parameterCount(): number {
+    return this.trainable().reduce((n, [, t]) => n + t.size, 0);
+  }
+
+  hasNoiseHead(): boolean {
+    return this.params.has(`${NOISE_PREFIX}.output_network.0.vec1_proj.weight`);
+  }
+
+  /** Add a freshly initialised noise head (for the auxiliary denoising loss); no-op if present. */
+  addNoiseHead(seed: number): void {
+    if (this.hasNoiseHead()) return;
+    for (const [k, t] of initLinearParams(noiseHeadShapes(this.config.embedding_dimension), this.dtype, seed)) this.params.set(k, t);
+  }
+
+  /** Drop the noise head (it is only a training aid; model files do not carry it). */
+  removeNoiseHead(): void {
+    for (const k of [...this.params.keys()]) if (k.startsWith(NOISE_PREFIX + '.')) this.params.delete(k);
+  }
+
+  /**
+   * The same parameters seen as a Potential, so the shared trainer (optimizer, checkpoints,
+   * resume) can drive them. Its energy methods are not usable: it has no energy head.
+   */
+  asParameterSet(): Potential {
+    return new Potential(this.config, this.params, this.dtype, this.meta);
+  }
+
+  /** Refuse molecules with elements the model cannot embed or never saw in training. */
+  checkElements(z: Int32Array): void {
+    checkAtomicNumbers(z, this.config);
+    const known = this.meta.elements as number[] | undefined;
+    if (known && known.length > 0) {
+      const set = new Set(known);
+      const missing = [...new Set(z)].filter((x) => !set.has(x));
+      if (missing.length > 0) {
+        throw new OreoError(`the model was trained on ${known.map(symbolOf).join(', ')} only; this structure has ${missing.map(symbolOf).join(', ')}`);
+      }
+    }
+  }
+
+  private encode(b: StructureBatch): { rep: Representation; mol: Int32Array; nMol: number } {
+    const n = b.z.length;
+    if (b.positions.length !== 3 * n) throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
+    for (let i = 0; i < b.positions.length; i++) {
+      if (!Number.isFinite(b.positions[i])) throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
+    }
+    checkAtomicNumbers(b.z, this.config);
+    const mol = b.mol ?? new Int32Array(n);
+    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
+    const data = allocate(this.dtype, b.positions.length);
+    data.set(b.positions);
+    const pos = new Tensor(data, [n, 3]);
+    const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
+    return { rep: representation(this.config, this.params, { z: b.z, pos, mol, nMol, pairs }), mol, nMol };
+  }
+
+  private perAtom(rep: Representation): Tensor {
+    if (this.head.type === 'equivariant-scalar') return twoBlocks(this.params, HEAD_PREFIX, rep).x;
+    const p = (k: string) => this.params.get(`${HEAD_PREFIX}.output_network.${k}`)!;
+    return linear(silu(linear(rep.x, p('0.weight'), p('0.bias'))), p('2.weight'), p('2.bias'));
+  }
+
+  /**
+   * Standardised predictions, differentiable in the parameters while gradients are recorded.
+   * With `noise`, the noise head's per-atom vector [N, 3] too (it must exist).
+   */
+  forward(b: StructureBatch, options: { noise?: boolean } = {}): PropertyForward {
+    const { rep, mol, nMol } = this.encode(b);
+    let y = scatterAdd(this.perAtom(rep), mol, nMol); // [nMol, 1]
+    if (this.head.reduce === 'mean') {
+      const counts = new Float64Array(nMol);
+      for (const m of mol) counts[m]++;
+      y = div(y, constant(counts, [nMol, 1], this.dtype));
+    }
+    const out: PropertyForward = { standardized: reshape(y, [nMol]) };
+    if (options.noise) {
+      if (!this.hasNoiseHead()) throw new OreoError('this model has no noise head (train with a denoising weight > 0 to add one)');
+      out.noise = reshape(twoBlocks(this.params, NOISE_PREFIX, rep).vec, [b.z.length, 3]);
+    }
+    return out;
+  }
+
+  /** Predicted property per molecule, in the target's unit. */
+  predict(b: StructureBatch): Float64Array {
+    const s = noGrad(() => this.forward(b).standardized);
+    return Float64Array.from(s.data, (v) => this.head.mean + this.head.std * v);
+  }
+}
+
+/** A property model with fresh head parameters on the given encoder parameters. */
+export function attachPropertyHead(cfg: ETConfig, encoder: Params, dtype: DType, head: PropertyHead, options: { seed?: number; meta?: ModelMeta } = {}): PropertyModel {
+  const params: Params = new Map();
+  for (const [name, shape] of encoderShapes(cfg)) {
+    const t = encoder.get(name);
+    if (!t) throw new OreoError(`the encoder is missing parameter '${name}'`);
+    if (t.shape.join(',') !== shape.join(',')) throw new OreoError(`encoder parameter '${name}' has shape [${t.shape}], expected [${shape}]`);
+    const data = allocate(dtype, t.size);
+    data.set(t.data);
+    params.set(name, new Tensor(data, shape));
+  }
+  for (const [k, t] of initLinearParams(headShapes(head.type, cfg.embedding_dimension), dtype, options.seed ?? 0)) params.set(k, t);
+  return new PropertyModel(cfg, params, dtype, head, options.meta ?? {});
+}
