@@ -208,11 +208,15 @@ function block<T>(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate:
 }
 
 // prepacked: B already holds op(B) in packed form (packB_all), chunk by chunk along K.
-function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize, prepacked: bool): void {
+// Only columns [jBegin, jEnd) of C are computed (jBegin a multiple of NR): two threads split a
+// product by columns, each with its own work area, reading the same packed B.
+function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B: usize, C: usize, accumulate: bool, work: usize, prepacked: bool, jBegin: i32 = 0, jEnd: i32 = N): void {
   if (M <= 0 || N <= 0) return;
   const sz = <usize>sizeof<T>();
   if (K <= 0) {
-    if (!accumulate) memory.fill(C, 0, <usize>M * <usize>N * sz);
+    if (!accumulate) {
+      for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * <usize>N + <usize>jBegin) * sz, 0, <usize>(jEnd - jBegin) * sz);
+    }
     return;
   }
   const NR = nr<T>();
@@ -232,9 +236,9 @@ function gemm<T>(transA: bool, transB: bool, M: i32, N: i32, K: i32, A: usize, B
     const acc = accumulate || k0 > 0;
     for (let ic = 0; ic < M; ic += MC) {
       const iEnd = min(ic + MC, M);
-      for (let j0 = 0; j0 < N; j0 += NR) {
+      for (let j0 = jBegin; j0 < jEnd; j0 += NR) {
         const bp = packedB + <usize>(j0 * kc) * sz;
-        const cols = min(NR, N - j0);
+        const cols = min(NR, jEnd - j0);
         for (let i0 = ic; i0 < iEnd; i0 += MR) {
           block<T>(kc, packedA + <usize>(i0 * kc) * sz, bp, C + <usize>i0 * ldc + <usize>j0 * sz, ldc, acc, min(MR, M - i0), cols, tile);
         }
@@ -280,4 +284,13 @@ export function gemm_packed_f32(transA: bool, M: i32, N: i32, K: i32, A: usize, 
 
 export function gemm_packed_f64(transA: bool, M: i32, N: i32, K: i32, A: usize, Bp: usize, C: usize, accumulate: bool, work: usize): void {
   gemm<f64>(transA, false, M, N, K, A, Bp, C, accumulate, work, true);
+}
+
+/** gemm_packed for columns [j0, j1) of C only (j0 a multiple of 32 / elemSize). */
+export function gemm_packed_cols_f32(tA: bool, M: i32, N: i32, K: i32, A: usize, Bp: usize, C: usize, acc: bool, work: usize, j0: i32, j1: i32): void {
+  gemm<f32>(tA, false, M, N, K, A, Bp, C, acc, work, true, j0, j1);
+}
+
+export function gemm_packed_cols_f64(tA: bool, M: i32, N: i32, K: i32, A: usize, Bp: usize, C: usize, acc: bool, work: usize, j0: i32, j1: i32): void {
+  gemm<f64>(tA, false, M, N, K, A, Bp, C, acc, work, true, j0, j1);
 }

@@ -1,3 +1,4 @@
 // Entry point of the WASM kernels module: everything exported here becomes a WASM export.
 export * from "./gemm";
 export * from "./silu";
+export * from "./et";

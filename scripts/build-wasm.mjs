@@ -19,7 +19,7 @@ const check = process.argv.includes('--check');
 // only where WebAssembly.validate accepts it. The stub runtime never frees, which is fine: the
 // kernels allocate nothing, the caller lays out memory. `abort=` drops the env.abort import, so
 // the module needs no imports at all.
-async function compile(extraFeatures) {
+async function compile(extraFeatures, extraArgs = []) {
   const args = [
     join(root, 'assembly', 'index.ts'),
     '--outFile', 'kernels.wasm',
@@ -31,6 +31,7 @@ async function compile(extraFeatures) {
     '--noAssert',
     '--use', 'abort=',
     '--initialMemory', '1',
+    ...extraArgs,
   ];
   let wasm = null;
   const messages = [];
@@ -51,6 +52,9 @@ async function compile(extraFeatures) {
 
 const plain = await compile([]);
 const relaxed = await compile(['relaxed-simd']);
+// The build for two threads: the same kernels over a shared memory that the caller creates and
+// hands to both instances (main thread and a worker). 32768 pages = 2 GiB at most.
+const shared = await compile(['threads'], ['--importMemory', '--sharedMemory', '--maximumMemory', '32768']);
 if (!WebAssembly.validate(plain)) {
   process.stderr.write('build-wasm: the plain-SIMD module does not validate in this Node\n');
   process.exit(1);
@@ -69,7 +73,9 @@ const text =
   '/** 128-bit SIMD. */\n' +
   constant('wasmKernelsBase64', plain) +
   '\n/** 128-bit SIMD plus relaxed-SIMD fused multiply-add in the matrix multiply. */\n' +
-  constant('wasmKernelsRelaxedBase64', relaxed);
+  constant('wasmKernelsRelaxedBase64', relaxed) +
+  '\n/** 128-bit SIMD over an imported shared memory (env.memory), for the two-thread kernels. */\n' +
+  constant('wasmKernelsSharedBase64', shared);
 
 const current = existsSync(target) ? readFileSync(target, 'utf8') : null;
 if (check) {
@@ -82,5 +88,5 @@ if (check) {
   const tmp = `${target}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, target);
-  process.stdout.write(`build-wasm: wrote ${target} (${plain.length} + ${relaxed.length} bytes)\n`);
+  process.stdout.write(`build-wasm: wrote ${target} (${plain.length} + ${relaxed.length} + ${shared.length} bytes)\n`);
 }

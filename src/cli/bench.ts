@@ -15,6 +15,7 @@ import { grad } from '../engine/index.js';
 import { Rng } from '../md/random.js';
 import { OreoError } from '../errors.js';
 import { kernelBackend, setKernelBackend, wasmAvailable, type KernelBackend } from '../engine/kernels/index.js';
+import { setKernelThreads } from '../engine/kernels/threads.js';
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file (.oreo or TorchMD-Net .ckpt)' },
@@ -22,7 +23,7 @@ const spec: Record<string, OptionSpec> = {
   frame: { type: 'string', help: 'frame of --input (default 0)' },
   repeat: { type: 'string', help: 'timed calls (default 20)' },
   warmup: { type: 'string', help: 'untimed calls first (default 5)' },
-  threads: { type: 'string', help: 'compute threads (only 1 is implemented; recorded)' },
+  threads: { type: 'string', help: 'compute threads, 1 (default) or 2: a helper thread runs half of each large matrix product' },
   path: { type: 'string', help: 'fast (fused inference, default) | autodiff (the training graph)' },
   kernels: { type: 'string', help: 'auto | wasm | js' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s)' },
@@ -46,10 +47,12 @@ export const command: Command = {
       console.log(helpText('oreo bench --model FILE --input FILE [--repeat N] [--warmup N] [--threads N] [--train] [--json]', 'Median / min / max milliseconds per call.', spec));
       return 0;
     }
-    const threads = num('bench', p, 'threads', 1, { min: 1, integer: true });
-    if (threads !== 1) throw new OreoError('--threads: only 1 compute thread is implemented');
+    const wanted = num('bench', p, 'threads', 1, { min: 1, integer: true });
+    if (wanted > 2) throw new OreoError(`--threads ${wanted}: at most 2 compute threads are implemented`);
     const kernels = (str(p, 'kernels') ?? 'auto') as KernelBackend;
     setKernelBackend(kernels);
+    const threads = kernels === 'js' ? 1 : setKernelThreads(wanted);
+    if (threads < wanted) console.error('oreo bench: shared WASM memory is unavailable here; running on one thread');
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     const modelPath = requireStr('bench', p, 'model');

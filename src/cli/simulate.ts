@@ -2,6 +2,7 @@
  * `oreo simulate`: molecular dynamics with a learned model or an analytic potential.
  * Parses options, builds the calculator and starting structure, and hands over to runSimulation.
  */
+import { setKernelThreads } from '../engine/kernels/threads.js';
 import { existsSync } from 'node:fs';
 import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
@@ -15,6 +16,7 @@ import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file, or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  threads: { type: 'string', help: 'compute threads for a learned model: 1 (default) or 2 (a helper thread takes half of each large matrix product; pays from ≈ 128 features up)' },
   init: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
   steps: { type: 'string', help: 'total number of steps (on --resume: the new total)' },
   dt: { type: 'string', help: 'time step, fs' },
@@ -84,6 +86,9 @@ export const command: Command = {
     if (p.positionals.length) throw new OreoError(`oreo simulate: unexpected argument '${p.positionals[0]}'`);
     const opt = (key: string) => (str(p, key) !== undefined ? num('simulate', p, key, NaN) : undefined);
     const int = (key: string, min: number) => (str(p, key) !== undefined ? num('simulate', p, key, NaN, { integer: true, min }) : undefined);
+    const threads = int('threads', 1) ?? 1;
+    if (threads > 2) throw new OreoError(`oreo simulate: --threads ${threads}: at most 2 compute threads are implemented`);
+    if (threads === 2 && setKernelThreads(2) < 2) console.error('oreo simulate: shared WASM memory is unavailable here; running on one thread');
     const thermostat = str(p, 'thermostat');
     if (thermostat !== undefined && !thermostatKinds.includes(thermostat as ThermostatKind)) {
       throw new OreoError(`oreo simulate: unknown thermostat '${thermostat}' (choose one of: ${thermostatKinds.join(', ')})`);

@@ -56,6 +56,8 @@ test('bad input fails before the run starts, with a message naming the problem',
   await failsWith(withOption(base(out), 'steps', '2.5'), /--steps 2.5: must be an integer/);
   await failsWith(withOption(base(out), 'temperature', null), /missing --temperature/);
   await failsWith(withOption([...base(out), '--friction', '-1'], 'thermostat', 'langevin'), /--friction must be > 0 \(1\/fs\)/);
+  await failsWith([...base(out), '--threads', '3'], /--threads 3: at most 2 compute threads/);
+  await failsWith([...base(out), '--threads', '0'], /--threads 0: must be ≥ 1|--threads/);
   assert.ok(!existsSync(out), 'nothing was written');
 });
 
@@ -88,6 +90,12 @@ test('oreo simulate drives an imported TorchMD-Net model (exit code, files, prog
   const frames = readExtxyzFile(join(out, 'trajectory.extxyz'));
   assert.equal(frames.length, 3);
   assert.ok(frames.every((f) => Number.isFinite(f.info.energy as number) && f.arrays.forces.every(Number.isFinite)));
+  // Two compute threads: the same trajectory, number for number.
+  const out2 = join(tmp, 'et-run-2threads');
+  const r2 = runOreo(['simulate', '--model', join(modelDir, 'model.ckpt'), '--init', init, '--steps', '10', '--dt', '0.5',
+    '--temperature', '500', '--thermostat', 'langevin', '--save-every', '5', '--seed', '3', '--out', out2, '--threads', '2']);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(readFileSync(join(out2, 'trajectory.extxyz'), 'utf8'), readFileSync(join(out, 'trajectory.extxyz'), 'utf8'));
   const bad = runOreo(['simulate', '--model', join(modelDir, 'model.ckpt'), '--init', init, '--steps', '20', '--dt', '0',
     '--temperature', '500', '--thermostat', 'langevin', '--out', join(tmp, 'bad')]);
   assert.equal(bad.status, 1);

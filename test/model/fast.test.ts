@@ -9,6 +9,7 @@ import { FastEnergyForces, PairList } from '../../src/model/fast/index.js';
 import { Potential } from '../../src/model/potential.js';
 import { OreoError } from '../../src/errors.js';
 import { Rng } from '../../src/md/random.js';
+import { setKernelBackend, wasmAvailable } from '../../src/engine/kernels/index.js';
 import type { DType } from '../../src/engine/index.js';
 import { torchmdnetFixture, FixtureCase } from './helpers.js';
 
@@ -254,4 +255,51 @@ test('Potential.asCalculator runs the fast path by default and the autodiff path
   const slow = pot.asCalculator('ET', { fast: false }).compute(z, positions);
   const r = compare({ energy: [fast.energy], forces: fast.forces }, { energy: [slow.energy], forces: slow.forces });
   assert.ok(r.e <= 1e-10 && r.f <= 1e-10, JSON.stringify(r));
+});
+
+test('WASM path (arena buffers, SIMD edge kernels) = TypeScript fallback, every option, both dtypes', { skip: !wasmAvailable() }, () => {
+  const batch = batchOf([ethanol, aspirin, peptide]);
+  let seed = 200;
+  // 16 channels in 4 heads: whole SIMD vectors, so the edge loops run in WASM; 12 in 4 heads
+  // (3 per head) does not divide into f32x4: arena buffers with the TypeScript edge loops.
+  for (const [embedding_dimension, num_heads] of [[16, 4], [12, 4]]) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const distance_influence of influences) {
+        for (const vector_cutoff of [false, true]) {
+          const opts = { embedding_dimension, num_heads, distance_influence, vector_cutoff, neighbor_embedding: seed % 2 === 0, num_layers: 3 };
+          const pot = randomModel(opts, dtype, seed++);
+          const fast = new FastEnergyForces(pot);
+          let viaTs, viaWasm;
+          try {
+            setKernelBackend('js');
+            viaTs = fast.compute(batch.z, batch.positions, batch.mol, batch.nMol);
+            setKernelBackend('auto');
+            viaWasm = fast.compute(batch.z, batch.positions, batch.mol, batch.nMol);
+          } finally {
+            setKernelBackend('auto');
+          }
+          const r = compare(viaWasm, viaTs);
+          const tol = dtype === 'float64' ? 1e-12 : 2e-5;
+          assert.ok(r.e <= tol && r.f <= tol, `${dtype} ${JSON.stringify(opts)}: ${JSON.stringify(r)}`);
+        }
+      }
+    }
+  }
+});
+
+test('the WASM path survives kernel memory growing between calls (other models packing weights)', { skip: !wasmAvailable() }, () => {
+  const pot = randomModel({}, 'float32', 11);
+  const fast = new FastEnergyForces(pot);
+  const b = batchOf([aspirin]);
+  const first = fast.compute(b.z, b.positions, b.mol, b.nMol);
+  // A large model packs its weights into the same WASM memory, which grows and detaches views.
+  const big = new FastEnergyForces(randomModel({ embedding_dimension: 256, num_heads: 8, num_rbf: 64, num_layers: 3 }, 'float32', 12));
+  big.compute(b.z, b.positions, b.mol, b.nMol);
+  const bigger = batchOf([peptide, peptide, aspirin]);
+  fast.compute(bigger.z, bigger.positions, bigger.mol, bigger.nMol);
+  const again = fast.compute(b.z, b.positions, b.mol, b.nMol);
+  assert.deepEqual(again.energy, first.energy);
+  assert.deepEqual(again.forces, first.forces);
+  big.dispose();
+  fast.dispose();
 });

@@ -130,6 +130,7 @@ export class PackedMatrix {
 
   /** The WASM block, packed on first use. */
   wasmOffset(w: WasmKernels): number {
+    if (this.wasm && this.wasm.w !== w) this.dispose(); // the kernels moved to another instance
     if (!this.wasm) {
       this.wasm = { w, offset: w.packB(false, this.K, this.N, this.values) };
       unreachable.register(this, this.wasm, this);

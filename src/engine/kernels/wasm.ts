@@ -13,7 +13,7 @@
  * Below that scratch region sit long-lived blocks: matrices packed once for many gemm calls
  * (packB), placed first-fit and returned with free().
  */
-import { wasmKernelsBase64, wasmKernelsRelaxedBase64 } from './wasm-binary.js';
+import { wasmKernelsBase64, wasmKernelsRelaxedBase64, wasmKernelsSharedBase64 } from './wasm-binary.js';
 import type { FloatArray } from './gemm-js.js';
 
 interface KernelExports {
@@ -29,9 +29,43 @@ interface KernelExports {
   gemm_packed_f64(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number): void;
   silu_f32(x: number, n: number, y: number, d1: number, d2: number): void;
   silu_f64(x: number, n: number, y: number, d1: number, d2: number): void;
+  gemm_packed_cols_f32(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number, j0: number, j1: number): void;
+  gemm_packed_cols_f64(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number, j0: number, j1: number): void;
+  et_attention_f32: EtAttention;
+  et_attention_f64: EtAttention;
+  et_messages_f32: EtMessages;
+  et_messages_f64: EtMessages;
+  et_edges_backward_f32: EtEdgesBackward;
+  et_edges_backward_f64: EtEdgesBackward;
+}
+
+// The Equivariant Transformer's edge loops (assembly/et.ts); all array arguments are byte offsets.
+type EtAttention = (P: number, N: number, H: number, heads: number, cols: number, kOff: number,
+  pa: number, pb: number, qkv: number, filt: number, dkSelf: number, attn: number) => void;
+type EtMessages = (P: number, N: number, H: number, heads: number, cols: number, vOff: number, vc: number, hasVec: number,
+  pa: number, pb: number, qkv: number, filt: number, dvSelf: number, attn: number, cut: number, u: number,
+  vec: number, vecNext: number, dx: number) => void;
+type EtEdgesBackward = (P: number, N: number, H: number, heads: number, cols: number, kOff: number, vOff: number,
+  keys: number, values: number, vc: number, hasVec: number,
+  pa: number, pb: number, qkv: number, filt: number, fder: number, dkSelf: number, dvSelf: number,
+  attn: number, attnDer: number, cut: number, u: number, vec: number,
+  gdx: number, gvo: number, gvi: number, gqkv: number, G: number, gCut: number, gU: number) => void;
+
+/** The ET edge kernels of one precision. */
+export interface EtKernels {
+  attention: EtAttention;
+  messages: EtMessages;
+  edgesBackward: EtEdgesBackward;
 }
 
 const PAGE = 65536;
+
+/**
+ * Below these sizes a product or a SiLU stays on one thread: handing half to the helper and
+ * waiting for it costs ≈ 1–2 µs while it spins, ≈ 20–50 µs when it has gone to sleep.
+ */
+const TEAM_MIN_MULADDS = 1 << 19;
+const TEAM_MIN_SILU = 1 << 14;
 
 function align64(x: number): number {
   return (x + 63) & ~63;
@@ -44,7 +78,7 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export type WasmVariant = 'relaxed-simd' | 'simd';
+export type WasmVariant = 'relaxed-simd' | 'simd' | 'simd-shared';
 
 export class WasmKernels {
   private readonly x: KernelExports;
@@ -57,17 +91,63 @@ export class WasmKernels {
   private blocks: { offset: number; size: number; free: boolean }[] = [];
   private scratch: number;
 
+  /** A second thread working on the same (shared) memory, when one was started. */
+  private team: KernelTeam | null = null;
+
   constructor(
     instance: WebAssembly.Instance,
     /** Which build this is. */
     readonly variant: WasmVariant,
+    /** The memory, where the build imports it rather than exporting its own. */
+    memory?: WebAssembly.Memory,
   ) {
-    this.x = instance.exports as unknown as KernelExports;
+    const ex = instance.exports as unknown as KernelExports;
+    this.x = memory ? { ...ex, memory } : ex;
     this.scratch = this.x.heap_base();
   }
 
-  /** A long-lived block of `size` bytes (64-byte aligned); its offset. */
-  private allocate(size: number): number {
+  /** Let `team` run half of each large matrix product and SiLU (shared-memory builds only). */
+  attachTeam(team: KernelTeam | null): void {
+    if (team && this.variant !== 'simd-shared') throw new Error('WASM kernels: a helper thread needs the shared-memory build');
+    this.team = team;
+  }
+
+  /** Threads working on each large kernel call: 1, or 2 with a helper thread. */
+  get threads(): number {
+    return this.team ? 2 : 1;
+  }
+
+  /** The module's memory now (growing it replaces the buffer and detaches views of the old one). */
+  get memoryBuffer(): ArrayBuffer {
+    return this.x.memory.buffer;
+  }
+
+  /** The ET edge kernels for f32 (elemSize 4) or f64 (8). */
+  etKernels(elemSize: 4 | 8): EtKernels {
+    const x = this.x;
+    return elemSize === 4
+      ? { attention: x.et_attention_f32, messages: x.et_messages_f32, edgesBackward: x.et_edges_backward_f32 }
+      : { attention: x.et_attention_f64, messages: x.et_messages_f64, edgesBackward: x.et_edges_backward_f64 };
+  }
+
+  /**
+   * Make sure the per-call scratch above the long-lived blocks can hold a gemm of up to these
+   * sizes without growing the memory (growth detaches every view of it, the arenas' too).
+   */
+  reserveGemmScratch(M: number, N: number, K: number, elemSize: number): void {
+    this.reserve(align64(this.scratch) + this.x.gemm_work_bytes(M, N, K, elemSize));
+  }
+
+  /** Whether `a` is a view of this module's memory (then kernels can use it in place). */
+  private resident(a: FloatArray): boolean {
+    return a.buffer === this.x.memory.buffer;
+  }
+
+  /**
+   * A long-lived block of `size` bytes (64-byte aligned) for the caller's own arrays; its offset.
+   * Return it with free().
+   */
+  allocate(size: number): number {
     size = align64(Math.max(size, 64));
     for (let i = 0; i < this.blocks.length; i++) {
       const b = this.blocks[i];
@@ -130,16 +210,32 @@ export class WasmKernels {
   gemmPacked(transA: boolean, M: number, N: number, K: number, A: FloatArray, packedB: number, C: FloatArray, accumulate: boolean): void {
     const sz = C.BYTES_PER_ELEMENT;
     const nA = M * K, nC = M * N;
-    const pA = align64(this.scratch);
-    const pC = align64(pA + nA * sz);
-    const pW = align64(pC + nC * sz);
+    // Operands already in WASM memory (the fast ET path's buffers) are used where they lie.
+    const inA = this.resident(A), inC = this.resident(C);
+    const pA = inA ? A.byteOffset : align64(this.scratch);
+    const pC = inC ? C.byteOffset : align64((inA ? this.scratch : pA + nA * sz));
+    const pW = align64(inC ? (inA ? this.scratch : pA + nA * sz) : pC + nC * sz);
     this.reserve(pW + this.x.gemm_work_bytes(M, N, K, sz));
     const view = sz === 4 ? this.f32 : this.f64;
     const s = sz === 4 ? 2 : 3;
-    view.set(A.length === nA ? A : A.subarray(0, nA), pA >> s);
-    if (accumulate) view.set(C.length === nC ? C : C.subarray(0, nC), pC >> s);
-    (sz === 4 ? this.x.gemm_packed_f32 : this.x.gemm_packed_f64)(transA ? 1 : 0, M, N, K, pA, packedB, pC, accumulate ? 1 : 0, pW);
-    C.set(view.subarray(pC >> s, (pC >> s) + nC));
+    if (!inA) view.set(A.length === nA ? A : A.subarray(0, nA), pA >> s);
+    if (accumulate && !inC) view.set(C.length === nC ? C : C.subarray(0, nC), pC >> s);
+    const team = this.team;
+    const panel = 32 / sz;
+    if (team && M * N * K >= TEAM_MIN_MULADDS && N >= 2 * panel) {
+      // Columns split at a panel boundary; the helper gets its own work area above ours.
+      const mid = Math.ceil(N / 2 / panel) * panel;
+      const work = this.x.gemm_work_bytes(M, N, K, sz);
+      const pW2 = align64(pW + work);
+      this.reserve(pW2 + work);
+      const run = sz === 4 ? this.x.gemm_packed_cols_f32 : this.x.gemm_packed_cols_f64;
+      team.start(sz === 4 ? OP_GEMM_F32 : OP_GEMM_F64, transA ? 1 : 0, M, N, K, pA, packedB, pC, accumulate ? 1 : 0, pW2, mid, N);
+      run(transA ? 1 : 0, M, N, K, pA, packedB, pC, accumulate ? 1 : 0, pW, 0, mid);
+      team.join();
+    } else {
+      (sz === 4 ? this.x.gemm_packed_f32 : this.x.gemm_packed_f64)(transA ? 1 : 0, M, N, K, pA, packedB, pC, accumulate ? 1 : 0, pW);
+    }
+    if (!inC) C.set(view.subarray(pC >> s, (pC >> s) + nC));
   }
 
   /** Bytes of linear memory in use (grows to the largest call seen so far). */
@@ -189,6 +285,22 @@ export class WasmKernels {
   /** Same contract as siluJs; x and every output given must share one element type. */
   silu(x: FloatArray, y: FloatArray | null, d1: FloatArray | null, d2: FloatArray | null, n: number): void {
     const sz = x.BYTES_PER_ELEMENT;
+    if (this.resident(x) && (!y || this.resident(y)) && (!d1 || this.resident(d1)) && (!d2 || this.resident(d2))) {
+      // In place; such arrays come from an arena that pads every array to whole vectors.
+      const run = sz === 4 ? this.x.silu_f32 : this.x.silu_f64;
+      const px = x.byteOffset, py = y ? y.byteOffset : 0, p1 = d1 ? d1.byteOffset : 0, p2 = d2 ? d2.byteOffset : 0;
+      const team = this.team;
+      if (team && n >= TEAM_MIN_SILU) {
+        // Halves at a 64-byte boundary, so the first half's last vector stays inside it.
+        const h = Math.ceil(n / 2 / 16) * 16, o = h * sz;
+        team.start(sz === 4 ? OP_SILU_F32 : OP_SILU_F64, px + o, n - h, py ? py + o : 0, p1 ? p1 + o : 0, p2 ? p2 + o : 0);
+        run(px, h, py, p1, p2);
+        team.join();
+      } else {
+        run(px, n, py, p1, p2);
+      }
+      return;
+    }
     // Whole vectors: the kernel reads and writes up to 16 bytes past n (padding, never copied back).
     const bytes = align64(n * sz);
     const px = align64(this.scratch);
@@ -271,4 +383,131 @@ export async function loadWasmKernels(): Promise<WasmKernels | null> {
     }
   }
   return (cached = null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two threads. The helper is a worker with its own instance of the shared-memory build over the
+// same memory; the two talk through a small shared Int32Array:
+//   [0] number of the last job posted   [1] number of the last job done   [2] op   [3..14] args
+//   [15] set when a job threw            [16] 1 once the helper is ready, −1 if it failed to start
+
+export const OP_QUIT = 0, OP_GEMM_F32 = 1, OP_GEMM_F64 = 2, OP_SILU_F32 = 3, OP_SILU_F64 = 4;
+export const TEAM_CONTROL_INTS = 32;
+
+/**
+ * The helper's program (plain JS, run as an eval'd worker script so that it needs no file of its
+ * own). It spins on the job counter for a while after each job, since an energy+forces call
+ * posts one every few hundred µs, and sleeps in Atomics.wait when work stops coming.
+ */
+export const TEAM_WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const c = new Int32Array(control);
+let x;
+try {
+  x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  Atomics.store(c, 16, 1);
+} catch (e) {
+  Atomics.store(c, 16, -1);
+  Atomics.notify(c, 16);
+  throw e;
+}
+Atomics.notify(c, 16);
+let seen = Atomics.load(c, 0);
+for (;;) {
+  let spins = 0;
+  while (Atomics.load(c, 0) === seen) {
+    if (++spins > 2000000) {
+      Atomics.wait(c, 0, seen, 1000);
+      spins = 0;
+    }
+  }
+  seen = Atomics.load(c, 0);
+  const op = c[2];
+  if (op === ${OP_QUIT}) break;
+  try {
+    if (op === ${OP_GEMM_F32}) x.gemm_packed_cols_f32(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+    else if (op === ${OP_GEMM_F64}) x.gemm_packed_cols_f64(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+    else if (op === ${OP_SILU_F32}) x.silu_f32(c[3], c[4], c[5], c[6], c[7]);
+    else if (op === ${OP_SILU_F64}) x.silu_f64(c[3], c[4], c[5], c[6], c[7]);
+    else Atomics.store(c, 15, 1);
+  } catch (e) {
+    Atomics.store(c, 15, 1);
+  }
+  Atomics.store(c, 1, seen);
+}
+`;
+
+/** The calling side of the helper thread: post one job, do our half, wait for its half. */
+export class KernelTeam {
+  private readonly c: Int32Array;
+  private seq = 0;
+
+  constructor(control: SharedArrayBuffer) {
+    this.c = new Int32Array(control);
+    this.seq = Atomics.load(this.c, 0);
+  }
+
+  /** Block (up to timeoutMs) until the helper has instantiated the kernels; false if it failed. */
+  awaitReady(timeoutMs: number): boolean {
+    Atomics.wait(this.c, 16, 0, timeoutMs);
+    return Atomics.load(this.c, 16) === 1;
+  }
+
+  start(op: number, ...args: number[]): void {
+    const c = this.c;
+    c[2] = op;
+    for (let i = 0; i < args.length; i++) c[3 + i] = args[i];
+    this.seq = (this.seq + 1) | 0;
+    Atomics.store(c, 0, this.seq);
+    Atomics.notify(c, 0);
+  }
+
+  join(): void {
+    const c = this.c;
+    let spins = 0;
+    let since = 0;
+    while (Atomics.load(c, 1) !== this.seq) {
+      if (++spins === 1 << 16) {
+        spins = 0;
+        const now = performance.now();
+        if (since === 0) since = now;
+        else if (now - since > 60_000) throw new Error('WASM kernels: the helper thread stopped answering');
+      }
+    }
+    if (Atomics.load(c, 15)) {
+      Atomics.store(c, 15, 0);
+      throw new Error('WASM kernels: a kernel call failed in the helper thread');
+    }
+  }
+
+  /** Tell the helper to finish. */
+  quit(): void {
+    this.start(OP_QUIT);
+  }
+}
+
+/**
+ * The shared-memory build, instantiated over a fresh shared memory, with what a helper thread
+ * needs to run its own instance; null where shared WASM memory is unavailable (a browser page
+ * that is not cross-origin isolated, an engine without WASM threads).
+ */
+export function instantiateSharedKernels(): { kernels: WasmKernels; module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return null;
+  const bytes = decodeBase64(wasmKernelsSharedBase64);
+  try {
+    if (!WebAssembly.validate(bytes)) return null;
+    const module = new WebAssembly.Module(bytes);
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return { kernels: new WasmKernels(instance, 'simd-shared', memory), module, memory };
+  } catch {
+    return null;
+  }
+}
+
+/** Make `k` the kernels every later call uses (the two-thread set-up swaps in its shared build);
+ * undefined goes back to the default build, loaded on next use. */
+export function setWasmKernels(k: WasmKernels | null | undefined): void {
+  cached = k;
 }

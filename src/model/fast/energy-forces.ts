@@ -17,13 +17,15 @@
  * Notation: N atoms, P pairs (a < b), H features, R radial functions, L layers. Edge e1 of a
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
-import { gemmPacked, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { gemmPacked, kernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { wasmKernels, type EtKernels } from '../../engine/kernels/wasm.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
 import type { Potential } from '../potential.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from './pair-list.js';
+import { Arena, ArenaFull } from './arena.js';
 import { packWeights, type FastWeights, type Linear } from './weights.js';
 
 export interface FastResult {
@@ -35,23 +37,52 @@ export interface FastResult {
 
 const LN_EPS = 1e-5;
 
-/** Growable buffers: `need(n)` returns an array of at least n elements, reallocating (with
- * headroom) only when n exceeds what it holds. Contents are not preserved on growth. */
+/** Where the work buffers live: the arena while a WASM-path call is under way, else JS memory. */
+interface BufferHome {
+  readonly arena: Arena | null;
+}
+
+/**
+ * Growable buffers: `need(n)` returns an array of at least n elements, reallocating only when n
+ * exceeds what it holds (contents are not preserved then). During a WASM-path call the array is
+ * taken from the arena, afresh in each call; otherwise it is a JS array kept between calls.
+ */
 class WorkBuffer {
   data: FloatArray;
-  constructor(private readonly dtype: DType) {
+  private epoch = -1;
+  constructor(private readonly dtype: DType, private readonly home: BufferHome) {
     this.data = allocate(dtype, 0);
   }
   need(n: number): FloatArray {
-    if (this.data.length < n) this.data = allocate(this.dtype, Math.ceil(n * 1.25));
+    const ar = this.home.arena;
+    if (ar && ar.active) {
+      if (this.epoch !== ar.epoch || this.data.length < n) {
+        this.data = ar.floats(this.dtype, n);
+        this.epoch = ar.epoch;
+      }
+    } else if (this.epoch >= 0 || this.data.length < n) {
+      this.data = allocate(this.dtype, Math.ceil(n * 1.25));
+      this.epoch = -1;
+    }
     return this.data;
   }
 }
 
 class WorkBuffer64 {
-  data = new Float64Array(0);
+  data: Float64Array = new Float64Array(0);
+  private epoch = -1;
+  constructor(private readonly home: BufferHome) {}
   need(n: number): Float64Array {
-    if (this.data.length < n) this.data = new Float64Array(Math.ceil(n * 1.25));
+    const ar = this.home.arena;
+    if (ar && ar.active) {
+      if (this.epoch !== ar.epoch || this.data.length < n) {
+        this.data = ar.f64(n);
+        this.epoch = ar.epoch;
+      }
+    } else if (this.epoch >= 0 || this.data.length < n) {
+      this.data = new Float64Array(Math.ceil(n * 1.25));
+      this.epoch = -1;
+    }
     return this.data;
   }
 }
@@ -83,11 +114,11 @@ export class FastEnergyForces {
   private readonly pairs = new PairList();
 
   // Geometry, per pair (float64: cheap, and the force assembly wants it).
-  private r = new WorkBuffer64();
-  private u = new WorkBuffer64();
-  private cut = new WorkBuffer64();
-  private cutDer = new WorkBuffer64();
-  private rbfDer = new WorkBuffer64();
+  private r = new WorkBuffer64(this);
+  private u = new WorkBuffer64(this);
+  private cut = new WorkBuffer64(this);
+  private cutDer = new WorkBuffer64(this);
+  private rbfDer = new WorkBuffer64(this);
   private rbf: WorkBuffer;
   // Distance filters of all layers [P·cols]: silu and silu′ of the pre-activations.
   private filt: WorkBuffer;
@@ -102,7 +133,7 @@ export class FastEnergyForces {
   private vecOut: WorkBuffer;
   // Head.
   private hXhat: WorkBuffer;
-  private hRstd = new WorkBuffer64();
+  private hRstd = new WorkBuffer64(this);
   private hXo: WorkBuffer;
   private hV12: WorkBuffer;
   private hU0: WorkBuffer;
@@ -128,14 +159,21 @@ export class FastEnergyForces {
   private gFilt: WorkBuffer;
   private gNbr: WorkBuffer;
   private gRbf: WorkBuffer;
-  private gCut = new WorkBuffer64();
-  private gU = new WorkBuffer64();
+  private gCut = new WorkBuffer64(this);
+  private gU = new WorkBuffer64(this);
   private gh: WorkBuffer;
   private gh2: WorkBuffer;
   private gu: WorkBuffer;
   private gv: WorkBuffer;
   private gv2: WorkBuffer;
   private molCount = new Float64Array(0);
+  /** Kernel memory for the work buffers while a WASM-path call runs (see arena.ts). */
+  arena: Arena | null = null;
+  /** The WASM edge kernels for this call, or null for the TypeScript loops. */
+  private et: EtKernels | null = null;
+  /** Pair atoms for this call (in the arena on the WASM path). */
+  private pa: Int32Array = new Int32Array(0);
+  private pb: Int32Array = new Int32Array(0);
   private zeroMol: Int32Array = new Int32Array(0);
   private lastMol: Int32Array = new Int32Array(0);
 
@@ -145,7 +183,7 @@ export class FastEnergyForces {
     const cfg = this.config;
     if (cfg.cutoff_lower !== 0) throw new OreoError(`cutoff_lower=${cfg.cutoff_lower} is not supported`);
     this.w = packWeights(cfg, potential.params, this.dtype);
-    const B = () => new WorkBuffer(this.dtype);
+    const B = () => new WorkBuffer(this.dtype, this);
     this.rbf = B();
     this.filt = B();
     this.filtDer = B();
@@ -157,7 +195,7 @@ export class FastEnergyForces {
     this.layers = [];
     for (let l = 0; l < cfg.num_layers; l++) {
       this.layers.push({
-        xhat: B(), rstd: new WorkBuffer64(), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
+        xhat: B(), rstd: new WorkBuffer64(this), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
       });
     }
     this.vecOut = B();
@@ -202,6 +240,8 @@ export class FastEnergyForces {
   /** Release the packed weights' kernel memory now (otherwise it goes when this is collected). */
   dispose(): void {
     for (const m of this.w.packed) m.dispose();
+    this.arena?.dispose();
+    this.arena = null;
   }
 
   /**
@@ -228,15 +268,85 @@ export class FastEnergyForces {
     for (let i = 0; i < N; i++) {
       if (!(mol[i] >= 0 && mol[i] < M)) throw new OreoError(`atom ${i} has molecule index ${mol[i]}, outside 0..${M - 1}`);
     }
-    const energy = new Float64Array(M);
-    const forces = new Float64Array(3 * N);
     if (N === 0) {
+      const energy = new Float64Array(M);
       energy.fill(this.w.mean);
-      return { energy, forces };
+      return { energy, forces: new Float64Array(0) };
     }
     this.lastMol = mol;
     this.pairs.find(positions, mol, N, this.config.cutoff_upper);
+    const arena = this.useArena();
+    if (!arena) {
+      this.et = null;
+      return this.run(z, positions, mol, M);
+    }
+    // The WASM path: buffers in the kernels' memory, edge loops in WASM where the channel
+    // counts are whole vectors. A call that finds the arena too small grows it and starts over.
+    this.et = this.edgeKernelsFit() ? arena.kernels.etKernels(this.dtype === 'float32' ? 4 : 8) : null;
+    const cfg = this.config, H = cfg.embedding_dimension;
+    const rows = Math.max(this.pairs.count, 3 * N);
+    const cols = Math.max(this.w.filterColumns, 5 * H, cfg.num_rbf + 1);
+    for (let attempt = 0; ; attempt++) {
+      arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8);
+      arena.begin();
+      try {
+        const out = this.run(z, positions, mol, M);
+        if (arena.intact) return out;
+        // Something grew the memory mid-call (a first use of some kernel scratch): views went
+        // stale, so the numbers are not trusted; the growth does not repeat.
+      } catch (e) {
+        if (attempt > 20) throw e;
+        if (e instanceof ArenaFull) {
+          arena.end();
+          arena.grow(e.bytesWanted);
+        } else if (arena.intact) {
+          throw e;
+        } // else: a stale view threw; start over
+      } finally {
+        arena.end();
+      }
+      if (attempt > 20) throw new OreoError('fast ET path: work memory kept moving; giving up');
+    }
+  }
+
+  /** The arena for this call, or null for the all-TypeScript path (no WASM, or backend 'js'). */
+  private useArena(): Arena | null {
+    if (kernelBackend() === 'js') return null;
+    const k = wasmKernels();
+    if (!k) return null;
+    if (!this.arena || this.arena.kernels !== k) {
+      this.arena?.dispose();
+      this.arena = new Arena(k);
+    }
+    // Pack every weight matrix now, so that no packing grows the memory during a call.
+    for (const m of this.w.packed) m.wasmOffset(k);
+    return this.arena;
+  }
+
+  /** Byte offset of a copy of a small weight array in the arena (valid for this call). */
+  private resident(a: FloatArray): number {
+    return this.arena!.copy(a).byteOffset;
+  }
+
+  /** The WASM edge kernels work on whole SIMD vectors of channels, per head. */
+  private edgeKernelsFit(): boolean {
+    const lanes = this.dtype === 'float32' ? 4 : 2;
+    const H = this.config.embedding_dimension, hd = H / this.config.num_heads;
+    return H % lanes === 0 && hd % lanes === 0;
+  }
+
+  private run(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, M: number): FastResult {
+    const N = z.length;
+    const energy = new Float64Array(M);
+    const forces = new Float64Array(3 * N);
     const P = this.pairs.count;
+    if (this.arena?.active) {
+      this.pa = this.arena.copy(this.pairs.a, P);
+      this.pb = this.arena.copy(this.pairs.b, P);
+    } else {
+      this.pa = this.pairs.a;
+      this.pb = this.pairs.b;
+    }
     this.gCut.need(P).fill(0, 0, P);
     this.gU.need(3 * P).fill(0, 0, 3 * P);
     this.gFilt.need(P * this.w.filterColumns);
@@ -262,7 +372,7 @@ export class FastEnergyForces {
     const rc = this.config.cutoff_upper;
     const alpha = 5 / rc;
     const { means, betas } = this.w;
-    const pa = this.pairs.a, pb = this.pairs.b;
+    const pa = this.pa, pb = this.pb;
     const r = this.r.need(P), u = this.u.need(3 * P), cut = this.cut.need(P), cutDer = this.cutDer.need(P);
     // The basis carries a column of ones that multiplies the biases of the filter layers.
     const R1 = R + 1;
@@ -334,7 +444,7 @@ export class FastEnergyForces {
       const pre = this.nbrPre.need(P * H);
       linearForward(P, this.rbf.data, nb.distProj, pre);
       const emb = nb.embedding, cut = this.cut.data;
-      const pa = this.pairs.a, pb = this.pairs.b;
+      const pa = this.pa, pb = this.pb;
       for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], C = cut[p];
         const o = p * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
@@ -395,40 +505,46 @@ export class FastEnergyForces {
     // Attention logits Σ_head q_i·k_j·dk over pairs (both directions) and self-loops.
     const attn = st.attn.need(EA * heads), attnDer = st.attnDer.need(EA * heads);
     const fa = this.filt.data;
-    const pa = this.pairs.a, pb = this.pairs.b;
-    for (let p = 0; p < P; p++) {
-      const a = pa[p], b = pb[p];
-      const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
-      const fk = p * cols + dkOff;
-      const e1 = 2 * p * heads, e2 = e1 + heads;
-      for (let hh = 0; hh < heads; hh++) {
-        let s1 = 0, s2 = 0;
-        const c0 = hh * hd, c1 = c0 + hd;
-        if (keys) {
-          for (let c = c0; c < c1; c++) {
-            const dk = fa[fk + c];
-            s1 += qkv[qa + c] * qkv[kb + c] * dk;
-            s2 += qkv[qb + c] * qkv[ka + c] * dk;
+    const pa = this.pa, pb = this.pb;
+    const et = this.et;
+    if (et) {
+      et.attention(P, N, H, heads, cols, dkOff, pa.byteOffset, pb.byteOffset, qkv.byteOffset,
+        keys ? fa.byteOffset : 0, lw.dkSelf ? this.resident(lw.dkSelf) : 0, attn.byteOffset);
+    } else {
+      for (let p = 0; p < P; p++) {
+        const a = pa[p], b = pb[p];
+        const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
+        const fk = p * cols + dkOff;
+        const e1 = 2 * p * heads, e2 = e1 + heads;
+        for (let hh = 0; hh < heads; hh++) {
+          let s1 = 0, s2 = 0;
+          const c0 = hh * hd, c1 = c0 + hd;
+          if (keys) {
+            for (let c = c0; c < c1; c++) {
+              const dk = fa[fk + c];
+              s1 += qkv[qa + c] * qkv[kb + c] * dk;
+              s2 += qkv[qb + c] * qkv[ka + c] * dk;
+            }
+          } else {
+            for (let c = c0; c < c1; c++) {
+              s1 += qkv[qa + c] * qkv[kb + c];
+              s2 += qkv[qb + c] * qkv[ka + c];
+            }
           }
-        } else {
-          for (let c = c0; c < c1; c++) {
-            s1 += qkv[qa + c] * qkv[kb + c];
-            s2 += qkv[qb + c] * qkv[ka + c];
-          }
+          attn[e1 + hh] = s1;
+          attn[e2 + hh] = s2;
         }
-        attn[e1 + hh] = s1;
-        attn[e2 + hh] = s2;
       }
-    }
-    const dkSelf = lw.dkSelf;
-    for (let n = 0; n < N; n++) {
-      const q = n * H5, k = q + H, e = (2 * P + n) * heads;
-      for (let hh = 0; hh < heads; hh++) {
-        let s = 0;
-        const c0 = hh * hd, c1 = c0 + hd;
-        if (dkSelf) for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c] * dkSelf[c];
-        else for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c];
-        attn[e + hh] = s;
+      const dkSelf = lw.dkSelf;
+      for (let n = 0; n < N; n++) {
+        const q = n * H5, k = q + H, e = (2 * P + n) * heads;
+        for (let hh = 0; hh < heads; hh++) {
+          let s = 0;
+          const c0 = hh * hd, c1 = c0 + hd;
+          if (dkSelf) for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c] * dkSelf[c];
+          else for (let c = c0; c < c1; c++) s += qkv[q + c] * qkv[k + c];
+          attn[e + hh] = s;
+        }
       }
     }
     silu(attn, attn, attnDer, null, EA * heads);
@@ -444,70 +560,76 @@ export class FastEnergyForces {
     else vecNext.fill(0, 0, 3 * N * H);
     const cut = this.cut.data, u = this.u.data;
     const H2 = 2 * H;
-    for (let p = 0; p < P; p++) {
-      const a = pa[p], b = pb[p];
-      const C = cut[p];
-      const cf = vc ? C : 1, ca = vc ? 1 : C;
-      const vaS = a * H5 + H2, vbS = b * H5 + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
-      const dxa = a * H, dxb = b * H;
-      const fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
-      const e1 = 2 * p * heads, e2 = e1 + heads;
-      for (let hh = 0; hh < heads; hh++) {
-        const w1 = attn[e1 + hh] * ca * cf, w2 = attn[e2 + hh] * ca * cf;
-        const c0 = hh * hd, c1 = c0 + hd;
-        if (values) {
-          for (let c = c0; c < c1; c++) {
-            const fs = fa[fS + c];
-            dx[dxa + c] += qkv[vbS + c] * fs * w1; // b → a
-            dx[dxb + c] += qkv[vaS + c] * fs * w2; // a → b
-          }
-        } else {
-          for (let c = c0; c < c1; c++) {
-            dx[dxa + c] += qkv[vbS + c] * w1;
-            dx[dxb + c] += qkv[vaS + c] * w2;
+    if (et) {
+      et.messages(P, N, H, heads, cols, dvOff, vc ? 1 : 0, hasVec ? 1 : 0, pa.byteOffset, pb.byteOffset, qkv.byteOffset,
+        values ? fa.byteOffset : 0, lw.dvSelf ? this.resident(lw.dvSelf) : 0, attn.byteOffset, cut.byteOffset, u.byteOffset,
+        vec.byteOffset, vecNext.byteOffset, dx.byteOffset);
+    } else {
+      for (let p = 0; p < P; p++) {
+        const a = pa[p], b = pb[p];
+        const C = cut[p];
+        const cf = vc ? C : 1, ca = vc ? 1 : C;
+        const vaS = a * H5 + H2, vbS = b * H5 + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
+        const dxa = a * H, dxb = b * H;
+        const fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
+        const e1 = 2 * p * heads, e2 = e1 + heads;
+        for (let hh = 0; hh < heads; hh++) {
+          const w1 = attn[e1 + hh] * ca * cf, w2 = attn[e2 + hh] * ca * cf;
+          const c0 = hh * hd, c1 = c0 + hd;
+          if (values) {
+            for (let c = c0; c < c1; c++) {
+              const fs = fa[fS + c];
+              dx[dxa + c] += qkv[vbS + c] * fs * w1; // b → a
+              dx[dxb + c] += qkv[vaS + c] * fs * w2; // a → b
+            }
+          } else {
+            for (let c = c0; c < c1; c++) {
+              dx[dxa + c] += qkv[vbS + c] * w1;
+              dx[dxb + c] += qkv[vaS + c] * w2;
+            }
           }
         }
-      }
-      const ux = u[3 * p] * cf, uy = u[3 * p + 1] * cf, uz = u[3 * p + 2] * cf;
-      const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
-      for (let c = 0; c < H; c++) {
-        const fd = values ? fa[fD + c] : 1;
-        const m2b = qkv[vbD + c] * fd, m2a = qkv[vaD + c] * fd;
-        if (hasVec) {
-          const fm = (values ? fa[fM + c] : 1) * cf;
-          const m1b = qkv[vbM + c] * fm, m1a = qkv[vaM + c] * fm;
-          vecNext[ax + c] += vec[bx + c] * m1b + m2b * ux;
-          vecNext[ay + c] += vec[by + c] * m1b + m2b * uy;
-          vecNext[az + c] += vec[bz + c] * m1b + m2b * uz;
-          vecNext[bx + c] += vec[ax + c] * m1a - m2a * ux;
-          vecNext[by + c] += vec[ay + c] * m1a - m2a * uy;
-          vecNext[bz + c] += vec[az + c] * m1a - m2a * uz;
-        } else {
-          vecNext[ax + c] += m2b * ux;
-          vecNext[ay + c] += m2b * uy;
-          vecNext[az + c] += m2b * uz;
-          vecNext[bx + c] -= m2a * ux;
-          vecNext[by + c] -= m2a * uy;
-          vecNext[bz + c] -= m2a * uz;
-        }
-      }
-    }
-    // Self-loops: r = 0, so C = 1 and d = 0 (no m2 term).
-    const dvSelf = lw.dvSelf;
-    for (let n = 0; n < N; n++) {
-      const vS = n * H5 + H2, vM = vS + H, dxn = n * H;
-      const nx = 3 * n * H, ny = nx + H, nz = ny + H;
-      const e = (2 * P + n) * heads;
-      for (let hh = 0; hh < heads; hh++) {
-        const wa = attn[e + hh];
-        const c0 = hh * hd, c1 = c0 + hd;
-        for (let c = c0; c < c1; c++) {
-          dx[dxn + c] += qkv[vS + c] * (dvSelf ? dvSelf[c] : 1) * wa;
+        const ux = u[3 * p] * cf, uy = u[3 * p + 1] * cf, uz = u[3 * p + 2] * cf;
+        const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
+        for (let c = 0; c < H; c++) {
+          const fd = values ? fa[fD + c] : 1;
+          const m2b = qkv[vbD + c] * fd, m2a = qkv[vaD + c] * fd;
           if (hasVec) {
-            const m1 = qkv[vM + c] * (dvSelf ? dvSelf[H + c] : 1);
-            vecNext[nx + c] += vec[nx + c] * m1;
-            vecNext[ny + c] += vec[ny + c] * m1;
-            vecNext[nz + c] += vec[nz + c] * m1;
+            const fm = (values ? fa[fM + c] : 1) * cf;
+            const m1b = qkv[vbM + c] * fm, m1a = qkv[vaM + c] * fm;
+            vecNext[ax + c] += vec[bx + c] * m1b + m2b * ux;
+            vecNext[ay + c] += vec[by + c] * m1b + m2b * uy;
+            vecNext[az + c] += vec[bz + c] * m1b + m2b * uz;
+            vecNext[bx + c] += vec[ax + c] * m1a - m2a * ux;
+            vecNext[by + c] += vec[ay + c] * m1a - m2a * uy;
+            vecNext[bz + c] += vec[az + c] * m1a - m2a * uz;
+          } else {
+            vecNext[ax + c] += m2b * ux;
+            vecNext[ay + c] += m2b * uy;
+            vecNext[az + c] += m2b * uz;
+            vecNext[bx + c] -= m2a * ux;
+            vecNext[by + c] -= m2a * uy;
+            vecNext[bz + c] -= m2a * uz;
+          }
+        }
+      }
+      // Self-loops: r = 0, so C = 1 and d = 0 (no m2 term).
+      const dvSelf = lw.dvSelf;
+      for (let n = 0; n < N; n++) {
+        const vS = n * H5 + H2, vM = vS + H, dxn = n * H;
+        const nx = 3 * n * H, ny = nx + H, nz = ny + H;
+        const e = (2 * P + n) * heads;
+        for (let hh = 0; hh < heads; hh++) {
+          const wa = attn[e + hh];
+          const c0 = hh * hd, c1 = c0 + hd;
+          for (let c = c0; c < c1; c++) {
+            dx[dxn + c] += qkv[vS + c] * (dvSelf ? dvSelf[c] : 1) * wa;
+            if (hasVec) {
+              const m1 = qkv[vM + c] * (dvSelf ? dvSelf[H + c] : 1);
+              vecNext[nx + c] += vec[nx + c] * m1;
+              vecNext[ny + c] += vec[ny + c] * m1;
+              vecNext[nz + c] += vec[nz + c] * m1;
+            }
           }
         }
       }
@@ -747,143 +869,152 @@ export class FastEnergyForces {
     const G = this.gFilt.data;
     const gCut = this.gCut.data, gU = this.gU.data;
     const cut = this.cut.data, u = this.u.data;
-    const pa = this.pairs.a, pb = this.pairs.b;
-    for (let p = 0; p < P; p++) {
-      const a = pa[p], b = pb[p];
-      const C = cut[p];
-      const cf = vc ? C : 1, ca = vc ? 1 : C;
-      const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
-      const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
-      const vaS = qa + H2, vbS = qb + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
-      const dxa = a * H, dxb = b * H;
-      const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
-      const fk = p * cols + dkOff, fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
-      const e1 = 2 * p * heads, e2 = e1 + heads;
-      let gC = 0;
-      // Vector part, all channels: vec message m1 (times vec_j) and m2 (times d = ±u).
-      let g1x = 0, g1y = 0, g1z = 0, g2x = 0, g2y = 0, g2z = 0;
-      for (let c = 0; c < H; c++) {
-        const dvm = values ? fa[fM + c] : 1, dvd = values ? fa[fD + c] : 1;
-        const fm = cf * dvm, fd = cf * dvd;
-        const vd1 = qkv[vbD + c], vd2 = qkv[vaD + c];
-        const gax = gvo[ax + c], gay = gvo[ay + c], gaz = gvo[az + c];
-        const gbx = gvo[bx + c], gby = gvo[by + c], gbz = gvo[bz + c];
-        // b → a (target a, d = +u), a → b (target b, d = −u)
-        const gd1 = gax * ux + gay * uy + gaz * uz;
-        const gd2 = -(gbx * ux + gby * uy + gbz * uz);
-        const m21 = vd1 * fd, m22 = vd2 * fd;
-        g1x += gax * m21;
-        g1y += gay * m21;
-        g1z += gaz * m21;
-        g2x += gbx * m22;
-        g2y += gby * m22;
-        g2z += gbz * m22;
-        gqkv[vbD + c] += gd1 * fd;
-        gqkv[vaD + c] += gd2 * fd;
-        const Pd = gd1 * vd1 + gd2 * vd2;
-        let Pm = 0;
-        if (hasVec) {
-          const vm1 = qkv[vbM + c], vm2 = qkv[vaM + c];
-          const gm1 = gax * vec[bx + c] + gay * vec[by + c] + gaz * vec[bz + c];
-          const gm2 = gbx * vec[ax + c] + gby * vec[ay + c] + gbz * vec[az + c];
-          const m11 = vm1 * fm, m12 = vm2 * fm;
-          gvi[bx + c] += gax * m11;
-          gvi[by + c] += gay * m11;
-          gvi[bz + c] += gaz * m11;
-          gvi[ax + c] += gbx * m12;
-          gvi[ay + c] += gby * m12;
-          gvi[az + c] += gbz * m12;
-          gqkv[vbM + c] += gm1 * fm;
-          gqkv[vaM + c] += gm2 * fm;
-          Pm = gm1 * vm1 + gm2 * vm2;
-        }
-        if (values) {
-          G[fM + c] = Pm * cf * fder[fM + c];
-          G[fD + c] = Pd * cf * fder[fD + c];
-        }
-        if (vc) gC += Pm * dvm + Pd * dvd;
-      }
-      // Scalar part, per head: s (times the attention weight), then the attention logits.
-      for (let hh = 0; hh < heads; hh++) {
-        const s1 = attn[e1 + hh], s2 = attn[e2 + hh];
-        const w1 = s1 * ca, w2 = s2 * ca;
-        let ga1 = 0, ga2 = 0;
-        const c0 = hh * hd, c1 = c0 + hd;
-        for (let c = c0; c < c1; c++) {
-          const dvs = values ? fa[fS + c] : 1;
-          const fs = cf * dvs;
-          const vs1 = qkv[vbS + c], vs2 = qkv[vaS + c];
-          const gx1 = gdx[dxa + c], gx2 = gdx[dxb + c];
-          ga1 += gx1 * vs1 * dvs;
-          ga2 += gx2 * vs2 * dvs;
-          const gs1 = gx1 * w1, gs2 = gx2 * w2;
-          gqkv[vbS + c] += gs1 * fs;
-          gqkv[vaS + c] += gs2 * fs;
-          const Ps = gs1 * vs1 + gs2 * vs2;
-          if (values) G[fS + c] = Ps * cf * fder[fS + c];
-          if (vc) gC += Ps * dvs;
-        }
-        ga1 *= cf;
-        ga2 *= cf;
-        // Attention weights: a = silu(logit)·(C unless the cutoff sits on the values).
-        if (!vc) gC += ga1 * s1 + ga2 * s2;
-        const gl1 = ga1 * ca * attnDer[e1 + hh], gl2 = ga2 * ca * attnDer[e2 + hh];
-        if (keys) {
-          for (let c = c0; c < c1; c++) {
-            const qav = qkv[qa + c], qbv = qkv[qb + c], kav = qkv[ka + c], kbv = qkv[kb + c];
-            const dk = fa[fk + c];
-            const l1 = gl1 * dk, l2 = gl2 * dk;
-            gqkv[qa + c] += l1 * kbv;
-            gqkv[kb + c] += l1 * qav;
-            gqkv[qb + c] += l2 * kav;
-            gqkv[ka + c] += l2 * qbv;
-            G[fk + c] = (gl1 * qav * kbv + gl2 * qbv * kav) * fder[fk + c];
-          }
-        } else {
-          for (let c = c0; c < c1; c++) {
-            gqkv[qa + c] += gl1 * qkv[kb + c];
-            gqkv[kb + c] += gl1 * qkv[qa + c];
-            gqkv[qb + c] += gl2 * qkv[ka + c];
-            gqkv[ka + c] += gl2 * qkv[qb + c];
-          }
-        }
-      }
-      gCut[p] += gC;
-      gU[3 * p] += g1x - g2x;
-      gU[3 * p + 1] += g1y - g2y;
-      gU[3 * p + 2] += g1z - g2z;
-    }
-    // Self-loops: constant filters, d = 0; they pass gradient to q, k, v and vec only.
-    const dkSelf = lw.dkSelf, dvSelf = lw.dvSelf;
-    for (let n = 0; n < N; n++) {
-      const q = n * H5, k = q + H, vS = q + H2, vM = vS + H, dxn = n * H;
-      const nx = 3 * n * H, ny = nx + H, nz = ny + H;
-      const e = (2 * P + n) * heads;
-      for (let hh = 0; hh < heads; hh++) {
-        const wa = attn[e + hh];
-        let ga = 0;
-        const c0 = hh * hd, c1 = c0 + hd;
-        for (let c = c0; c < c1; c++) {
-          const fs = dvSelf ? dvSelf[c] : 1;
-          const gxm = gdx[dxn + c];
-          ga += gxm * qkv[vS + c] * fs;
-          gqkv[vS + c] += gxm * wa * fs;
+    const pa = this.pa, pb = this.pb;
+    const et = this.et;
+    if (et) {
+      const dk = lw.dkSelf ? this.resident(lw.dkSelf) : 0, dv = lw.dvSelf ? this.resident(lw.dvSelf) : 0;
+      et.edgesBackward(P, N, H, heads, cols, dkOff, dvOff, keys ? 1 : 0, values ? 1 : 0, vc ? 1 : 0, hasVec ? 1 : 0,
+        pa.byteOffset, pb.byteOffset, qkv.byteOffset, fa.byteOffset, fder.byteOffset, dk, dv,
+        attn.byteOffset, attnDer.byteOffset, cut.byteOffset, u.byteOffset, vec.byteOffset,
+        gdx.byteOffset, gvo.byteOffset, gvi.byteOffset, gqkv.byteOffset, G.byteOffset, gCut.byteOffset, gU.byteOffset);
+    } else {
+      for (let p = 0; p < P; p++) {
+        const a = pa[p], b = pb[p];
+        const C = cut[p];
+        const cf = vc ? C : 1, ca = vc ? 1 : C;
+        const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
+        const qa = a * H5, qb = b * H5, ka = qa + H, kb = qb + H;
+        const vaS = qa + H2, vbS = qb + H2, vaM = vaS + H, vbM = vbS + H, vaD = vaM + H, vbD = vbM + H;
+        const dxa = a * H, dxb = b * H;
+        const ax = 3 * a * H, ay = ax + H, az = ay + H, bx = 3 * b * H, by = bx + H, bz = by + H;
+        const fk = p * cols + dkOff, fS = p * cols + dvOff, fM = fS + H, fD = fM + H;
+        const e1 = 2 * p * heads, e2 = e1 + heads;
+        let gC = 0;
+        // Vector part, all channels: vec message m1 (times vec_j) and m2 (times d = ±u).
+        let g1x = 0, g1y = 0, g1z = 0, g2x = 0, g2y = 0, g2z = 0;
+        for (let c = 0; c < H; c++) {
+          const dvm = values ? fa[fM + c] : 1, dvd = values ? fa[fD + c] : 1;
+          const fm = cf * dvm, fd = cf * dvd;
+          const vd1 = qkv[vbD + c], vd2 = qkv[vaD + c];
+          const gax = gvo[ax + c], gay = gvo[ay + c], gaz = gvo[az + c];
+          const gbx = gvo[bx + c], gby = gvo[by + c], gbz = gvo[bz + c];
+          // b → a (target a, d = +u), a → b (target b, d = −u)
+          const gd1 = gax * ux + gay * uy + gaz * uz;
+          const gd2 = -(gbx * ux + gby * uy + gbz * uz);
+          const m21 = vd1 * fd, m22 = vd2 * fd;
+          g1x += gax * m21;
+          g1y += gay * m21;
+          g1z += gaz * m21;
+          g2x += gbx * m22;
+          g2y += gby * m22;
+          g2z += gbz * m22;
+          gqkv[vbD + c] += gd1 * fd;
+          gqkv[vaD + c] += gd2 * fd;
+          const Pd = gd1 * vd1 + gd2 * vd2;
+          let Pm = 0;
           if (hasVec) {
-            const fm = dvSelf ? dvSelf[H + c] : 1;
-            const gnx = gvo[nx + c], gny = gvo[ny + c], gnz = gvo[nz + c];
-            gqkv[vM + c] += (gnx * vec[nx + c] + gny * vec[ny + c] + gnz * vec[nz + c]) * fm;
-            const m1 = qkv[vM + c] * fm;
-            gvi[nx + c] += gnx * m1;
-            gvi[ny + c] += gny * m1;
-            gvi[nz + c] += gnz * m1;
+            const vm1 = qkv[vbM + c], vm2 = qkv[vaM + c];
+            const gm1 = gax * vec[bx + c] + gay * vec[by + c] + gaz * vec[bz + c];
+            const gm2 = gbx * vec[ax + c] + gby * vec[ay + c] + gbz * vec[az + c];
+            const m11 = vm1 * fm, m12 = vm2 * fm;
+            gvi[bx + c] += gax * m11;
+            gvi[by + c] += gay * m11;
+            gvi[bz + c] += gaz * m11;
+            gvi[ax + c] += gbx * m12;
+            gvi[ay + c] += gby * m12;
+            gvi[az + c] += gbz * m12;
+            gqkv[vbM + c] += gm1 * fm;
+            gqkv[vaM + c] += gm2 * fm;
+            Pm = gm1 * vm1 + gm2 * vm2;
+          }
+          if (values) {
+            G[fM + c] = Pm * cf * fder[fM + c];
+            G[fD + c] = Pd * cf * fder[fD + c];
+          }
+          if (vc) gC += Pm * dvm + Pd * dvd;
+        }
+        // Scalar part, per head: s (times the attention weight), then the attention logits.
+        for (let hh = 0; hh < heads; hh++) {
+          const s1 = attn[e1 + hh], s2 = attn[e2 + hh];
+          const w1 = s1 * ca, w2 = s2 * ca;
+          let ga1 = 0, ga2 = 0;
+          const c0 = hh * hd, c1 = c0 + hd;
+          for (let c = c0; c < c1; c++) {
+            const dvs = values ? fa[fS + c] : 1;
+            const fs = cf * dvs;
+            const vs1 = qkv[vbS + c], vs2 = qkv[vaS + c];
+            const gx1 = gdx[dxa + c], gx2 = gdx[dxb + c];
+            ga1 += gx1 * vs1 * dvs;
+            ga2 += gx2 * vs2 * dvs;
+            const gs1 = gx1 * w1, gs2 = gx2 * w2;
+            gqkv[vbS + c] += gs1 * fs;
+            gqkv[vaS + c] += gs2 * fs;
+            const Ps = gs1 * vs1 + gs2 * vs2;
+            if (values) G[fS + c] = Ps * cf * fder[fS + c];
+            if (vc) gC += Ps * dvs;
+          }
+          ga1 *= cf;
+          ga2 *= cf;
+          // Attention weights: a = silu(logit)·(C unless the cutoff sits on the values).
+          if (!vc) gC += ga1 * s1 + ga2 * s2;
+          const gl1 = ga1 * ca * attnDer[e1 + hh], gl2 = ga2 * ca * attnDer[e2 + hh];
+          if (keys) {
+            for (let c = c0; c < c1; c++) {
+              const qav = qkv[qa + c], qbv = qkv[qb + c], kav = qkv[ka + c], kbv = qkv[kb + c];
+              const dk = fa[fk + c];
+              const l1 = gl1 * dk, l2 = gl2 * dk;
+              gqkv[qa + c] += l1 * kbv;
+              gqkv[kb + c] += l1 * qav;
+              gqkv[qb + c] += l2 * kav;
+              gqkv[ka + c] += l2 * qbv;
+              G[fk + c] = (gl1 * qav * kbv + gl2 * qbv * kav) * fder[fk + c];
+            }
+          } else {
+            for (let c = c0; c < c1; c++) {
+              gqkv[qa + c] += gl1 * qkv[kb + c];
+              gqkv[kb + c] += gl1 * qkv[qa + c];
+              gqkv[qb + c] += gl2 * qkv[ka + c];
+              gqkv[ka + c] += gl2 * qkv[qb + c];
+            }
           }
         }
-        const gl = ga * attnDer[e + hh];
-        for (let c = c0; c < c1; c++) {
-          const dk = dkSelf ? dkSelf[c] : 1;
-          const qv = qkv[q + c], kv = qkv[k + c];
-          gqkv[q + c] += gl * kv * dk;
-          gqkv[k + c] += gl * qv * dk;
+        gCut[p] += gC;
+        gU[3 * p] += g1x - g2x;
+        gU[3 * p + 1] += g1y - g2y;
+        gU[3 * p + 2] += g1z - g2z;
+      }
+      // Self-loops: constant filters, d = 0; they pass gradient to q, k, v and vec only.
+      const dkSelf = lw.dkSelf, dvSelf = lw.dvSelf;
+      for (let n = 0; n < N; n++) {
+        const q = n * H5, k = q + H, vS = q + H2, vM = vS + H, dxn = n * H;
+        const nx = 3 * n * H, ny = nx + H, nz = ny + H;
+        const e = (2 * P + n) * heads;
+        for (let hh = 0; hh < heads; hh++) {
+          const wa = attn[e + hh];
+          let ga = 0;
+          const c0 = hh * hd, c1 = c0 + hd;
+          for (let c = c0; c < c1; c++) {
+            const fs = dvSelf ? dvSelf[c] : 1;
+            const gxm = gdx[dxn + c];
+            ga += gxm * qkv[vS + c] * fs;
+            gqkv[vS + c] += gxm * wa * fs;
+            if (hasVec) {
+              const fm = dvSelf ? dvSelf[H + c] : 1;
+              const gnx = gvo[nx + c], gny = gvo[ny + c], gnz = gvo[nz + c];
+              gqkv[vM + c] += (gnx * vec[nx + c] + gny * vec[ny + c] + gnz * vec[nz + c]) * fm;
+              const m1 = qkv[vM + c] * fm;
+              gvi[nx + c] += gnx * m1;
+              gvi[ny + c] += gny * m1;
+              gvi[nz + c] += gnz * m1;
+            }
+          }
+          const gl = ga * attnDer[e + hh];
+          for (let c = c0; c < c1; c++) {
+            const dk = dkSelf ? dkSelf[c] : 1;
+            const qv = qkv[q + c], kv = qkv[k + c];
+            gqkv[q + c] += gl * kv * dk;
+            gqkv[k + c] += gl * qv * dk;
+          }
         }
       }
     }
@@ -921,7 +1052,7 @@ export class FastEnergyForces {
     linearBackward(N, this.gx.data, nb.combineRight, gxN, false);
     const gpre = this.gNbr.need(P * H);
     const pre = this.nbrPre.data, emb = nb.embedding, cut = this.cut.data, gCut = this.gCut.data;
-    const pa = this.pairs.a, pb = this.pairs.b;
+    const pa = this.pa, pb = this.pb;
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p], C = cut[p];
       const o = p * H, ea = z[a] * H, eb = z[b] * H, ga = a * H, gb = b * H;
@@ -942,7 +1073,7 @@ export class FastEnergyForces {
     const R = this.config.num_rbf;
     const gF = this.gRbf.data, fd = this.rbfDer.data;
     const r = this.r.data, u = this.u.data, gCut = this.gCut.data, dC = this.cutDer.data, gU = this.gU.data;
-    const pa = this.pairs.a, pb = this.pairs.b;
+    const pa = this.pa, pb = this.pb;
     for (let p = 0; p < P; p++) {
       let gr = gCut[p] * dC[p];
       for (let k = 0; k < R; k++) gr += gF[p * (R + 1) + k] * fd[p * R + k];

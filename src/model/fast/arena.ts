@@ -1,0 +1,104 @@
+/**
+ * Work buffers of the fast energy+forces path placed inside the WASM kernels' memory, so that
+ * matrix products, SiLU and the edge kernels read and write them where they lie instead of
+ * copying every operand in and every result out (at 21 atoms the copies cost as much as the
+ * small kernels themselves).
+ *
+ * An arena is one long-lived block of that memory. Each energy+forces call starts a new epoch
+ * and hands out arrays from the bottom of the block; arrays of an earlier epoch are not used
+ * again. When a call needs more than the block holds, take() throws ArenaFull, the caller grows
+ * the arena and repeats the call: after the first call at a new system size nothing is
+ * allocated. Growing the WASM memory detaches every typed-array view of it, which is why views
+ * are made afresh in each epoch and why `intact` lets the caller check that no view it used went
+ * stale during a call.
+ */
+import type { FloatArray } from '../../engine/kernels/index.js';
+import type { WasmKernels } from '../../engine/kernels/wasm.js';
+
+/** Thrown by Arena.take when the block is too small; the call is repeated after grow(). */
+export class ArenaFull extends Error {
+  constructor(readonly bytesWanted: number) {
+    super(`arena needs at least ${bytesWanted} bytes`);
+  }
+}
+
+function align64(x: number): number {
+  return (x + 63) & ~63;
+}
+
+export class Arena {
+  private block = -1;
+  private capacity = 0;
+  private used = 0;
+  private buffer: ArrayBuffer | null = null;
+  /** Increases with every begin(); arrays handed out in an earlier epoch are stale. */
+  epoch = 0;
+  /** Between begin() and end(). */
+  active = false;
+
+  constructor(readonly kernels: WasmKernels) {}
+
+  begin(): void {
+    this.epoch++;
+    this.used = 0;
+    this.active = true;
+    this.buffer = this.kernels.memoryBuffer;
+  }
+
+  end(): void {
+    this.active = false;
+  }
+
+  /** True while the module's memory has not grown since begin(): every view handed out is live. */
+  get intact(): boolean {
+    return this.kernels.memoryBuffer === this.buffer;
+  }
+
+  /** Make the block at least `bytes` long (with headroom); the current epoch's arrays are lost. */
+  grow(bytes: number): void {
+    const size = align64(Math.ceil(Math.max(bytes, 2 * this.capacity, 1 << 16) * 1.25));
+    this.dispose();
+    this.block = this.kernels.allocate(size);
+    this.capacity = size;
+  }
+
+  /** Byte offset of n elements of elemSize bytes, padded to whole 64-byte lines (SIMD kernels
+   * may touch up to one vector past the end). */
+  private take(n: number, elemSize: number): number {
+    const start = align64(this.used);
+    const end = start + align64(Math.max(n, 1) * elemSize) + 64;
+    if (this.block < 0 || end > this.capacity) throw new ArenaFull(end);
+    this.used = end;
+    return this.block + start;
+  }
+
+  floats(dtype: 'float32' | 'float64', n: number): FloatArray {
+    return dtype === 'float32' ? this.f32(n) : this.f64(n);
+  }
+
+  f32(n: number): Float32Array {
+    return new Float32Array(this.buffer!, this.take(n, 4), n);
+  }
+
+  f64(n: number): Float64Array {
+    return new Float64Array(this.buffer!, this.take(n, 8), n);
+  }
+
+  i32(n: number): Int32Array {
+    return new Int32Array(this.buffer!, this.take(n, 4), n);
+  }
+
+  /** A copy of `src` inside the arena (for small constant arrays a kernel reads by offset). */
+  copy<A extends FloatArray | Int32Array>(src: A, n: number = src.length): A {
+    const out = (src instanceof Float32Array ? this.f32(n) : src instanceof Float64Array ? this.f64(n) : this.i32(n)) as A;
+    out.set(src.length === n ? src : src.subarray(0, n));
+    return out;
+  }
+
+  /** Give the block back to the kernels' memory. */
+  dispose(): void {
+    if (this.block >= 0) this.kernels.free(this.block);
+    this.block = -1;
+    this.capacity = 0;
+  }
+}
