@@ -382,3 +382,142 @@ export function et_edges_backward_f64(
   edgesBackward<f64>(P, N, H, heads, cols, kOff, vOff, keys, values, vc, hasVec, pa, pb, qkv, filt, fder, dkSelf, dvSelf,
     attn, attnDer, cut, u, vec, gdx, gvo, gvi, gqkv, G, gCut, gU);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Per-atom steps of a layer (rows of H channels), twins of the TypeScript loops in
+// energy-forces.ts: the layer norm both ways, the bias rows, and the residual updates.
+
+/** torch.nn.LayerNorm over rows of H: xhat = (x − mean)/σ (σ with eps inside the root), rstd = 1/σ (f64), out = xhat·w + b. */
+function layerNormForward<T>(x: usize, w: usize, b: usize, N: i32, H: i32, eps: f64, xhat: usize, rstd: usize, out: usize): void {
+  const L = lanes<T>();
+  for (let n = 0; n < N; n++) {
+    const o = n * H;
+    let s = v128.splat<T>(<T>0);
+    for (let h = 0; h < H; h += L) s = add<T>(s, ld<T>(x, o + h));
+    const m = splat<T>(hsum<T>(s) / <f64>H);
+    let v = v128.splat<T>(<T>0);
+    for (let h = 0; h < H; h += L) {
+      const d = sub<T>(ld<T>(x, o + h), m);
+      v = add<T>(v, mul<T>(d, d));
+    }
+    const rs = 1 / Math.sqrt(hsum<T>(v) / <f64>H + eps);
+    store<f64>(rstd + (<usize>n << 3), rs);
+    const r = splat<T>(rs);
+    for (let h = 0; h < H; h += L) {
+      const xh = mul<T>(sub<T>(ld<T>(x, o + h), m), r);
+      st<T>(xhat, o + h, xh);
+      st<T>(out, o + h, add<T>(mul<T>(xh, ld<T>(w, h)), ld<T>(b, h)));
+    }
+  }
+}
+
+/** gx += the layer norm's input gradient for output gradient gy. */
+function layerNormBackward<T>(gy: usize, w: usize, xhat: usize, rstd: usize, N: i32, H: i32, gx: usize): void {
+  const L = lanes<T>();
+  for (let n = 0; n < N; n++) {
+    const o = n * H;
+    let s1 = v128.splat<T>(<T>0), s2 = s1;
+    for (let h = 0; h < H; h += L) {
+      const g = mul<T>(ld<T>(gy, o + h), ld<T>(w, h));
+      s1 = add<T>(s1, g);
+      s2 = add<T>(s2, mul<T>(g, ld<T>(xhat, o + h)));
+    }
+    const m1 = splat<T>(hsum<T>(s1) / <f64>H), m2 = splat<T>(hsum<T>(s2) / <f64>H);
+    const rs = splat<T>(load<f64>(rstd + (<usize>n << 3)));
+    for (let h = 0; h < H; h += L) {
+      const g = mul<T>(ld<T>(gy, o + h), ld<T>(w, h));
+      addTo<T>(gx, o + h, mul<T>(rs, sub<T>(sub<T>(g, m1), mul<T>(ld<T>(xhat, o + h), m2))));
+    }
+  }
+}
+
+/** y[r, :] += bias for each of `rows` rows of `cols`. */
+function addRowBias<T>(y: usize, bias: usize, rows: i32, cols: i32): void {
+  const L = lanes<T>();
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c += L) addTo<T>(y, o + c, ld<T>(bias, c));
+  }
+}
+
+/** vdot[n] = Σ_xyz vec1·vec2 from vec_proj's output vp [N, 3, 3H] (vec1 | vec2 | vec3). */
+function vectorDot<T>(N: i32, H: i32, vp: usize, vdot: usize): void {
+  const L = lanes<T>(), H3 = 3 * H;
+  for (let n = 0; n < N; n++) {
+    const r0 = 3 * n * H3;
+    for (let h = 0; h < H; h += L) {
+      let s = mul<T>(ld<T>(vp, r0 + h), ld<T>(vp, r0 + H + h));
+      s = add<T>(s, mul<T>(ld<T>(vp, r0 + H3 + h), ld<T>(vp, r0 + H3 + H + h)));
+      s = add<T>(s, mul<T>(ld<T>(vp, r0 + 2 * H3 + h), ld<T>(vp, r0 + 2 * H3 + H + h)));
+      st<T>(vdot, n * H + h, s);
+    }
+  }
+}
+
+/** The residual updates after o_proj: x += vdot·o2 + o3; vecNext += vec3·o1 (hasVec). */
+function residualUpdate<T>(N: i32, H: i32, hasVec: i32, o: usize, vdot: usize, vp: usize, x: usize, vecNext: usize): void {
+  const L = lanes<T>(), H2 = 2 * H, H3 = 3 * H;
+  for (let n = 0; n < N; n++) {
+    const xo = n * H, oo = n * H3;
+    for (let h = 0; h < H; h += L) {
+      addTo<T>(x, xo + h, add<T>(mul<T>(ld<T>(vdot, xo + h), ld<T>(o, oo + H + h)), ld<T>(o, oo + H2 + h)));
+    }
+    if (hasVec) {
+      for (let c = 0; c < 3; c++) {
+        const row = (3 * n + c) * H, prow = (3 * n + c) * H3 + H2;
+        for (let h = 0; h < H; h += L) addTo<T>(vecNext, row + h, mul<T>(ld<T>(vp, prow + h), ld<T>(o, oo + h)));
+      }
+    }
+  }
+}
+
+/**
+ * Gradients at the residual updates, backwards: go = [Σ_xyz gvo·vec3, gx·vdot, gx] for o_proj;
+ * with vectors also gvp = [gd·vec2, gd·vec1, gvo·o1] (gd = gx·o2) for vec_proj.
+ */
+function residualBackward<T>(N: i32, H: i32, hasVec: i32, gx: usize, gvo: usize, vp: usize, vdot: usize, o: usize, go: usize, gvp: usize): void {
+  const L = lanes<T>(), H2 = 2 * H, H3 = 3 * H;
+  const zero = v128.splat<T>(<T>0);
+  for (let n = 0; n < N; n++) {
+    const oo = n * H3, xo = n * H;
+    for (let h = 0; h < H; h += L) {
+      const g = ld<T>(gx, xo + h);
+      let g1 = zero;
+      if (hasVec) {
+        for (let c = 0; c < 3; c++) g1 = add<T>(g1, mul<T>(ld<T>(gvo, (3 * n + c) * H + h), ld<T>(vp, (3 * n + c) * H3 + H2 + h)));
+        const gd = mul<T>(g, ld<T>(o, oo + H + h));
+        const o1 = ld<T>(o, oo + h);
+        for (let c = 0; c < 3; c++) {
+          const row = (3 * n + c) * H3;
+          st<T>(gvp, row + h, mul<T>(gd, ld<T>(vp, row + H + h)));
+          st<T>(gvp, row + H + h, mul<T>(gd, ld<T>(vp, row + h)));
+          st<T>(gvp, row + H2 + h, mul<T>(ld<T>(gvo, (3 * n + c) * H + h), o1));
+        }
+      }
+      st<T>(go, oo + h, g1);
+      st<T>(go, oo + H + h, mul<T>(g, ld<T>(vdot, xo + h)));
+      st<T>(go, oo + H2 + h, g);
+    }
+  }
+}
+
+/** a[i] += b[i] for i < n (n whole vectors). */
+function addInto<T>(a: usize, b: usize, n: i32): void {
+  const L = lanes<T>();
+  for (let i = 0; i < n; i += L) addTo<T>(a, i, ld<T>(b, i));
+}
+
+export function et_layer_norm_f32(x: usize, w: usize, b: usize, N: i32, H: i32, eps: f64, xhat: usize, rstd: usize, out: usize): void { layerNormForward<f32>(x, w, b, N, H, eps, xhat, rstd, out); }
+export function et_layer_norm_f64(x: usize, w: usize, b: usize, N: i32, H: i32, eps: f64, xhat: usize, rstd: usize, out: usize): void { layerNormForward<f64>(x, w, b, N, H, eps, xhat, rstd, out); }
+export function et_layer_norm_backward_f32(gy: usize, w: usize, xhat: usize, rstd: usize, N: i32, H: i32, gx: usize): void { layerNormBackward<f32>(gy, w, xhat, rstd, N, H, gx); }
+export function et_layer_norm_backward_f64(gy: usize, w: usize, xhat: usize, rstd: usize, N: i32, H: i32, gx: usize): void { layerNormBackward<f64>(gy, w, xhat, rstd, N, H, gx); }
+export function et_add_row_bias_f32(y: usize, bias: usize, rows: i32, cols: i32): void { addRowBias<f32>(y, bias, rows, cols); }
+export function et_add_row_bias_f64(y: usize, bias: usize, rows: i32, cols: i32): void { addRowBias<f64>(y, bias, rows, cols); }
+export function et_vector_dot_f32(N: i32, H: i32, vp: usize, vdot: usize): void { vectorDot<f32>(N, H, vp, vdot); }
+export function et_vector_dot_f64(N: i32, H: i32, vp: usize, vdot: usize): void { vectorDot<f64>(N, H, vp, vdot); }
+export function et_residual_f32(N: i32, H: i32, hasVec: i32, o: usize, vdot: usize, vp: usize, x: usize, vecNext: usize): void { residualUpdate<f32>(N, H, hasVec, o, vdot, vp, x, vecNext); }
+export function et_residual_f64(N: i32, H: i32, hasVec: i32, o: usize, vdot: usize, vp: usize, x: usize, vecNext: usize): void { residualUpdate<f64>(N, H, hasVec, o, vdot, vp, x, vecNext); }
+export function et_residual_backward_f32(N: i32, H: i32, hasVec: i32, gx: usize, gvo: usize, vp: usize, vdot: usize, o: usize, go: usize, gvp: usize): void { residualBackward<f32>(N, H, hasVec, gx, gvo, vp, vdot, o, go, gvp); }
+export function et_residual_backward_f64(N: i32, H: i32, hasVec: i32, gx: usize, gvo: usize, vp: usize, vdot: usize, o: usize, go: usize, gvp: usize): void { residualBackward<f64>(N, H, hasVec, gx, gvo, vp, vdot, o, go, gvp); }
+export function et_add_into_f32(a: usize, b: usize, n: i32): void { addInto<f32>(a, b, n); }
+export function et_add_into_f64(a: usize, b: usize, n: i32): void { addInto<f64>(a, b, n); }

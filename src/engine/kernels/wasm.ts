@@ -37,6 +37,31 @@ interface KernelExports {
   et_messages_f64: EtMessages;
   et_edges_backward_f32: EtEdgesBackward;
   et_edges_backward_f64: EtEdgesBackward;
+  et_layer_norm_f32: EtRowKernels['layerNorm'];
+  et_layer_norm_f64: EtRowKernels['layerNorm'];
+  et_layer_norm_backward_f32: EtRowKernels['layerNormBackward'];
+  et_layer_norm_backward_f64: EtRowKernels['layerNormBackward'];
+  et_add_row_bias_f32: EtRowKernels['addRowBias'];
+  et_add_row_bias_f64: EtRowKernels['addRowBias'];
+  et_vector_dot_f32: EtRowKernels['vectorDot'];
+  et_vector_dot_f64: EtRowKernels['vectorDot'];
+  et_residual_f32: EtRowKernels['residual'];
+  et_residual_f64: EtRowKernels['residual'];
+  et_residual_backward_f32: EtRowKernels['residualBackward'];
+  et_residual_backward_f64: EtRowKernels['residualBackward'];
+  et_add_into_f32: EtRowKernels['addInto'];
+  et_add_into_f64: EtRowKernels['addInto'];
+}
+
+/** The ET's per-atom row kernels (assembly/et.ts); array arguments are byte offsets, widths whole vectors. */
+export interface EtRowKernels {
+  layerNorm(x: number, w: number, b: number, N: number, H: number, eps: number, xhat: number, rstd: number, out: number): void;
+  layerNormBackward(gy: number, w: number, xhat: number, rstd: number, N: number, H: number, gx: number): void;
+  addRowBias(y: number, bias: number, rows: number, cols: number): void;
+  vectorDot(N: number, H: number, vp: number, vdot: number): void;
+  residual(N: number, H: number, hasVec: number, o: number, vdot: number, vp: number, x: number, vecNext: number): void;
+  residualBackward(N: number, H: number, hasVec: number, gx: number, gvo: number, vp: number, vdot: number, o: number, go: number, gvp: number): void;
+  addInto(a: number, b: number, n: number): void;
 }
 
 // The Equivariant Transformer's edge loops (assembly/et.ts); all array arguments are byte offsets.
@@ -51,8 +76,8 @@ type EtEdgesBackward = (P: number, N: number, H: number, heads: number, cols: nu
   attn: number, attnDer: number, cut: number, u: number, vec: number,
   gdx: number, gvo: number, gvi: number, gqkv: number, G: number, gCut: number, gU: number) => void;
 
-/** The ET edge kernels of one precision. */
-export interface EtKernels {
+/** The ET edge and row kernels of one precision. */
+export interface EtKernels extends EtRowKernels {
   attention: EtAttention;
   messages: EtMessages;
   edgesBackward: EtEdgesBackward;
@@ -126,8 +151,16 @@ export class WasmKernels {
   etKernels(elemSize: 4 | 8): EtKernels {
     const x = this.x;
     return elemSize === 4
-      ? { attention: x.et_attention_f32, messages: x.et_messages_f32, edgesBackward: x.et_edges_backward_f32 }
-      : { attention: x.et_attention_f64, messages: x.et_messages_f64, edgesBackward: x.et_edges_backward_f64 };
+      ? {
+        attention: x.et_attention_f32, messages: x.et_messages_f32, edgesBackward: x.et_edges_backward_f32,
+        layerNorm: x.et_layer_norm_f32, layerNormBackward: x.et_layer_norm_backward_f32, addRowBias: x.et_add_row_bias_f32,
+        vectorDot: x.et_vector_dot_f32, residual: x.et_residual_f32, residualBackward: x.et_residual_backward_f32, addInto: x.et_add_into_f32,
+      }
+      : {
+        attention: x.et_attention_f64, messages: x.et_messages_f64, edgesBackward: x.et_edges_backward_f64,
+        layerNorm: x.et_layer_norm_f64, layerNormBackward: x.et_layer_norm_backward_f64, addRowBias: x.et_add_row_bias_f64,
+        vectorDot: x.et_vector_dot_f64, residual: x.et_residual_f64, residualBackward: x.et_residual_backward_f64, addInto: x.et_add_into_f64,
+      };
   }
 
   /**

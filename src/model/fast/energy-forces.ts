@@ -328,6 +328,29 @@ export class FastEnergyForces {
     return this.arena!.copy(a).byteOffset;
   }
 
+  /** Row widths the WASM row kernels take: whole SIMD vectors. */
+  private whole(width: number): boolean {
+    return width % (this.dtype === 'float32' ? 4 : 2) === 0;
+  }
+
+  private rowBias(y: FloatArray, bias: FloatArray, rows: number, cols: number): void {
+    if (this.et && this.whole(cols)) this.et.addRowBias(y.byteOffset, this.resident(bias), rows, cols);
+    else addRowBias(y, bias, rows, cols);
+  }
+
+  private lnForward(x: FloatArray, weight: FloatArray, bias: FloatArray, N: number, H: number, xhat: FloatArray, rstd: Float64Array, out: FloatArray): void {
+    if (this.et && this.whole(H)) {
+      this.et.layerNorm(x.byteOffset, this.resident(weight), this.resident(bias), N, H, LN_EPS, xhat.byteOffset, rstd.byteOffset, out.byteOffset);
+    } else {
+      layerNormForward(x, weight, bias, N, H, xhat, rstd, out);
+    }
+  }
+
+  private lnBackward(gy: FloatArray, weight: FloatArray, xhat: FloatArray, rstd: Float64Array, N: number, H: number, gx: FloatArray): void {
+    if (this.et && this.whole(H)) this.et.layerNormBackward(gy.byteOffset, this.resident(weight), xhat.byteOffset, rstd.byteOffset, N, H, gx.byteOffset);
+    else layerNormBackward(gy, weight, xhat, rstd, N, H, gx);
+  }
+
   /** The WASM edge kernels work on whole SIMD vectors of channels, per head. */
   private edgeKernelsFit(): boolean {
     const lanes = this.dtype === 'float32' ? 4 : 2;
@@ -456,7 +479,7 @@ export class FastEnergyForces {
       }
     }
     linearForward(N, cat, nb.combine, x);
-    addRowBias(x, nb.combineBias, N, H);
+    this.rowBias(x, nb.combineBias, N, H);
   }
 
   private layerForward(l: number, N: number): void {
@@ -477,10 +500,10 @@ export class FastEnergyForces {
 
     // Layer norm, then q | k | v in one product.
     const xhat = st.xhat.need(N * H), rstd = st.rstd.need(N), xn = this.xn.need(N * H);
-    layerNormForward(x, lw.lnWeight, lw.lnBias, N, H, xhat, rstd, xn);
+    this.lnForward(x, lw.lnWeight, lw.lnBias, N, H, xhat, rstd, xn);
     const qkv = st.qkv.need(N * H5);
     linearForward(N, xn, lw.qkv, qkv);
-    addRowBias(qkv, lw.qkvBias, N, H5);
+    this.rowBias(qkv, lw.qkvBias, N, H5);
 
     if (l === 0) {
       const v0 = st.vecIn.need(3 * N * H);
@@ -492,10 +515,14 @@ export class FastEnergyForces {
     if (hasVec) {
       vp = st.vp.need(3 * N * H3);
       linearForward(3 * N, vec, lw.vecProj, vp);
-      for (let n = 0; n < N; n++) {
-        const r0 = 3 * n * H3;
-        for (let h = 0; h < H; h++) {
-          vdot[n * H + h] = vp[r0 + h] * vp[r0 + H + h] + vp[r0 + H3 + h] * vp[r0 + H3 + H + h] + vp[r0 + 2 * H3 + h] * vp[r0 + 2 * H3 + H + h];
+      if (this.et) {
+        this.et.vectorDot(N, H, vp.byteOffset, vdot.byteOffset);
+      } else {
+        for (let n = 0; n < N; n++) {
+          const r0 = 3 * n * H3;
+          for (let h = 0; h < H; h++) {
+            vdot[n * H + h] = vp[r0 + h] * vp[r0 + H + h] + vp[r0 + H3 + h] * vp[r0 + H3 + H + h] + vp[r0 + 2 * H3 + h] * vp[r0 + 2 * H3 + H + h];
+          }
         }
       }
     } else {
@@ -637,7 +664,11 @@ export class FastEnergyForces {
     // o_proj, then the residual updates x += vdot·o2 + o3, vec += vec3·o1 + dvec.
     const o = st.o.need(N * H3);
     linearForward(N, dx, lw.oProj, o);
-    addRowBias(o, lw.oBias, N, H3);
+    this.rowBias(o, lw.oBias, N, H3);
+    if (et) {
+      et.residual(N, H, hasVec ? 1 : 0, o.byteOffset, vdot.byteOffset, vp.byteOffset, x.byteOffset, vecNext.byteOffset);
+      return;
+    }
     for (let n = 0; n < N; n++) {
       const xo = n * H, oo = n * H3;
       for (let h = 0; h < H; h++) x[xo + h] += vdot[xo + h] * o[oo + H + h] + o[oo + H2 + h];
@@ -665,7 +696,7 @@ export class FastEnergyForces {
     const xhat = this.hXhat.need(N * H), rstd = this.hRstd.need(N);
     const u0 = this.hU0.need(N * 2 * H);
     const xo = this.hXo.need(N * H);
-    layerNormForward(this.x.data, w.outNormWeight, w.outNormBias, N, H, xhat, rstd, xo);
+    this.lnForward(this.x.data, w.outNormWeight, w.outNormBias, N, H, xhat, rstd, xo);
     // Block 0: vec1 | vec2 projections, then update_net on [x, ‖vec1‖].
     const v12 = this.hV12.need(3 * N * S0);
     linearForward(3 * N, vec, b0.vecProj, v12);
@@ -679,11 +710,11 @@ export class FastEnergyForces {
     }
     const h0 = this.hH0.need(N * H), h0d = this.hH0Der.need(N * H);
     linearForward(N, u0, b0.u0, h0);
-    addRowBias(h0, b0.u0Bias, N, H);
+    this.rowBias(h0, b0.u0Bias, N, H);
     silu(h0, h0, h0d, null, N * H);
     const h1 = this.hH1.need(N * H);
     linearForward(N, h0, b0.u2, h1);
-    addRowBias(h1, b0.u2Bias, N, H);
+    this.rowBias(h1, b0.u2Bias, N, H);
     const xb = this.hXb.need(N * Hh), xbd = this.hXbDer.need(N * Hh);
     const vecb = this.hVecb.need(3 * N * Hh);
     for (let n = 0; n < N; n++) {
@@ -707,7 +738,7 @@ export class FastEnergyForces {
     }
     const h0b = this.hH0b.need(N * Hh), h0bd = this.hH0bDer.need(N * Hh);
     linearForward(N, u0b, b1.u0, h0b);
-    addRowBias(h0b, b1.u0Bias, N, Hh);
+    this.rowBias(h0b, b1.u0Bias, N, Hh);
     silu(h0b, h0b, h0bd, null, N * Hh);
     const u2 = b1.u2Raw, bias2 = b1.u2Bias[0], std = w.std, atomref = w.atomref;
     const count = this.moleculeCounts(mol, nMol, N);
@@ -803,7 +834,7 @@ export class FastEnergyForces {
     for (let n = 0; n < N; n++) gxo.set(gu0.subarray(n * 2 * H, n * 2 * H + H), n * H);
     const gx = this.gx.need(N * H);
     gx.fill(0, 0, N * H);
-    layerNormBackward(gxo, w.outNormWeight, this.hXhat.data, this.hRstd.data, N, H, gx);
+    this.lnBackward(gxo, w.outNormWeight, this.hXhat.data, this.hRstd.data, N, H, gx);
   }
 
   private layerBackward(l: number, N: number): void {
@@ -827,7 +858,12 @@ export class FastEnergyForces {
 
     // Residual updates: go = [Σ_xyz gvec·vec3, gx·vdot, gx].
     const go = this.go.need(N * H3);
-    for (let n = 0; n < N; n++) {
+    const et = this.et;
+    if (et) {
+      // go and, with vectors, gvp (for vec_proj below) in one pass.
+      const gvp = hasVec ? this.gvp.need(3 * N * H3) : go;
+      et.residualBackward(N, H, hasVec ? 1 : 0, gx.byteOffset, gvo.byteOffset, vp.byteOffset, vdot.byteOffset, o.byteOffset, go.byteOffset, gvp.byteOffset);
+    } else for (let n = 0; n < N; n++) {
       const oo = n * H3, xo = n * H;
       for (let h = 0; h < H; h++) {
         let g1 = 0;
@@ -844,20 +880,23 @@ export class FastEnergyForces {
     if (hasVec) {
       // vec_proj backward: [vdot-gradient·vec2, ·vec1, gvec·o1], then the residual.
       const gvp = this.gvp.need(3 * N * H3);
-      for (let n = 0; n < N; n++) {
-        for (let h = 0; h < H; h++) {
-          const gd = gx[n * H + h] * o[n * H3 + H + h];
-          const o1 = o[n * H3 + h];
-          for (let c = 0; c < 3; c++) {
-            const row = (3 * n + c) * H3;
-            gvp[row + h] = gd * vp[row + H + h];
-            gvp[row + H + h] = gd * vp[row + h];
-            gvp[row + H2 + h] = gvo[(3 * n + c) * H + h] * o1;
+      if (!et) {
+        for (let n = 0; n < N; n++) {
+          for (let h = 0; h < H; h++) {
+            const gd = gx[n * H + h] * o[n * H3 + H + h];
+            const o1 = o[n * H3 + h];
+            for (let c = 0; c < 3; c++) {
+              const row = (3 * n + c) * H3;
+              gvp[row + h] = gd * vp[row + H + h];
+              gvp[row + H + h] = gd * vp[row + h];
+              gvp[row + H2 + h] = gvo[(3 * n + c) * H + h] * o1;
+            }
           }
         }
       }
       linearBackward(3 * N, gvp, lw.vecProj, gvi, false);
-      for (let i = 0; i < 3 * N * H; i++) gvi[i] += gvo[i];
+      if (et) et.addInto(gvi.byteOffset, gvo.byteOffset, 3 * N * H);
+      else for (let i = 0; i < 3 * N * H; i++) gvi[i] += gvo[i];
     }
 
     // Edges, backwards, for both directions of each pair at once; the filter gradients of the
@@ -870,7 +909,6 @@ export class FastEnergyForces {
     const gCut = this.gCut.data, gU = this.gU.data;
     const cut = this.cut.data, u = this.u.data;
     const pa = this.pa, pb = this.pb;
-    const et = this.et;
     if (et) {
       const dk = lw.dkSelf ? this.resident(lw.dkSelf) : 0, dv = lw.dvSelf ? this.resident(lw.dvSelf) : 0;
       et.edgesBackward(P, N, H, heads, cols, dkOff, dvOff, keys ? 1 : 0, values ? 1 : 0, vc ? 1 : 0, hasVec ? 1 : 0,
@@ -1023,7 +1061,7 @@ export class FastEnergyForces {
     if (hasVec || this.w.neighbor) {
       const gxn = this.gxn.need(N * H);
       linearBackward(N, gqkv, lw.qkv, gxn, false);
-      layerNormBackward(gxn, lw.lnWeight, st.xhat.data, st.rstd.data, N, H, gx);
+      this.lnBackward(gxn, lw.lnWeight, st.xhat.data, st.rstd.data, N, H, gx);
     }
     if (hasVec) {
       // The input gradient becomes the output gradient of the layer below.

@@ -1,0 +1,13 @@
+import { readMd17Npz } from '../src/data/md17.js';
+import { configFromHyperParameters } from '../src/model/config.js';
+import { createPotential } from '../src/model/init.js';
+import { FastEnergyForces } from '../src/model/fast/index.js';
+const [asp] = readMd17Npz('data/rmd17/rmd17_aspirin_test_01.npz');
+const L = Number(process.argv[2] ?? 8), H = Number(process.argv[3] ?? 256), R = Number(process.argv[4] ?? 64);
+const cfg = configFromHyperParameters({ num_layers: L, embedding_dimension: H, num_rbf: R, num_heads: 8, cutoff_upper: 5 });
+const pot = createPotential(cfg, { dtype: 'float32', seed: 1 });
+const fast = new FastEnergyForces(pot);
+for (let i = 0; i < 10; i++) fast.compute(asp.z, asp.positions);
+const t0 = performance.now(); const n = Number(process.argv[5] ?? 60);
+for (let i = 0; i < n; i++) fast.compute(asp.z, asp.positions);
+console.log('ms/call', ((performance.now() - t0) / n).toFixed(2));
