@@ -15,8 +15,8 @@ const check = process.argv.includes('--check');
 
 // Two builds of the same sources. Plain 128-bit SIMD loads everywhere WASM SIMD does (Node 16+,
 // all current browsers). The relaxed-SIMD build adds fused multiply-add to the matrix multiply;
-// it loads in Node 22+ and Chrome 114+ but not in Node 20 without a flag, so the loader picks it
-// only where WebAssembly.validate accepts it. The stub runtime never frees, which is fine: the
+// it loads in Node 22+ and Chrome 114+, and in Node 20 once the loader has turned on V8's flag for
+// it (src/engine/kernels/wasm.ts); elsewhere the plain build is used. The stub runtime never frees, which is fine: the
 // kernels allocate nothing, the caller lays out memory. `abort=` drops the env.abort import, so
 // the module needs no imports at all.
 async function compile(extraFeatures, extraArgs = []) {
@@ -54,7 +54,9 @@ const plain = await compile([]);
 const relaxed = await compile(['relaxed-simd']);
 // The build for two threads: the same kernels over a shared memory that the caller creates and
 // hands to both instances (main thread and a worker). 32768 pages = 2 GiB at most.
-const shared = await compile(['threads'], ['--importMemory', '--sharedMemory', '--maximumMemory', '32768']);
+const sharedArgs = ['--importMemory', '--sharedMemory', '--maximumMemory', '32768'];
+const shared = await compile(['threads'], sharedArgs);
+const sharedRelaxed = await compile(['threads', 'relaxed-simd'], sharedArgs);
 if (!WebAssembly.validate(plain)) {
   process.stderr.write('build-wasm: the plain-SIMD module does not validate in this Node\n');
   process.exit(1);
@@ -75,7 +77,9 @@ const text =
   '\n/** 128-bit SIMD plus relaxed-SIMD fused multiply-add in the matrix multiply. */\n' +
   constant('wasmKernelsRelaxedBase64', relaxed) +
   '\n/** 128-bit SIMD over an imported shared memory (env.memory), for the two-thread kernels. */\n' +
-  constant('wasmKernelsSharedBase64', shared);
+  constant('wasmKernelsSharedBase64', shared) +
+  '\n/** The shared-memory build with relaxed-SIMD fused multiply-add. */\n' +
+  constant('wasmKernelsSharedRelaxedBase64', sharedRelaxed);
 
 const current = existsSync(target) ? readFileSync(target, 'utf8') : null;
 if (check) {
@@ -88,5 +92,5 @@ if (check) {
   const tmp = `${target}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, target);
-  process.stdout.write(`build-wasm: wrote ${target} (${plain.length} + ${relaxed.length} + ${shared.length} bytes)\n`);
+  process.stdout.write(`build-wasm: wrote ${target} (${plain.length} + ${relaxed.length} + ${shared.length} + ${sharedRelaxed.length} bytes)\n`);
 }

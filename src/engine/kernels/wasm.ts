@@ -2,9 +2,11 @@
  * The WASM SIMD kernels (assembly/*.ts, compiled by scripts/build-wasm.mjs and embedded as
  * base64 in wasm-binary.ts), wrapped so that callers pass ordinary typed arrays.
  *
- * Two builds are embedded: 'relaxed-simd' (fused multiply-add in gemm, ~1.4× faster; Node 22+,
- * Chrome 114+) and 'simd' (everywhere WASM SIMD runs, Node 20 included). The first one this JS
- * engine validates is used. Their gemm results differ by float rounding only.
+ * Two builds are embedded for one thread: 'relaxed-simd' (fused multiply-add in gemm, ~1.4×
+ * faster; Node 22+, Chrome 114+, and Node 20 after enableRelaxedSimd turns on V8's flag) and
+ * 'simd' (everywhere WASM SIMD runs). The first one this JS engine validates is used. Their gemm
+ * results differ by float rounding only. Two more are the same over a shared memory, for the
+ * two-thread kernels (threads.ts): 'relaxed-simd-shared' and 'simd-shared'.
  *
  * Inputs are copied into the module's linear memory, the kernel runs there, and the result is
  * copied back out. One region is reused for every call and grown when a call needs more, so a
@@ -13,7 +15,7 @@
  * Below that scratch region sit long-lived blocks: matrices packed once for many gemm calls
  * (packB), placed first-fit and returned with free().
  */
-import { wasmKernelsBase64, wasmKernelsRelaxedBase64, wasmKernelsSharedBase64 } from './wasm-binary.js';
+import { wasmKernelsBase64, wasmKernelsRelaxedBase64, wasmKernelsSharedBase64, wasmKernelsSharedRelaxedBase64 } from './wasm-binary.js';
 import type { FloatArray } from './gemm-js.js';
 
 interface KernelExports {
@@ -103,7 +105,7 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-export type WasmVariant = 'relaxed-simd' | 'simd' | 'simd-shared';
+export type WasmVariant = 'relaxed-simd' | 'simd' | 'relaxed-simd-shared' | 'simd-shared';
 
 export class WasmKernels {
   private readonly x: KernelExports;
@@ -133,7 +135,7 @@ export class WasmKernels {
 
   /** Let `team` run half of each large matrix product and SiLU (shared-memory builds only). */
   attachTeam(team: KernelTeam | null): void {
-    if (team && this.variant !== 'simd-shared') throw new Error('WASM kernels: a helper thread needs the shared-memory build');
+    if (team && !this.variant.endsWith('-shared')) throw new Error('WASM kernels: a helper thread needs the shared-memory build');
     this.team = team;
   }
 
@@ -369,10 +371,36 @@ export class WasmKernels {
 
 let cached: WasmKernels | null | undefined;
 
-const VARIANTS: readonly WasmVariant[] = ['relaxed-simd', 'simd'];
 
 function bytesOf(variant: WasmVariant): Uint8Array<ArrayBuffer> {
-  return decodeBase64(variant === 'relaxed-simd' ? wasmKernelsRelaxedBase64 : wasmKernelsBase64);
+  const b64 = { 'relaxed-simd': wasmKernelsRelaxedBase64, simd: wasmKernelsBase64, 'relaxed-simd-shared': wasmKernelsSharedRelaxedBase64, 'simd-shared': wasmKernelsSharedBase64 }[variant];
+  return decodeBase64(b64);
+}
+
+let relaxedTried = false;
+
+/**
+ * Node 20's V8 implements relaxed SIMD behind a flag (on by default from Node 22): turn it on, once,
+ * before the first module is validated, unless OREO_RELAXED_SIMD=0. Browsers are left alone.
+ */
+function enableRelaxedSimd(bytes: Uint8Array<ArrayBuffer>): void {
+  if (relaxedTried) return;
+  relaxedTried = true;
+  type NodeProcess = { versions?: { node?: string }; env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== 'function' || proc.env?.OREO_RELAXED_SIMD === '0') return;
+  if (WebAssembly.validate(bytes)) return;
+  const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+  v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+}
+
+/** The builds to try, best first; OREO_RELAXED_SIMD=0 keeps to plain SIMD. */
+function variants(shared: boolean): WasmVariant[] {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const relaxed = env?.OREO_RELAXED_SIMD !== '0';
+  const list: WasmVariant[] = shared ? ['relaxed-simd-shared', 'simd-shared'] : ['relaxed-simd', 'simd'];
+  if (relaxed && typeof WebAssembly === 'object') enableRelaxedSimd(bytesOf(list[0]));
+  return relaxed ? list : list.slice(1);
 }
 
 /**
@@ -399,7 +427,7 @@ export function instantiateWasmKernels(variant: WasmVariant): WasmKernels | null
 export function wasmKernels(): WasmKernels | null {
   if (cached === undefined) {
     cached = null;
-    for (const v of VARIANTS) if ((cached = instantiateWasmKernels(v))) break;
+    for (const v of variants(false)) if ((cached = instantiateWasmKernels(v))) break;
   }
   return cached;
 }
@@ -408,7 +436,7 @@ export function wasmKernels(): WasmKernels | null {
 export async function loadWasmKernels(): Promise<WasmKernels | null> {
   if (cached) return cached;
   if (typeof WebAssembly === 'object') {
-    for (const v of VARIANTS) {
+    for (const v of variants(false)) {
       const bytes = bytesOf(v);
       if (!WebAssembly.validate(bytes)) continue;
       const { instance } = await WebAssembly.instantiate(bytes, {});
@@ -436,6 +464,8 @@ export const TEAM_WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const c = new Int32Array(control);
+// Read before saying ready: the caller may post its first job the moment it hears.
+let seen = Atomics.load(c, 0);
 let x;
 try {
   x = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -446,7 +476,6 @@ try {
   throw e;
 }
 Atomics.notify(c, 16);
-let seen = Atomics.load(c, 0);
 for (;;) {
   let spins = 0;
   while (Atomics.load(c, 0) === seen) {
@@ -527,16 +556,19 @@ export class KernelTeam {
  */
 export function instantiateSharedKernels(): { kernels: WasmKernels; module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
   if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') return null;
-  const bytes = decodeBase64(wasmKernelsSharedBase64);
-  try {
-    if (!WebAssembly.validate(bytes)) return null;
-    const module = new WebAssembly.Module(bytes);
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return { kernels: new WasmKernels(instance, 'simd-shared', memory), module, memory };
-  } catch {
-    return null;
+  for (const variant of variants(true)) {
+    const bytes = bytesOf(variant);
+    try {
+      if (!WebAssembly.validate(bytes)) continue;
+      const module = new WebAssembly.Module(bytes);
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 32768, shared: true });
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      return { kernels: new WasmKernels(instance, variant, memory), module, memory };
+    } catch {
+      // e.g. shared memory refused (a page that is not cross-origin isolated)
+    }
   }
+  return null;
 }
 
 /** Make `k` the kernels every later call uses (the two-thread set-up swaps in its shared build);
