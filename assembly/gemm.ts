@@ -141,6 +141,21 @@ function packB<T>(transB: bool, N: i32, K: i32, B: usize, k0: i32, kc: i32, dst:
   }
 }
 
+// The rows × cols corner of a block spilled to `tile` (rows of NR values) into (or onto) C.
+@inline
+function fromTile<T>(tile: usize, c: usize, ldc: usize, accumulate: bool, rows: i32, cols: i32): void {
+  const sz = <usize>sizeof<T>();
+  for (let r = 0; r < rows; r++) {
+    const src = tile + <usize>r * 32;
+    const dst = c + <usize>r * ldc;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j * sz;
+      const v = load<T>(src + o);
+      store<T>(dst + o, accumulate ? load<T>(dst + o) + v : v);
+    }
+  }
+}
+
 // One MR×NR block of C from packed panels a (kc·MR values) and b (kc·NR values).
 // rows/cols < MR/NR at the bottom/right edge: the block goes through `tile` and only the part
 // inside C is written.
@@ -195,15 +210,7 @@ function block<T>(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accumulate:
     v128.store(tile, c21, 80);
     v128.store(tile, c30, 96);
     v128.store(tile, c31, 112);
-    for (let r = 0; r < rows; r++) {
-      const src = tile + <usize>r * 32;
-      const dst = c + <usize>r * ldc;
-      for (let j = 0; j < cols; j++) {
-        const o = <usize>j * sz;
-        const v = load<T>(src + o);
-        store<T>(dst + o, accumulate ? load<T>(dst + o) + v : v);
-      }
-    }
+    fromTile<T>(tile, c, ldc, accumulate, rows, cols);
   }
 }
 
@@ -231,15 +238,7 @@ function blockTwoRows<T>(kc: i32, a: usize, b: usize, c: usize, ldc: usize, accu
   v128.store(tile, c01, 16);
   v128.store(tile, c10, 32);
   v128.store(tile, c11, 48);
-  for (let r = 0; r < rows; r++) {
-    const src = tile + <usize>r * 32;
-    const dst = c + <usize>r * ldc;
-    for (let j = 0; j < cols; j++) {
-      const o = <usize>j * sz;
-      const v = load<T>(src + o);
-      store<T>(dst + o, accumulate ? load<T>(dst + o) + v : v);
-    }
-  }
+  fromTile<T>(tile, c, ldc, accumulate, rows, cols);
 }
 
 // prepacked: B already holds op(B) in packed form (packB_all), chunk by chunk along K.
