@@ -6,6 +6,7 @@ import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
 import { neighborPairs } from '../../src/model/neighbors.js';
 import { FastEnergyForces, PairList } from '../../src/model/fast/index.js';
+import { Arena } from '../../src/model/fast/arena.js';
 import { Potential } from '../../src/model/potential.js';
 import { OreoError } from '../../src/errors.js';
 import { Rng } from '../../src/md/random.js';
@@ -302,4 +303,27 @@ test('the WASM path survives kernel memory growing between calls (other models p
   assert.deepEqual(again.forces, first.forces);
   big.dispose();
   fast.dispose();
+});
+
+test('a system too large for WASM memory falls back to the TypeScript kernels, same numbers', { skip: !wasmAvailable() }, (t) => {
+  const pot = randomModel({}, 'float32', 13);
+  const b = batchOf([aspirin, ethanol]);
+  const want = new FastEnergyForces(pot).compute(b.z, b.positions, b.mol, b.nMol);
+  // What WebAssembly.Memory.grow throws past its maximum (4 GiB here, 2 GiB when shared).
+  const grow = t.mock.method(Arena.prototype, 'grow', () => {
+    throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+  });
+  const warn = t.mock.method(console, 'warn', () => {});
+  const fast = new FastEnergyForces(pot);
+  const got = fast.compute(b.z, b.positions, b.mol, b.nMol);
+  const again = fast.compute(b.z, b.positions, b.mol, b.nMol);
+  assert.ok(grow.mock.callCount() >= 1);
+  assert.equal(warn.mock.callCount(), 1);
+  assert.match(String(warn.mock.calls[0].arguments[0]), /more work memory than WASM can address/);
+  const r = compare(got, want);
+  assert.ok(r.e <= 2e-5 && r.f <= 2e-5, JSON.stringify(r));
+  assert.deepEqual(again.forces, got.forces);
+  grow.mock.restore();
+  const recovered = fast.compute(b.z, b.positions, b.mol, b.nMol);
+  assert.deepEqual(recovered.forces, want.forces);
 });

@@ -17,7 +17,7 @@
  * Notation: N atoms, P pairs (a < b), H features, R radial functions, L layers. Edge e1 of a
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
-import { gemmPacked, kernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { gemmPacked, kernelBackend, setKernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
 import { wasmKernels, type EtKernels } from '../../engine/kernels/wasm.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
@@ -169,6 +169,7 @@ export class FastEnergyForces {
   private molCount = new Float64Array(0);
   /** Kernel memory for the work buffers while a WASM-path call runs (see arena.ts). */
   arena: Arena | null = null;
+  private warnedMemory = false;
   /** The WASM edge kernels for this call, or null for the TypeScript loops. */
   private et: EtKernels | null = null;
   /** Pair atoms for this call (in the arena on the WASM path). */
@@ -287,25 +288,57 @@ export class FastEnergyForces {
     const rows = Math.max(this.pairs.count, 3 * N);
     const cols = Math.max(this.w.filterColumns, 5 * H, cfg.num_rbf + 1);
     for (let attempt = 0; ; attempt++) {
-      arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8);
-      arena.begin();
+      let outOfMemory = false;
       try {
+        arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8);
+        arena.begin();
         const out = this.run(z, positions, mol, M);
         if (arena.intact) return out;
         // Something grew the memory mid-call (a first use of some kernel scratch): views went
         // stale, so the numbers are not trusted; the growth does not repeat.
       } catch (e) {
-        if (attempt > 20) throw e;
-        if (e instanceof ArenaFull) {
-          arena.end();
-          arena.grow(e.bytesWanted);
-        } else if (arena.intact) {
-          throw e;
-        } // else: a stale view threw; start over
+        if (isMemoryLimit(e)) {
+          outOfMemory = true;
+        } else {
+          if (attempt > 20) throw e;
+          if (e instanceof ArenaFull) {
+            arena.end();
+            try {
+              arena.grow(e.bytesWanted);
+            } catch (g) {
+              if (!isMemoryLimit(g)) throw g;
+              outOfMemory = true;
+            }
+          } else if (arena.intact) {
+            throw e;
+          } // else: a stale view threw; start over
+        }
       } finally {
         arena.end();
       }
+      if (outOfMemory) return this.runWithoutWasm(z, positions, mol, M);
       if (attempt > 20) throw new OreoError('fast ET path: work memory kept moving; giving up');
+    }
+  }
+
+  /**
+   * The whole call in TypeScript, for systems whose buffers exceed what WASM memory can hold
+   * (32-bit addressing: 4 GiB, 2 GiB with two threads). Slower, same numbers.
+   */
+  private runWithoutWasm(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, M: number): FastResult {
+    if (!this.warnedMemory) {
+      this.warnedMemory = true;
+      console.warn(`oreo: ${z.length} atoms (${this.pairs.count} pairs) need more work memory than WASM can address; this model falls back to the TypeScript kernels for such calls`);
+    }
+    this.arena?.dispose();
+    this.arena = null;
+    this.et = null;
+    const previous = kernelBackend();
+    setKernelBackend('js');
+    try {
+      return this.run(z, positions, mol, M);
+    } finally {
+      setKernelBackend(previous);
     }
   }
 
@@ -1132,6 +1165,11 @@ export class FastEnergyForces {
       forces[3 * a + 2] += vz;
     }
   }
+}
+
+/** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
+function isMemoryLimit(e: unknown): boolean {
+  return e instanceof RangeError && /memory/i.test(e.message);
 }
 
 /** Y[M, out] = X[M, in]·Wᵀ */
