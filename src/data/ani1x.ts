@@ -8,8 +8,8 @@
 import { InputError } from '../errors.js';
 import { Hartree } from '../units.js';
 import type { Conformation } from './conformation.js';
-import { expectShape, guarded, hasDataset, openH5, readNumeric, subgroups, type H5Group } from './h5.js';
-import { reportOrThrow, type ReadOptions } from './read-options.js';
+import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readNumeric, subgroups, type H5Group } from './h5.js';
+import type { ReadOptions } from './read-options.js';
 
 export const ANI1X_DEFAULT_LEVEL = 'wb97x_dz';
 
@@ -34,38 +34,9 @@ export async function* iterateAni1x(path: string, options: ReadOptions = {}): As
     // Forces are expected in every group as soon as the file has them for this level at all, so
     // that one group that lost its forces is reported instead of silently training on energies.
     const wantForces = guarded(path, undefined, () => groups.some((g) => hasDataset(g, fName)));
-    const source = options.source ?? path;
-    let index = 0;
-    let emitted = 0;
-    for (const g of groups) {
-      let confs: Conformation[];
-      try {
-        confs = guarded(path, g.path, () => readGroup(path, g, eName, wantForces ? fName : undefined));
-      } catch (err) {
-        reportOrThrow(err, options);
-        // Keep indices stable whether or not a bad group is skipped.
-        index += countFrames(g);
-        continue;
-      }
-      for (const c of confs) {
-        c.source = source;
-        c.index = index++;
-        if (options.kind) c.kind = options.kind;
-        yield c;
-        if (options.limit !== undefined && ++emitted >= options.limit) return;
-      }
-    }
+    yield* conformationsOfGroups(path, groups, 'coordinates', options, (g) => readGroup(path, g, eName, wantForces ? fName : undefined));
   } finally {
     f.close();
-  }
-}
-
-function countFrames(g: H5Group): number {
-  try {
-    const ds = g.get('coordinates') as { shape?: number[] | null } | null;
-    return ds?.shape?.[0] ?? 0;
-  } catch {
-    return 0;
   }
 }
 

@@ -11,8 +11,8 @@ import { InputError } from '../errors.js';
 import { atomicNumber } from '../elements.js';
 import { Hartree } from '../units.js';
 import type { Conformation } from './conformation.js';
-import { expectShape, guarded, hasDataset, openH5, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
-import { reportOrThrow, type ReadOptions } from './read-options.js';
+import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
+import type { ReadOptions } from './read-options.js';
 
 export function isComp6Group(g: H5Group): boolean {
   const keys = g.keys();
@@ -36,36 +36,9 @@ export async function* iterateComp6(path: string, options: ReadOptions = {}): As
     const groups = guarded(path, undefined, () => leaves(f));
     if (groups.length === 0) throw new InputError(path, 'no group with coordinates/species/energies: not a COMP6/ANI-1 style file');
     const wantForces = guarded(path, undefined, () => groups.some((g) => hasDataset(g, 'forces')));
-    const source = options.source ?? path;
-    let index = 0;
-    let emitted = 0;
-    for (const g of groups) {
-      let confs: Conformation[];
-      try {
-        confs = guarded(path, g.path, () => readGroup(path, g, wantForces, negate));
-      } catch (err) {
-        reportOrThrow(err, options);
-        index += frameCount(g);
-        continue;
-      }
-      for (const c of confs) {
-        c.source = source;
-        c.index = index++;
-        if (options.kind) c.kind = options.kind;
-        yield c;
-        if (options.limit !== undefined && ++emitted >= options.limit) return;
-      }
-    }
+    yield* conformationsOfGroups(path, groups, 'coordinates', options, (g) => readGroup(path, g, wantForces, negate));
   } finally {
     f.close();
-  }
-}
-
-function frameCount(g: H5Group): number {
-  try {
-    return (g.get('coordinates') as { shape?: number[] | null } | null)?.shape?.[0] ?? 0;
-  } catch {
-    return 0;
   }
 }
 

@@ -5,6 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import { InputError } from '../errors.js';
+import type { Conformation } from './conformation.js';
+import { reportOrThrow, type ReadOptions } from './read-options.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;
@@ -144,5 +146,50 @@ export function expectShape(file: string, record: string, name: string, shape: n
   if (!ok) {
     const exp = expected.map((e) => (e === undefined ? '*' : String(e))).join(', ');
     throw new InputError(file, `shape (${shape.join(', ')}) does not match the expected (${exp})`, record, name);
+  }
+}
+
+/**
+ * The conformations of a file's groups in order, for the group-per-molecule HDF5 formats
+ * (ANI-1x, COMP6, SPICE). `read` turns one group into records; a group it fails on is reported
+ * or, with skipBad, left out, and the frames it held (the first axis of `framesIn`) still count,
+ * so the indices of later records do not depend on whether a bad group was skipped. Each record
+ * gets the source name, its running index and the requested kind, up to `options.limit`.
+ */
+export function* conformationsOfGroups(
+  path: string,
+  groups: H5Group[],
+  framesIn: string,
+  options: ReadOptions,
+  read: (g: H5Group) => Conformation[],
+): Generator<Conformation> {
+  const source = options.source ?? path;
+  let index = 0;
+  let emitted = 0;
+  for (const g of groups) {
+    let confs: Conformation[];
+    try {
+      confs = guarded(path, g.path, () => read(g));
+    } catch (err) {
+      reportOrThrow(err, options);
+      index += frameCount(g, framesIn);
+      continue;
+    }
+    for (const c of confs) {
+      c.source = source;
+      c.index = index++;
+      if (options.kind) c.kind = options.kind;
+      yield c;
+      if (options.limit !== undefined && ++emitted >= options.limit) return;
+    }
+  }
+}
+
+/** Length of the first axis of dataset `name` in g; 0 where the group cannot tell. */
+function frameCount(g: H5Group, name: string): number {
+  try {
+    return (g.get(name) as { shape?: number[] | null } | null)?.shape?.[0] ?? 0;
+  } catch {
+    return 0;
   }
 }

@@ -7,8 +7,8 @@
 import { InputError } from '../errors.js';
 import { Bohr, Hartree } from '../units.js';
 import type { Conformation } from './conformation.js';
-import { expectShape, guarded, hasDataset, openH5, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
-import { reportOrThrow, type ReadOptions } from './read-options.js';
+import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
+import type { ReadOptions } from './read-options.js';
 
 const LENGTH: Record<string, number> = { bohr: Bohr, angstrom: 1, nanometer: 10 };
 
@@ -49,30 +49,7 @@ export async function* iterateSpice(path: string, options: ReadOptions = {}): As
     const groups = guarded(path, undefined, () => subgroups(f).map((k) => f.get(k) as H5Group));
     if (groups.length === 0) throw new InputError(path, 'no groups: not a SPICE style file');
     const wantGradient = guarded(path, undefined, () => groups.some((g) => hasDataset(g, 'dft_total_gradient')));
-    const source = options.source ?? path;
-    let index = 0;
-    let emitted = 0;
-    for (const g of groups) {
-      let confs: Conformation[];
-      try {
-        confs = guarded(path, g.path, () => readGroup(path, g, wantGradient));
-      } catch (err) {
-        reportOrThrow(err, options);
-        try {
-          index += (g.get('conformations') as { shape?: number[] | null } | null)?.shape?.[0] ?? 0;
-        } catch {
-          /* unreadable group: nothing to count */
-        }
-        continue;
-      }
-      for (const c of confs) {
-        c.source = source;
-        c.index = index++;
-        if (options.kind) c.kind = options.kind;
-        yield c;
-        if (options.limit !== undefined && ++emitted >= options.limit) return;
-      }
-    }
+    yield* conformationsOfGroups(path, groups, 'conformations', options, (g) => readGroup(path, g, wantGradient));
   } finally {
     f.close();
   }
