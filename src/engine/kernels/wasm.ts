@@ -8,7 +8,8 @@
  * results differ by float rounding only. Two more are the same over a shared memory, for the
  * two-thread kernels (threads.ts): 'relaxed-simd-shared' and 'simd-shared'.
  *
- * Inputs are copied into the module's linear memory, the kernel runs there, and the result is
+ * Arrays that are views of the module's own memory (the fast ET path's arena) are used in place.
+ * Other inputs are copied into the module's linear memory, the kernel runs there, and the result is
  * copied back out. One region is reused for every call and grown when a call needs more, so a
  * steady stream of same-sized calls allocates no buffers (only the subarray views of the copies).
  *
@@ -245,11 +246,15 @@ export class WasmKernels {
   gemmPacked(transA: boolean, M: number, N: number, K: number, A: FloatArray, packedB: number, C: FloatArray, accumulate: boolean): void {
     const sz = C.BYTES_PER_ELEMENT;
     const nA = M * K, nC = M * N;
-    // Operands already in WASM memory (the fast ET path's buffers) are used where they lie.
+    // Operands already in WASM memory (the fast ET path's buffers) are used where they lie; the
+    // others are copied to the scratch area, which the work area follows.
     const inA = this.resident(A), inC = this.resident(C);
-    const pA = inA ? A.byteOffset : align64(this.scratch);
-    const pC = inC ? C.byteOffset : align64((inA ? this.scratch : pA + nA * sz));
-    const pW = align64(inC ? (inA ? this.scratch : pA + nA * sz) : pC + nC * sz);
+    let top = align64(this.scratch);
+    const pA = inA ? A.byteOffset : top;
+    if (!inA) top = align64(top + nA * sz);
+    const pC = inC ? C.byteOffset : top;
+    if (!inC) top = align64(top + nC * sz);
+    const pW = top;
     this.reserve(pW + this.x.gemm_work_bytes(M, N, K, sz));
     const view = sz === 4 ? this.f32 : this.f64;
     const s = sz === 4 ? 2 : 3;
@@ -322,18 +327,7 @@ export class WasmKernels {
     const sz = x.BYTES_PER_ELEMENT;
     if (this.resident(x) && (!y || this.resident(y)) && (!d1 || this.resident(d1)) && (!d2 || this.resident(d2))) {
       // In place; such arrays come from an arena that pads every array to whole vectors.
-      const run = sz === 4 ? this.x.silu_f32 : this.x.silu_f64;
-      const px = x.byteOffset, py = y ? y.byteOffset : 0, p1 = d1 ? d1.byteOffset : 0, p2 = d2 ? d2.byteOffset : 0;
-      const team = this.team;
-      if (team && n >= TEAM_MIN_SILU) {
-        // Halves at a 64-byte boundary, so the first half's last vector stays inside it.
-        const h = Math.ceil(n / 2 / 16) * 16, o = h * sz;
-        team.start(sz === 4 ? OP_SILU_F32 : OP_SILU_F64, px + o, n - h, py ? py + o : 0, p1 ? p1 + o : 0, p2 ? p2 + o : 0);
-        run(px, h, py, p1, p2);
-        team.join();
-      } else {
-        run(px, n, py, p1, p2);
-      }
+      this.siluAt(sz, x.byteOffset, n, y ? y.byteOffset : 0, d1 ? d1.byteOffset : 0, d2 ? d2.byteOffset : 0);
       return;
     }
     // Whole vectors: the kernel reads and writes up to 16 bytes past n (padding, never copied back).
@@ -346,10 +340,25 @@ export class WasmKernels {
     const view = sz === 4 ? this.f32 : this.f64;
     const s = sz === 4 ? 2 : 3;
     view.set(x.length === n ? x : x.subarray(0, n), px >> s);
-    (sz === 4 ? this.x.silu_f32 : this.x.silu_f64)(px, n, py, p1, p2);
+    this.siluAt(sz, px, n, py, p1, p2);
     if (y) y.set(view.subarray(py >> s, (py >> s) + n));
     if (d1) d1.set(view.subarray(p1 >> s, (p1 >> s) + n));
     if (d2) d2.set(view.subarray(p2 >> s, (p2 >> s) + n));
+  }
+
+  /** The SiLU kernel on byte offsets, split with the helper thread when there is one. */
+  private siluAt(sz: number, px: number, n: number, py: number, p1: number, p2: number): void {
+    const run = sz === 4 ? this.x.silu_f32 : this.x.silu_f64;
+    const team = this.team;
+    if (team && n >= TEAM_MIN_SILU) {
+      // Halves at a 64-byte boundary, so the first half's last vector stays inside it.
+      const h = Math.ceil(n / 2 / 16) * 16, o = h * sz;
+      team.start(sz === 4 ? OP_SILU_F32 : OP_SILU_F64, px + o, n - h, py ? py + o : 0, p1 ? p1 + o : 0, p2 ? p2 + o : 0);
+      run(px, h, py, p1, p2);
+      team.join();
+    } else {
+      run(px, n, py, p1, p2);
+    }
   }
 
   /** Same contract as gemmJs; A, B and C must all be Float32Array or all Float64Array. */

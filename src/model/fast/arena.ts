@@ -35,6 +35,7 @@ export class Arena {
   epoch = 0;
   /** Between begin() and end(). */
   active = false;
+  private readonly constants = new Map<FloatArray, number>();
 
   constructor(readonly kernels: WasmKernels) {}
 
@@ -54,10 +55,12 @@ export class Arena {
     return this.kernels.memoryBuffer === this.buffer;
   }
 
-  /** Make the block at least `bytes` long (with headroom); the current epoch's arrays are lost. */
+  /** Make the block at least `bytes` long (with headroom); the current epoch's arrays are lost,
+   * the constants stay. */
   grow(bytes: number): void {
     const size = align64(Math.ceil(Math.max(bytes, 2 * this.capacity, 1 << 16) * 1.25));
-    this.dispose();
+    if (this.block >= 0) this.kernels.free(this.block);
+    this.block = -1; // stays so if the allocation below fails at the memory limit
     this.block = this.kernels.allocate(size);
     this.capacity = size;
   }
@@ -88,17 +91,38 @@ export class Arena {
     return new Int32Array(this.buffer!, this.take(n, 4), n);
   }
 
-  /** A copy of `src` inside the arena (for small constant arrays a kernel reads by offset). */
-  copy<A extends FloatArray | Int32Array>(src: A, n: number = src.length): A {
-    const out = (src instanceof Float32Array ? this.f32(n) : src instanceof Float64Array ? this.f64(n) : this.i32(n)) as A;
-    out.set(src.length === n ? src : src.subarray(0, n));
+  /** The first n values of `src` copied into the arena, valid for this epoch (a call's pair lists). */
+  indices(src: Int32Array, n: number): Int32Array {
+    const out = this.i32(n);
+    out.set(src.subarray(0, n));
     return out;
   }
 
-  /** Give the block back to the kernels' memory. */
+  /**
+   * Byte offset of a copy of `src` (a weight vector the kernels read by offset) that lasts as long
+   * as the arena: made on first use, in a block of its own, so later calls copy nothing. A first
+   * use during a call may grow the memory; the caller's `intact` check then repeats the call.
+   */
+  constant(src: FloatArray): number {
+    let offset = this.constants.get(src);
+    if (offset === undefined) {
+      // Padded by one vector: the SIMD kernels may read that far past the end.
+      offset = this.kernels.allocate(src.byteLength + 16);
+      const view = src instanceof Float32Array
+        ? new Float32Array(this.kernels.memoryBuffer, offset, src.length)
+        : new Float64Array(this.kernels.memoryBuffer, offset, src.length);
+      view.set(src);
+      this.constants.set(src, offset);
+    }
+    return offset;
+  }
+
+  /** Give the blocks back to the kernels' memory. */
   dispose(): void {
     if (this.block >= 0) this.kernels.free(this.block);
     this.block = -1;
     this.capacity = 0;
+    for (const offset of this.constants.values()) this.kernels.free(offset);
+    this.constants.clear();
   }
 }

@@ -47,45 +47,30 @@ interface BufferHome {
  * exceeds what it holds (contents are not preserved then). During a WASM-path call the array is
  * taken from the arena, afresh in each call; otherwise it is a JS array kept between calls.
  */
-class WorkBuffer {
-  data: FloatArray;
+class WorkBuffer<A extends FloatArray = FloatArray> {
+  data: A;
   private epoch = -1;
   constructor(private readonly dtype: DType, private readonly home: BufferHome) {
-    this.data = allocate(dtype, 0);
+    this.data = allocate(dtype, 0) as A;
   }
-  need(n: number): FloatArray {
+  need(n: number): A {
     const ar = this.home.arena;
     if (ar && ar.active) {
       if (this.epoch !== ar.epoch || this.data.length < n) {
-        this.data = ar.floats(this.dtype, n);
+        this.data = ar.floats(this.dtype, n) as A;
         this.epoch = ar.epoch;
       }
     } else if (this.epoch >= 0 || this.data.length < n) {
-      this.data = allocate(this.dtype, Math.ceil(n * 1.25));
+      this.data = allocate(this.dtype, Math.ceil(n * 1.25)) as A;
       this.epoch = -1;
     }
     return this.data;
   }
 }
 
-class WorkBuffer64 {
-  data: Float64Array = new Float64Array(0);
-  private epoch = -1;
-  constructor(private readonly home: BufferHome) {}
-  need(n: number): Float64Array {
-    const ar = this.home.arena;
-    if (ar && ar.active) {
-      if (this.epoch !== ar.epoch || this.data.length < n) {
-        this.data = ar.f64(n);
-        this.epoch = ar.epoch;
-      }
-    } else if (this.epoch >= 0 || this.data.length < n) {
-      this.data = new Float64Array(Math.ceil(n * 1.25));
-      this.epoch = -1;
-    }
-    return this.data;
-  }
-}
+/** Geometry and per-row statistics are float64 whatever the model's dtype. */
+type WorkBuffer64 = WorkBuffer<Float64Array>;
+const float64Buffer = (home: BufferHome): WorkBuffer64 => new WorkBuffer<Float64Array>('float64', home);
 
 /** Per-layer activations kept from the forward pass for the reverse pass. */
 interface LayerState {
@@ -114,11 +99,11 @@ export class FastEnergyForces {
   private readonly pairs = new PairList();
 
   // Geometry, per pair (float64: cheap, and the force assembly wants it).
-  private r = new WorkBuffer64(this);
-  private u = new WorkBuffer64(this);
-  private cut = new WorkBuffer64(this);
-  private cutDer = new WorkBuffer64(this);
-  private rbfDer = new WorkBuffer64(this);
+  private r = float64Buffer(this);
+  private u = float64Buffer(this);
+  private cut = float64Buffer(this);
+  private cutDer = float64Buffer(this);
+  private rbfDer = float64Buffer(this);
   private rbf: WorkBuffer;
   // Distance filters of all layers [P·cols]: silu and silu′ of the pre-activations.
   private filt: WorkBuffer;
@@ -133,7 +118,7 @@ export class FastEnergyForces {
   private vecOut: WorkBuffer;
   // Head.
   private hXhat: WorkBuffer;
-  private hRstd = new WorkBuffer64(this);
+  private hRstd = float64Buffer(this);
   private hXo: WorkBuffer;
   private hV12: WorkBuffer;
   private hU0: WorkBuffer;
@@ -159,8 +144,8 @@ export class FastEnergyForces {
   private gFilt: WorkBuffer;
   private gNbr: WorkBuffer;
   private gRbf: WorkBuffer;
-  private gCut = new WorkBuffer64(this);
-  private gU = new WorkBuffer64(this);
+  private gCut = float64Buffer(this);
+  private gU = float64Buffer(this);
   private gh: WorkBuffer;
   private gh2: WorkBuffer;
   private gu: WorkBuffer;
@@ -196,7 +181,7 @@ export class FastEnergyForces {
     this.layers = [];
     for (let l = 0; l < cfg.num_layers; l++) {
       this.layers.push({
-        xhat: B(), rstd: new WorkBuffer64(this), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
+        xhat: B(), rstd: float64Buffer(this), qkv: B(), vp: B(), vdot: B(), o: B(), attn: B(), attnDer: B(), vecIn: B(),
       });
     }
     this.vecOut = B();
@@ -356,9 +341,9 @@ export class FastEnergyForces {
     return this.arena;
   }
 
-  /** Byte offset of a copy of a small weight array in the arena (valid for this call). */
+  /** Byte offset of a weight vector's copy in kernel memory (made once per arena). */
   private resident(a: FloatArray): number {
-    return this.arena!.copy(a).byteOffset;
+    return this.arena!.constant(a);
   }
 
   /** Row widths the WASM row kernels take: whole SIMD vectors. */
@@ -397,8 +382,8 @@ export class FastEnergyForces {
     const forces = new Float64Array(3 * N);
     const P = this.pairs.count;
     if (this.arena?.active) {
-      this.pa = this.arena.copy(this.pairs.a, P);
-      this.pb = this.arena.copy(this.pairs.b, P);
+      this.pa = this.arena.indices(this.pairs.a, P);
+      this.pb = this.arena.indices(this.pairs.b, P);
     } else {
       this.pa = this.pairs.a;
       this.pb = this.pairs.b;
@@ -468,7 +453,6 @@ export class FastEnergyForces {
   /** Distance filters of every layer for every pair: silu(F·Wᵀ + b) and its derivative. */
   private filters(): void {
     const P = this.pairs.count;
-    const R = this.config.num_rbf;
     const w = this.w;
     const cols = w.filterColumns;
     if (cols > 0 && P > 0) {
@@ -483,7 +467,6 @@ export class FastEnergyForces {
   private embed(z: Int32Array): void {
     const N = z.length;
     const H = this.config.embedding_dimension;
-    const R = this.config.num_rbf;
     const P = this.pairs.count;
     const w = this.w;
     const x = this.x.need(N * H);
