@@ -3,6 +3,7 @@
  * h(r) MAE over several seeds), resumable, with a markdown table in the layout of ET-OREO's
  * Table 2. Parses options and prints progress; the work is in src/analysis/benchmark/.
  */
+import { formatDuration } from './progress.js';
 import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
@@ -40,19 +41,11 @@ const summary =
   'The MDsim MD17 benchmark as in ET-OREO\'s Table 2: force MAE on the rMD17 test file, then per seed a random test frame, ' +
   'Maxwell–Boltzmann at 500 K, Nosé–Hoover (ttime 20), dt 0.5 fs, a frame every 50 fs; stability and h(r) MAE as mean (std) over seeds.';
 
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 function progressLine(p: SeedProgress): string {
   const rate = Number.isFinite(p.stepsPerSecond) ? p.stepsPerSecond.toPrecision(3) : '?';
   return (
     `seed ${p.seed} (${p.index + 1}/${p.count}): step ${p.step}/${p.targetSteps}  ${p.timePs.toFixed(2)} ps  ` +
-    `T ${p.temperature.toFixed(1)} K  ${rate} steps/s  ETA ${duration(p.etaSeconds)}`
+    `T ${p.temperature.toFixed(1)} K  ${rate} steps/s  ETA ${formatDuration(p.etaSeconds)}`
   );
 }
 

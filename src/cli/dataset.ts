@@ -9,7 +9,7 @@ import { checkCap, type EndCap } from '../polymers/build.js';
 import { generatePolymerDataset } from '../polymers/dataset.js';
 import { PAPER_UNITS, resolveUnit } from '../polymers/units.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
-import { formatDuration, ProgressPrinter, progressBar } from '../qm/progress.js';
+import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 
 const polymerSpec: Record<string, OptionSpec> = {
   units: { type: 'string', help: `comma-separated repeat units: ${Object.keys(PAPER_UNITS).join(', ')} (paper Table 3) or SMILES with two [*] (default all four)` },

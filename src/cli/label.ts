@@ -9,7 +9,7 @@ import { flag, helpText, num, parseArgs, requireStr, type OptionSpec } from './a
 import { OreoError } from '../errors.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
 import { labelFile, partialPath } from '../qm/label.js';
-import { formatDuration, ProgressPrinter, progressBar } from '../qm/progress.js';
+import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 import { referenceCalculatorsHelp } from '../qm/registry.js';
 
 const spec: Record<string, OptionSpec> = {

@@ -2,11 +2,12 @@
  * `oreo simulate`: molecular dynamics with a learned model or an analytic potential.
  * Parses options, builds the calculator and starting structure, and hands over to runSimulation.
  */
-import { setKernelThreads } from '../engine/kernels/threads.js';
 import { existsSync } from 'node:fs';
 import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
+import { setKernelThreads } from '../engine/kernels/threads.js';
+import { formatDuration } from './progress.js';
 import type { Calculator } from '../md/calculator.js';
 import { readInitialStructure } from '../md/init.js';
 import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
@@ -45,18 +46,10 @@ const usage =
   'oreo simulate --model FILE|SPEC --init FILE[:frame] --steps N --dt FS --temperature K ' +
   '--thermostat nose-hoover|nhc|langevin|nve --out DIR  |  oreo simulate --resume DIR [--steps N]';
 
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 function progressLine(p: Progress): string {
   return (
     `step ${p.step}/${p.targetSteps}  ${p.timePs.toFixed(3)} ps  T ${p.temperature.toFixed(1)} K  ` +
-    `Etot ${p.totalEnergy.toFixed(4)} eV  ${Number.isFinite(p.nsPerDay) ? p.nsPerDay.toPrecision(3) : '?'} ns/day  ETA ${duration(p.etaSeconds)}`
+    `Etot ${p.totalEnergy.toFixed(4)} eV  ${Number.isFinite(p.nsPerDay) ? p.nsPerDay.toPrecision(3) : '?'} ns/day  ETA ${formatDuration(p.etaSeconds)}`
   );
 }
 
@@ -176,7 +169,7 @@ export const command: Command = {
       });
       const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
       if (result.status === 'completed') {
-        console.log(`completed ${result.step} steps (${result.timePs} ps) in ${duration(result.wallSeconds)}; output in ${where}`);
+        console.log(`completed ${result.step} steps (${result.timePs} ps) in ${formatDuration(result.wallSeconds)}; output in ${where}`);
         return 0;
       }
       if (result.status === 'interrupted') {

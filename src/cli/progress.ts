@@ -1,5 +1,5 @@
 /**
- * Progress lines for long labelling and data-generation runs: a text bar, rate and ETA. On a
+ * Progress lines for long runs (MD, benchmarks, labelling, data generation): a text bar, rate and ETA. On a
  * terminal the line is redrawn in place; in a log file each report is its own line.
  */
 
