@@ -10,8 +10,9 @@
  *
  * Conserved: E_pot + K + Σ ½Q_jξ_j² + 3N·k_BT·η₁ + k_BT·Σ_{j>1} η_j.
  */
-import { accelerationFactor, kB } from '../../units.js';
+import { kB } from '../../units.js';
 import { kineticEnergy } from '../atoms.js';
+import { velocityVerletStep } from './velocity-verlet.js';
 import type { DynamicsState, Evaluate, Integrator, IntegratorState } from './types.js';
 
 export interface NoseHooverChainState extends IntegratorState {
@@ -91,22 +92,9 @@ export class NoseHooverChain implements Integrator {
   }
 
   step(state: DynamicsState, evaluate: Evaluate): void {
-    const { positions: x, velocities: v, masses } = state.atoms;
-    const dt = this.dt;
-    const half = 0.5 * dt;
+    const half = 0.5 * this.dt;
     this.chainHalfStep(state, half);
-    for (let i = 0; i < masses.length; i++) {
-      const s = (half * accelerationFactor) / masses[i];
-      for (let k = 3 * i; k < 3 * i + 3; k++) {
-        v[k] += s * state.forces[k];
-        x[k] += dt * v[k];
-      }
-    }
-    evaluate();
-    for (let i = 0; i < masses.length; i++) {
-      const s = (half * accelerationFactor) / masses[i];
-      for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += s * state.forces[k];
-    }
+    velocityVerletStep(state, this.dt, evaluate);
     this.chainHalfStep(state, half);
   }
 

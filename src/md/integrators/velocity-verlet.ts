@@ -8,21 +8,7 @@ export class VelocityVerlet implements Integrator {
   constructor(readonly dt: number) {}
 
   step(state: DynamicsState, evaluate: Evaluate): void {
-    const { positions: x, velocities: v, masses } = state.atoms;
-    const dt = this.dt;
-    const half = 0.5 * dt;
-    for (let i = 0; i < masses.length; i++) {
-      const s = (half * accelerationFactor) / masses[i];
-      for (let k = 3 * i; k < 3 * i + 3; k++) {
-        v[k] += s * state.forces[k];
-        x[k] += dt * v[k];
-      }
-    }
-    evaluate();
-    for (let i = 0; i < masses.length; i++) {
-      const s = (half * accelerationFactor) / masses[i];
-      for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += s * state.forces[k];
-    }
+    velocityVerletStep(state, this.dt, evaluate);
   }
 
   reservoirEnergy(): number {
@@ -31,5 +17,26 @@ export class VelocityVerlet implements Integrator {
 
   getState(): IntegratorState {
     return { kind: this.kind };
+  }
+}
+
+/**
+ * One velocity-Verlet step: half kick, drift, new forces, half kick. Also the inner part of
+ * integrators that wrap it in thermostat half-steps (Nosé–Hoover chain).
+ */
+export function velocityVerletStep(state: DynamicsState, dt: number, evaluate: Evaluate): void {
+  const { positions: x, velocities: v, masses } = state.atoms;
+  const half = 0.5 * dt;
+  for (let i = 0; i < masses.length; i++) {
+    const s = (half * accelerationFactor) / masses[i];
+    for (let k = 3 * i; k < 3 * i + 3; k++) {
+      v[k] += s * state.forces[k];
+      x[k] += dt * v[k];
+    }
+  }
+  evaluate();
+  for (let i = 0; i < masses.length; i++) {
+    const s = (half * accelerationFactor) / masses[i];
+    for (let k = 3 * i; k < 3 * i + 3; k++) v[k] += s * state.forces[k];
   }
 }
