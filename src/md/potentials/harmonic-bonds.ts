@@ -5,6 +5,7 @@
  * r₀ is given for all. Angles and torsions are free, so this is a validation potential, not a
  * force field.
  */
+import { addPairForce } from './pair-force.js';
 import type { Calculator, EnergyForces } from '../calculator.js';
 import { covalentRadius } from '../../elements.js';
 import { OreoError } from '../../errors.js';
@@ -66,12 +67,7 @@ export class HarmonicBonds implements Calculator {
       const stretch = r - r0;
       energy += 0.5 * k * stretch * stretch;
       const g = (-k * stretch) / r; // force on j along (r_j − r_i)/r, scaled by 1/r
-      forces[3 * j] += g * dx;
-      forces[3 * j + 1] += g * dy;
-      forces[3 * j + 2] += g * dz;
-      forces[3 * i] -= g * dx;
-      forces[3 * i + 1] -= g * dy;
-      forces[3 * i + 2] -= g * dz;
+      addPairForce(forces, i, j, g, dx, dy, dz);
     }
     return { energy, forces };
   }

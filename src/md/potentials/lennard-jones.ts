@@ -4,6 +4,7 @@
  * r < r_c, so the energy is continuous at r_c while the force (the unshifted −dV/dr) steps to zero
  * there. Not periodic: positions are taken as they are.
  */
+import { addPairForce } from './pair-force.js';
 import type { Calculator, EnergyForces } from '../calculator.js';
 import { checkAllowedElements } from './elements-filter.js';
 
@@ -53,12 +54,7 @@ export class LennardJones implements Calculator {
         energy += 4 * epsilon * (c12 - c6) - this.shift;
         // −dV/dr · (1/r), applied along the pair vector: F_j = +g·d, F_i = −g·d.
         const g = (24 * epsilon * (2 * c12 - c6)) / r2;
-        forces[3 * j] += g * dx;
-        forces[3 * j + 1] += g * dy;
-        forces[3 * j + 2] += g * dz;
-        forces[3 * i] -= g * dx;
-        forces[3 * i + 1] -= g * dy;
-        forces[3 * i + 2] -= g * dz;
+        addPairForce(forces, i, j, g, dx, dy, dz);
       }
     }
     return { energy, forces };

@@ -3,6 +3,7 @@
  * V(r) = ε·[e^{2ρ₀(1 − r/r₀)} − 2·e^{ρ₀(1 − r/r₀)}], minimum −ε at r₀, stiffness ρ₀ = α·r₀.
  * No cutoff: the energy is smooth everywhere, which is what energy-conservation tests need.
  */
+import { addPairForce } from './pair-force.js';
 import type { Calculator, EnergyForces } from '../calculator.js';
 import { checkAllowedElements } from './elements-filter.js';
 
@@ -44,12 +45,7 @@ export class Morse implements Calculator {
         energy += epsilon * e * (e - 2);
         // −dV/dr = (2ερ₀/r₀)(e² − e); divide by r to scale the pair vector.
         const g = ((2 * epsilon * rho0) / r0) * (e * e - e) / r;
-        forces[3 * j] += g * dx;
-        forces[3 * j + 1] += g * dy;
-        forces[3 * j + 2] += g * dz;
-        forces[3 * i] -= g * dx;
-        forces[3 * i + 1] -= g * dy;
-        forces[3 * i + 2] -= g * dz;
+        addPairForce(forces, i, j, g, dx, dy, dz);
       }
     }
     return { energy, forces };
