@@ -7,13 +7,14 @@
  * field. Energy-model loading (native.ts) refuses a file with a `head`; this loader refuses a file
  * without one.
  */
-import { openSync, readSync, closeSync, readFileSync } from 'node:fs';
-import { Tensor, DType } from '../../engine/index.js';
+import { openSync, readSync, closeSync } from 'node:fs';
+import type { DType } from '../../engine/index.js';
 import { ETConfig, configFromHyperParameters } from '../config.js';
 import type { ModelMeta } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { parseTensors, serializeTensors, NamedTensor } from '../io/tensor-file.js';
-import { MODEL_FORMAT } from '../io/native.js';
+import { MODEL_FORMAT, paramsFromFile } from '../io/native.js';
+import { readInputFile } from '../../io/read.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { PropertyModel, PropertyHead, encoderShapes, headShapes, checkHead, NOISE_PREFIX } from './property.js';
 
@@ -44,26 +45,13 @@ export function parsePropertyModel(bytes: Uint8Array, file: string, options: { d
   }
   const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
   const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
-  const params = new Map<string, Tensor>();
   const shapes = new Map([...encoderShapes(cfg), ...headShapes(head.type, cfg.embedding_dimension)]);
-  for (const [name, shape] of shapes) {
-    const t = tensors.get(name);
-    if (!t) throw new InputError(file, 'parameter missing', name);
-    if (t.shape.join(',') !== shape.join(',')) throw new InputError(file, `shape [${t.shape}], expected [${shape}]`, name);
-    params.set(name, new Tensor(dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), shape));
-  }
+  const params = paramsFromFile(file, tensors, shapes, dtype);
   return new PropertyModel(cfg, params, dtype, { ...head }, (header.meta as ModelMeta) ?? {});
 }
 
 export function loadPropertyModel(path: string, options: { dtype?: DType } = {}): PropertyModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code})`);
-  }
-  return parsePropertyModel(bytes, path, options);
+  return parsePropertyModel(readInputFile(path), path, options);
 }
 
 /**

@@ -3,13 +3,13 @@
  * `format: "oreo-model"`, the ET configuration (TorchMD-Net hyper-parameter names), the compute
  * dtype and free-form metadata (training data, objective, elements seen, energy calibration).
  */
-import { readFileSync } from 'node:fs';
 import { Tensor, DType } from '../../engine/index.js';
 import { ETConfig, parameterShapes, configFromHyperParameters } from '../config.js';
 import { Potential, ModelMeta } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { parseTensors, serializeTensors, NamedTensor } from './tensor-file.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { readInputFile } from '../../io/read.js';
 
 export const MODEL_FORMAT = 'oreo-model';
 
@@ -35,25 +35,24 @@ export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: D
   }
   const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
   const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
-  const shapes = parameterShapes(cfg);
+  return new Potential(cfg, paramsFromFile(file, tensors, parameterShapes(cfg), dtype), dtype, (header.meta as ModelMeta) ?? {});
+}
+
+export function loadModelFile(path: string, options: { dtype?: DType } = {}): Potential {
+  return parseModel(readInputFile(path), path, options);
+}
+
+/**
+ * The parameters named in `shapes` from a model file's tensors, in the compute dtype; a missing
+ * tensor or a wrong shape is an InputError naming the file and the parameter.
+ */
+export function paramsFromFile(file: string, tensors: Map<string, NamedTensor>, shapes: Map<string, number[]>, dtype: DType): Map<string, Tensor> {
   const params = new Map<string, Tensor>();
   for (const [name, shape] of shapes) {
     const t = tensors.get(name);
     if (!t) throw new InputError(file, 'parameter missing', name);
     if (t.shape.join(',') !== shape.join(',')) throw new InputError(file, `shape [${t.shape}], expected [${shape}]`, name);
-    const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
-    params.set(name, new Tensor(data, shape));
+    params.set(name, new Tensor(dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), shape));
   }
-  return new Potential(cfg, params, dtype, (header.meta as ModelMeta) ?? {});
-}
-
-export function loadModelFile(path: string, options: { dtype?: DType } = {}): Potential {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code})`);
-  }
-  return parseModel(bytes, path, options);
+  return params;
 }

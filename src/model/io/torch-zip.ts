@@ -4,8 +4,8 @@
  * (`<name>/data/<key>`). Returns the unpickled object with tensors as `StoredTensor`s.
  */
 import { unzipSync } from 'fflate';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { readInputFile } from '../../io/read.js';
 import { unpickle, PyObject, PickleError } from './pickle.js';
 
 export type StoredDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -180,13 +180,7 @@ export function readTorchZip(bytes: Uint8Array, file: string): unknown {
 }
 
 export function readTorchFile(path: string): unknown {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`);
-  }
+  const bytes = readInputFile(path);
   if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
     throw new InputError(
       path,
