@@ -1,8 +1,12 @@
 /**
- * Neighbour search: all ordered atom pairs (j → i, i ≠ j) of the same molecule closer than the
- * cutoff. Molecules are searched one at a time; inside a molecule a cell list (cells of one
- * cutoff length, 27-cell stencil) keeps the cost O(N) for large systems, while small molecules
- * use the direct double loop, which is faster below a few dozen atoms.
+ * Neighbour search: the atom pairs of the same molecule closer than the cutoff. Molecules are
+ * searched one at a time; inside a molecule a cell list (cells at least one cutoff wide, 27-cell
+ * stencil) keeps the cost O(N) for large systems, while small molecules use the direct double
+ * loop, which is faster below a few dozen atoms.
+ *
+ * PairList finds the unordered pairs (a < b) into buffers reused from call to call: the fast
+ * path computes every edge quantity once per pair and applies it to both directions.
+ * neighborPairs turns them into the directed edge list (j → i and i → j) the autodiff ET uses.
  */
 import { OreoError } from '../errors.js';
 
@@ -15,102 +19,131 @@ export interface Pairs {
 
 const DIRECT_LIMIT = 48;
 
-/** Ranges [start, end) of consecutive atoms sharing a molecule index; mol must be grouped. */
-export function moleculeRanges(mol: Int32Array): [number, number][] {
-  const ranges: [number, number][] = [];
-  let start = 0;
-  for (let i = 1; i <= mol.length; i++) {
-    if (i === mol.length || mol[i] !== mol[start]) {
-      if (i < mol.length && mol[i] < mol[start]) {
+export class PairList {
+  /** First atom of each pair (the smaller index). */
+  a = new Int32Array(256);
+  /** Second atom of each pair. */
+  b = new Int32Array(256);
+  count = 0;
+  private head = new Int32Array(0);
+  private next = new Int32Array(0);
+  private cell = new Int32Array(0);
+
+  /**
+   * Fill the list for atoms 0..n−1 grouped into molecules by `mol` (non-decreasing). Throws if
+   * two atoms of a molecule coincide, where the model is undefined.
+   */
+  find(positions: ArrayLike<number>, mol: Int32Array, n: number, cutoff: number): void {
+    this.count = 0;
+    let start = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i < n && mol[i] === mol[start]) continue;
+      if (i < n && mol[i] < mol[start]) {
         throw new OreoError('batch molecule index must be non-decreasing (atoms of a molecule kept together)');
       }
-      ranges.push([start, i]);
+      if (i - start <= DIRECT_LIMIT) this.direct(positions, start, i, cutoff);
+      else this.cells(positions, start, i, cutoff);
       start = i;
     }
   }
-  return ranges;
-}
 
-export function neighborPairs(positions: ArrayLike<number>, mol: Int32Array, cutoff: number): Pairs {
-  const src: number[] = [];
-  const tgt: number[] = [];
-  const c2 = cutoff * cutoff;
-  const visit = (i: number, j: number) => {
+  private push(i: number, j: number): void {
+    if (this.count === this.a.length) {
+      const a = new Int32Array(2 * this.a.length);
+      const b = new Int32Array(2 * this.b.length);
+      a.set(this.a);
+      b.set(this.b);
+      this.a = a;
+      this.b = b;
+    }
+    this.a[this.count] = i < j ? i : j;
+    this.b[this.count] = i < j ? j : i;
+    this.count++;
+  }
+
+  private test(positions: ArrayLike<number>, i: number, j: number, c2: number): void {
     const dx = positions[3 * j] - positions[3 * i];
     const dy = positions[3 * j + 1] - positions[3 * i + 1];
     const dz = positions[3 * j + 2] - positions[3 * i + 2];
     const d2 = dx * dx + dy * dy + dz * dz;
     if (d2 < c2) {
       if (d2 === 0) throw new OreoError(`atoms ${i} and ${j} sit at the same position; the model is undefined there`);
-      src.push(j, i);
-      tgt.push(i, j);
+      this.push(i, j);
     }
-  };
-  for (const [start, end] of moleculeRanges(mol)) {
-    const n = end - start;
-    if (n <= DIRECT_LIMIT) {
-      for (let i = start; i < end; i++) for (let j = i + 1; j < end; j++) visit(i, j);
-      continue;
-    }
-    cellListPairs(positions, start, end, cutoff, visit);
   }
-  return { src: Int32Array.from(src), tgt: Int32Array.from(tgt) };
-}
 
-function cellListPairs(
-  positions: ArrayLike<number>,
-  start: number,
-  end: number,
-  cutoff: number,
-  visit: (i: number, j: number) => void,
-): void {
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
-  for (let i = start; i < end; i++) {
-    for (let k = 0; k < 3; k++) {
-      const v = positions[3 * i + k];
-      if (!Number.isFinite(v)) throw new OreoError(`atom ${i} has a non-finite coordinate`);
-      lo[k] = Math.min(lo[k], v);
-      hi[k] = Math.max(hi[k], v);
+  private direct(positions: ArrayLike<number>, start: number, end: number, cutoff: number): void {
+    const c2 = cutoff * cutoff;
+    for (let i = start; i < end; i++) for (let j = i + 1; j < end; j++) this.test(positions, i, j, c2);
+  }
+
+  private cells(positions: ArrayLike<number>, start: number, end: number, cutoff: number): void {
+    const c2 = cutoff * cutoff;
+    let lx = Infinity, ly = Infinity, lz = Infinity, hx = -Infinity, hy = -Infinity, hz = -Infinity;
+    for (let i = start; i < end; i++) {
+      const x = positions[3 * i], y = positions[3 * i + 1], z = positions[3 * i + 2];
+      if (x < lx) lx = x;
+      if (x > hx) hx = x;
+      if (y < ly) ly = y;
+      if (y > hy) hy = y;
+      if (z < lz) lz = z;
+      if (z > hz) hz = z;
     }
-  }
-  const dims = [0, 1, 2].map((k) => Math.max(1, Math.floor((hi[k] - lo[k]) / cutoff) + 1));
-  const cellOf = (i: number) => {
-    const c = [0, 1, 2].map((k) => Math.min(dims[k] - 1, Math.floor((positions[3 * i + k] - lo[k]) / cutoff)));
-    return c;
-  };
-  // Linked-list cells: head[cell] = first atom, next[atom] = following atom in the same cell.
-  const nCells = dims[0] * dims[1] * dims[2];
-  const head = new Int32Array(nCells).fill(-1);
-  const next = new Int32Array(end - start).fill(-1);
-  const cellIndex = new Int32Array(end - start);
-  for (let i = start; i < end; i++) {
-    const [cx, cy, cz] = cellOf(i);
-    const c = (cx * dims[1] + cy) * dims[2] + cz;
-    cellIndex[i - start] = c;
-    next[i - start] = head[c];
-    head[c] = i - start;
-  }
-  for (let i = start; i < end; i++) {
-    const c = cellIndex[i - start];
-    const cz = c % dims[2];
-    const cy = Math.floor(c / dims[2]) % dims[1];
-    const cx = Math.floor(c / (dims[1] * dims[2]));
-    for (let dx = -1; dx <= 1; dx++) {
-      const x = cx + dx;
-      if (x < 0 || x >= dims[0]) continue;
-      for (let dy = -1; dy <= 1; dy++) {
-        const y = cy + dy;
-        if (y < 0 || y >= dims[1]) continue;
-        for (let dz = -1; dz <= 1; dz++) {
-          const z = cz + dz;
-          if (z < 0 || z >= dims[2]) continue;
-          for (let j = head[(x * dims[1] + y) * dims[2] + z]; j !== -1; j = next[j]) {
-            // Each unordered pair once: visit emits both directions.
-            if (j + start > i) visit(i, j + start);
+    // Cells one cutoff wide, at most ~n of them in total so that a sparse cloud costs no more
+    // memory than a dense one.
+    const m = end - start;
+    let w = cutoff;
+    const cellsFor = (w: number) =>
+      (Math.floor((hx - lx) / w) + 1) * (Math.floor((hy - ly) / w) + 1) * (Math.floor((hz - lz) / w) + 1);
+    while (cellsFor(w) > 8 * m + 64) w *= 1.5;
+    const nx = Math.floor((hx - lx) / w) + 1, ny = Math.floor((hy - ly) / w) + 1, nz = Math.floor((hz - lz) / w) + 1;
+    const nCells = nx * ny * nz;
+    if (this.head.length < nCells) this.head = new Int32Array(nCells);
+    if (this.next.length < m) {
+      this.next = new Int32Array(m);
+      this.cell = new Int32Array(m);
+    }
+    const head = this.head, next = this.next, cell = this.cell;
+    head.fill(-1, 0, nCells);
+    for (let i = start; i < end; i++) {
+      const cx = Math.min(nx - 1, Math.floor((positions[3 * i] - lx) / w));
+      const cy = Math.min(ny - 1, Math.floor((positions[3 * i + 1] - ly) / w));
+      const cz = Math.min(nz - 1, Math.floor((positions[3 * i + 2] - lz) / w));
+      const c = (cx * ny + cy) * nz + cz;
+      cell[i - start] = c;
+      next[i - start] = head[c];
+      head[c] = i - start;
+    }
+    // With cells at least one cutoff wide, the 27-cell stencil holds every neighbour.
+    for (let i = start; i < end; i++) {
+      const c = cell[i - start];
+      const cz = c % nz, cy = Math.floor(c / nz) % ny, cx = Math.floor(c / (ny * nz));
+      for (let x = Math.max(0, cx - 1); x <= Math.min(nx - 1, cx + 1); x++) {
+        for (let y = Math.max(0, cy - 1); y <= Math.min(ny - 1, cy + 1); y++) {
+          for (let z = Math.max(0, cz - 1); z <= Math.min(nz - 1, cz + 1); z++) {
+            for (let j = head[(x * ny + y) * nz + z]; j !== -1; j = next[j]) {
+              if (j + start > i) this.test(positions, i, j + start, c2);
+            }
           }
         }
       }
     }
   }
+}
+
+/** All ordered pairs (j → i, i ≠ j) of the same molecule closer than the cutoff. Throws if two
+ * atoms of a molecule coincide. */
+export function neighborPairs(positions: ArrayLike<number>, mol: Int32Array, cutoff: number): Pairs {
+  const list = new PairList();
+  list.find(positions, mol, mol.length, cutoff);
+  const src = new Int32Array(2 * list.count);
+  const tgt = new Int32Array(2 * list.count);
+  for (let p = 0; p < list.count; p++) {
+    const i = list.a[p], j = list.b[p];
+    src[2 * p] = j;
+    tgt[2 * p] = i;
+    src[2 * p + 1] = i;
+    tgt[2 * p + 1] = j;
+  }
+  return { src, tgt };
 }

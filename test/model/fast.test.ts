@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { loadPotential } from '../../src/model/load.js';
 import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
-import { neighborPairs } from '../../src/model/neighbors.js';
 import { FastEnergyForces, PairList } from '../../src/model/fast/index.js';
 import { Arena } from '../../src/model/fast/arena.js';
 import { Potential } from '../../src/model/potential.js';
@@ -215,23 +214,33 @@ test('large molecules (cell-list pairs), isolated atoms and empty molecules', ()
   assert.equal(e.energy[1], pot.params.get('mean')!.data[0]);
 });
 
-test('the pair list holds exactly the pairs of neighborPairs, direct and cell-list search alike', () => {
+test('the pair list holds exactly the pairs a brute-force search finds: direct loop, cell list, sparse cloud, reused buffers', () => {
   const rng = new Rng(9);
-  const n = 200;
-  const positions = new Float64Array(3 * n);
-  for (let i = 0; i < 3 * n; i++) positions[i] = 14 * rng.uniform();
-  const mol = new Int32Array(n);
-  mol.fill(1, 150); // a 150-atom molecule (cell list) and a 50-atom one (direct loop)
   const list = new PairList();
-  list.find(positions, mol, n, 4);
-  const want = neighborPairs(positions, mol, 4);
-  const key = (i: number, j: number) => `${Math.min(i, j)}-${Math.max(i, j)}`;
-  const got = new Set<string>();
-  for (let p = 0; p < list.count; p++) got.add(key(list.a[p], list.b[p]));
-  const expected = new Set<string>();
-  for (let e = 0; e < want.src.length; e++) expected.add(key(want.src[e], want.tgt[e]));
-  assert.equal(got.size, list.count);
-  assert.deepEqual([...got].sort(), [...expected].sort());
+  // A 150-atom molecule (cell list) and a 50-atom one (direct loop); then one 120-atom cloud
+  // spread so thin that the cells are widened to bound their number.
+  const cases = [{ n: 200, box: 14, split: 150 }, { n: 120, box: 400, split: 120 }, { n: 200, box: 14, split: 150 }];
+  for (const { n, box, split } of cases) {
+    const positions = new Float64Array(3 * n);
+    for (let i = 0; i < 3 * n; i++) positions[i] = box * rng.uniform();
+    const mol = new Int32Array(n);
+    mol.fill(1, split);
+    list.find(positions, mol, n, 4);
+    const got = new Set<string>();
+    for (let p = 0; p < list.count; p++) {
+      assert.ok(list.a[p] < list.b[p]);
+      got.add(`${list.a[p]}-${list.b[p]}`);
+    }
+    const expected = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const d = Math.hypot(positions[3 * i] - positions[3 * j], positions[3 * i + 1] - positions[3 * j + 1], positions[3 * i + 2] - positions[3 * j + 2]);
+        if (mol[i] === mol[j] && d < 4) expected.add(`${i}-${j}`);
+      }
+    }
+    assert.equal(got.size, list.count, 'no duplicate pairs');
+    assert.deepEqual(got, expected);
+  }
 });
 
 test('bad input is refused with a clear error', () => {

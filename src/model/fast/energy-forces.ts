@@ -24,7 +24,7 @@ import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
 import type { Potential } from '../potential.js';
 import { checkAtomicNumbers } from '../et.js';
-import { PairList } from './pair-list.js';
+import { PairList } from '../neighbors.js';
 import { Arena, ArenaFull } from './arena.js';
 import { packWeights, type FastWeights, type Linear } from './weights.js';
 

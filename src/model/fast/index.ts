@@ -1,2 +1,2 @@
 export { FastEnergyForces, type FastResult } from './energy-forces.js';
-export { PairList } from './pair-list.js';
+export { PairList } from '../neighbors.js';
