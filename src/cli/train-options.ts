@@ -1,7 +1,8 @@
 /**
  * Command-line overrides of the training schedule, shared by `pretrain` and `finetune`.
  */
-import { OptionSpec, Parsed, num } from './args.js';
+import { OptionSpec, Parsed, num, str } from './args.js';
+import { OreoError } from '../errors.js';
 import { TrainConfig } from '../train/trainer.js';
 
 export const trainOptionSpec: Record<string, OptionSpec> = {
@@ -15,6 +16,7 @@ export const trainOptionSpec: Record<string, OptionSpec> = {
   factor: { type: 'string', help: 'plateau factor (0.8)' },
   clip: { type: 'string', help: 'gradient-norm clip, 0 = off' },
   seed: { type: 'string', help: 'random seed' },
+  'training-path': { type: 'string', help: "parameter gradient: auto (fused where the model allows, default) | fused | autodiff (the create-graph reference)" },
 };
 
 export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): TrainConfig {
@@ -30,5 +32,13 @@ export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): Tr
     factor: num(cmd, p, 'factor', base.factor, { min: 0, exclusiveMin: true, max: 0.999999 }),
     clip: num(cmd, p, 'clip', base.clip, { min: 0 }),
     seed: num(cmd, p, 'seed', base.seed, { min: 0, integer: true }),
+    trainingPath: trainingPath(cmd, p, base.trainingPath),
   };
+}
+
+function trainingPath(cmd: string, p: Parsed, fallback: TrainConfig['trainingPath']): TrainConfig['trainingPath'] {
+  const v = str(p, 'training-path');
+  if (v === undefined) return fallback;
+  if (v !== 'auto' && v !== 'fused' && v !== 'autodiff') throw new OreoError(`${cmd}: --training-path ${v}: expected auto, fused or autodiff`);
+  return v;
 }

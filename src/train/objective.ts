@@ -69,14 +69,27 @@ export interface NormalSource {
 }
 
 /**
- * Loss of one batch. Equilibrium molecules are evaluated twice, at r and at r − ε: both copies
- * go through the model in one call (a larger batch), which is cheaper than two calls.
+ * The structures one batch puts through the model: every molecule at r, then the equilibrium
+ * ones again at r − ε for the denoising term, as one larger batch (cheaper than two calls).
+ * Both training paths (the autodiff tape and the fused gradient) draw ε through this, in the
+ * same order, so they see the same noise.
  */
-export function batchLoss(pot: Potential, batch: Batch, obj: ObjectiveConfig, rng: NormalSource, createGraph = true): LossTerms {
+export interface ExtendedBatch {
+  z: Int32Array;
+  positions: Float64Array;
+  mol: Int32Array;
+  nMol: number;
+  /** Atoms of the batch itself; the noisy copies follow them. */
+  nAtoms: number;
+  /** The noise ε of the copies [3·extraAtoms], Å. */
+  eps: Float64Array;
+  useDenoise: boolean;
+}
+
+export function extendBatch(batch: Batch, obj: ObjectiveConfig, rng: NormalSource): ExtendedBatch {
   const eq = (m: number) => batch.kind[m] === 'equilibrium';
   const useDenoise = obj.denoise > 0 && batch.kind.some((k) => k === 'equilibrium');
   const nAtoms = batch.z.length;
-  // Molecules: [all at r] + [equilibrium ones at r − ε].
   const noisyMols = useDenoise ? [...Array(batch.nMol).keys()].filter(eq) : [];
   let extraAtoms = 0;
   for (const m of noisyMols) extraAtoms += batch.atomOffset[m + 1] - batch.atomOffset[m];
@@ -99,52 +112,87 @@ export function batchLoss(pot: Potential, batch: Batch, obj: ObjectiveConfig, rn
       }
     }
   });
-  const pred = pot.predict({ z, positions, mol, nMol: batch.nMol + noisyMols.length }, { createGraph });
-  const dtype = pred.forces.dtype;
-  const flatF = reshape(pred.forces, [pred.forces.size]);
-  const terms: Tensor[] = [];
-  const parts = { forces: NaN, zeroForce: NaN, denoise: NaN, energy: NaN };
+  return { z, positions, mol, nMol: batch.nMol + noisyMols.length, nAtoms, eps, useDenoise };
+}
 
-  const meanSquare = (idx: number[], target: Float64Array | null): Tensor => {
-    const sel = gather(flatF, Int32Array.from(idx));
-    const diff = target ? sub(sel, constant(target, [idx.length], dtype)) : sel;
-    return mulScalar(sumAll(square(diff)), 1 / idx.length);
-  };
+/** One mean-square term: which force components (or molecules) it reads, their targets, its weight. */
+interface Term {
+  name: keyof LossTerms['parts'];
+  weight: number;
+  idx: number[];
+  target: Float64Array | null;
+  on: 'forces' | 'energy';
+}
 
+function terms(batch: Batch, ext: ExtendedBatch, obj: ObjectiveConfig): Term[] {
+  const eq = (m: number) => batch.kind[m] === 'equilibrium';
+  const out: Term[] = [];
   if (obj.forces > 0 && batch.forces && batch.forcesMask) {
     const idx = componentIndex(batch, (m) => !eq(m) && batch.forcesMask![m] === 1);
-    if (idx.length > 0) {
-      const t = meanSquare(idx, Float64Array.from(idx, (i) => batch.forces![i]));
-      parts.forces = t.data[0];
-      terms.push(mulScalar(t, obj.forces));
-    }
+    if (idx.length > 0) out.push({ name: 'forces', weight: obj.forces, idx, target: Float64Array.from(idx, (i) => batch.forces![i]), on: 'forces' });
   }
   if (obj.zeroForce > 0) {
     const idx = componentIndex(batch, eq);
-    if (idx.length > 0) {
-      const t = meanSquare(idx, null);
-      parts.zeroForce = t.data[0];
-      terms.push(mulScalar(t, obj.zeroForce));
-    }
+    if (idx.length > 0) out.push({ name: 'zeroForce', weight: obj.zeroForce, idx, target: null, on: 'forces' });
   }
-  if (useDenoise) {
-    const idx = Array.from({ length: 3 * extraAtoms }, (_, i) => 3 * nAtoms + i);
+  if (ext.useDenoise) {
+    const idx = Array.from({ length: ext.eps.length }, (_, i) => 3 * ext.nAtoms + i);
     const scale = obj.denoiseTarget === 'score' ? 1 / (obj.sigma * obj.sigma) : 1;
-    const t = meanSquare(idx, eps.map((e) => e * scale));
-    parts.denoise = t.data[0];
-    terms.push(mulScalar(t, obj.denoise));
+    out.push({ name: 'denoise', weight: obj.denoise, idx, target: ext.eps.map((e) => e * scale), on: 'forces' });
   }
   if (obj.energy > 0 && batch.energy && batch.energyMask) {
-    const ms = [...Array(batch.nMol).keys()].filter((m) => batch.energyMask![m] === 1);
-    if (ms.length > 0) {
-      const e = gather(pred.energy, Int32Array.from(ms));
-      const t = mulScalar(sumAll(square(sub(e, constant(Float64Array.from(ms, (m) => batch.energy![m]), [ms.length], dtype)))), 1 / ms.length);
-      parts.energy = t.data[0];
-      terms.push(mulScalar(t, obj.energy));
-    }
+    const idx = [...Array(batch.nMol).keys()].filter((m) => batch.energyMask![m] === 1);
+    if (idx.length > 0) out.push({ name: 'energy', weight: obj.energy, idx, target: Float64Array.from(idx, (m) => batch.energy![m]), on: 'energy' });
   }
-  if (terms.length === 0) throw new OreoError('batch has no conformation any objective term applies to (no forces, no equilibrium structures, no energies)');
-  let total = terms[0];
-  for (const t of terms.slice(1)) total = add(total, t);
-  return { total, parts };
+  if (out.length === 0) throw new OreoError('batch has no conformation any objective term applies to (no forces, no equilibrium structures, no energies)');
+  return out;
+}
+
+/** The loss as plain numbers, with its derivatives by every force component and energy. */
+export interface LossWithAdjoints {
+  total: number;
+  parts: LossTerms['parts'];
+  dForces: Float64Array;
+  dEnergy: Float64Array;
+}
+
+/** The objective on energies E [nMol] and forces F [3·atoms] of an extended batch, and ∂L/∂F, ∂L/∂E. */
+export function lossAdjoints(batch: Batch, ext: ExtendedBatch, obj: ObjectiveConfig, E: ArrayLike<number>, F: ArrayLike<number>): LossWithAdjoints {
+  const dForces = new Float64Array(F.length);
+  const dEnergy = new Float64Array(E.length);
+  const parts = { forces: NaN, zeroForce: NaN, denoise: NaN, energy: NaN };
+  let total = 0;
+  for (const t of terms(batch, ext, obj)) {
+    const values = t.on === 'forces' ? F : E;
+    const grad = t.on === 'forces' ? dForces : dEnergy;
+    let s = 0;
+    t.idx.forEach((i, k) => {
+      const d = values[i] - (t.target ? t.target[k] : 0);
+      s += d * d;
+      grad[i] += (2 * t.weight * d) / t.idx.length;
+    });
+    parts[t.name] = s / t.idx.length;
+    total += t.weight * parts[t.name];
+  }
+  return { total, parts, dForces, dEnergy };
+}
+
+/** Loss of one batch on the autodiff tape (createGraph: the parameter gradient goes through it). */
+export function batchLoss(pot: Potential, batch: Batch, obj: ObjectiveConfig, rng: NormalSource, createGraph = true): LossTerms {
+  const ext = extendBatch(batch, obj, rng);
+  const { z, positions, mol } = ext;
+  const pred = pot.predict({ z, positions, mol, nMol: ext.nMol }, { createGraph });
+  const dtype = pred.forces.dtype;
+  const flatF = reshape(pred.forces, [pred.forces.size]);
+  const parts = { forces: NaN, zeroForce: NaN, denoise: NaN, energy: NaN };
+  let total: Tensor | null = null;
+  for (const t of terms(batch, ext, obj)) {
+    const sel = gather(t.on === 'forces' ? flatF : pred.energy, Int32Array.from(t.idx));
+    const diff = t.target ? sub(sel, constant(t.target, [t.idx.length], dtype)) : sel;
+    const ms = mulScalar(sumAll(square(diff)), 1 / t.idx.length);
+    parts[t.name] = ms.data[0];
+    const weighted = mulScalar(ms, t.weight);
+    total = total ? add(total, weighted) : weighted;
+  }
+  return { total: total!, parts };
 }

@@ -12,10 +12,11 @@ import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
 import { permutation, deriveSeed } from '../data/rng.js';
 import { Rng, RngState } from '../md/random.js';
-import { batchLoss, ObjectiveConfig, checkObjective, NormalSource } from './objective.js';
+import { ObjectiveConfig, checkObjective, NormalSource } from './objective.js';
 import type { Batch } from '../data/batch.js';
 import type { Tensor } from '../engine/index.js';
 import { AdamW, clipGradients } from './optimizer.js';
+import { ObjectiveGradients, type TrainingPathChoice } from './gradient-path.js';
 import { LrSchedule, ScheduleConfig, ScheduleState } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
 import { OreoError } from '../errors.js';
@@ -41,6 +42,12 @@ export interface TrainConfig {
   weightDecay: number;
   /** After warm-up: 'plateau' (default, the paper's) or 'cosine' to 0 at maxSteps (Zaidi et al.'s QM9 fine-tuning). */
   schedule?: 'plateau' | 'cosine';
+  /**
+   * How the parameter gradient of the force-centric objective is computed: 'auto' (default: the
+   * fused forward-over-reverse path where the model allows it, else autodiff with a warning),
+   * 'fused' (an error if it cannot) or 'autodiff' (the create-graph tape, the reference).
+   */
+  trainingPath?: TrainingPathChoice;
 }
 
 export const paperDefaults: TrainConfig = {
@@ -72,6 +79,9 @@ export function checkTrainConfig(c: TrainConfig, where: string): void {
   }
   for (const k of ['valEvery', 'batchSize', 'maxSteps', 'warmupSteps', 'patience'] as const) {
     if (!Number.isInteger(c[k])) throw new OreoError(`${where}: ${k} must be an integer, got ${c[k]}`);
+  }
+  if (c.trainingPath !== undefined && !['auto', 'fused', 'autodiff'].includes(c.trainingPath)) {
+    throw new OreoError(`${where}: trainingPath must be 'auto', 'fused' or 'autodiff', got ${JSON.stringify(c.trainingPath)}`);
   }
 }
 
@@ -137,15 +147,15 @@ function duration(s: number): string {
 }
 
 /** Validation loss (same objective, fixed noise so rounds compare) and force MAE. */
-function validate(run: TrainRun): { loss: number; forceMAE: number | null; metrics?: Record<string, number> } {
+function validate(run: TrainRun, path: ObjectiveGradients | null): { loss: number; forceMAE: number | null; metrics?: Record<string, number> } {
   if (run.val.length === 0) return { loss: NaN, forceMAE: null };
   const rng = new Rng(deriveSeed(run.config.seed, 'validation-noise'));
   let total = 0;
   let n = 0;
   for (let i = 0; i < run.val.length; i += run.config.batchSize) {
     const chunk = run.val.slice(i, i + run.config.batchSize);
-    const l = run.task ? run.task.loss(makeBatch(chunk), rng, false) : batchLoss(run.pot, makeBatch(chunk), run.objective!, rng, false);
-    total += l.total.data[0] * chunk.length;
+    const value = run.task ? run.task.loss(makeBatch(chunk), rng, false).total.data[0] : path!.loss(makeBatch(chunk), rng).value;
+    total += value * chunk.length;
     n += chunk.length;
   }
   if (run.task) return { loss: total / n, forceMAE: null, metrics: run.task.metrics?.(run.val) };
@@ -167,6 +177,9 @@ export function train(run: TrainRun): TrainResult {
   const ckptPath = join(run.outDir, 'checkpoint.oreo-train');
   const logPath = join(run.outDir, 'log.jsonl');
   const params = pot.trainable();
+  const path = run.task ? null : new ObjectiveGradients(pot, objective!, config.trainingPath ?? 'auto', (m) => {
+    if (!run.quiet) process.stderr.write(`${m}\n`);
+  });
   const opt = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });
   const scheduleConfig: ScheduleConfig = {
     peak: config.lr,
@@ -220,17 +233,26 @@ export function train(run: TrainRun): TrainResult {
       chunk.push(run.train[perm[state.offset++]]);
       if (chunk.length >= run.train.length) break;
     }
-    const for_ = params.map(([, t]) => t);
-    for (const t of for_) t.requiresGrad = true;
-    let loss;
-    let grads;
-    try {
-      loss = run.task ? run.task.loss(makeBatch(chunk), rng, true) : batchLoss(pot, makeBatch(chunk), objective!, rng);
-      grads = grad(loss.total, for_, { allowUnused: true });
-    } finally {
-      for (const t of for_) t.requiresGrad = false;
+    let loss: { parts: Record<string, number> };
+    let grads: (Tensor | null)[];
+    let value: number;
+    if (path) {
+      const r = path.step(makeBatch(chunk), rng);
+      loss = r;
+      grads = r.grads;
+      value = r.value;
+    } else {
+      const for_ = params.map(([, t]) => t);
+      for (const t of for_) t.requiresGrad = true;
+      try {
+        const l = run.task!.loss(makeBatch(chunk), rng, true);
+        loss = l;
+        grads = grad(l.total, for_, { allowUnused: true });
+        value = l.total.data[0];
+      } finally {
+        for (const t of for_) t.requiresGrad = false;
+      }
     }
-    const value = loss.total.data[0];
     if (!Number.isFinite(value)) {
       throw new OreoError(`loss became ${value} at step ${state.step + 1}; the last checkpoint is ${ckptPath}. Lower the learning rate or enable --clip.`);
     }
@@ -243,7 +265,7 @@ export function train(run: TrainRun): TrainResult {
     const entry: Record<string, unknown> = { step: state.step, epoch: state.epoch, lr, loss: value, ...prefix(loss.parts), gradNorm };
     const isVal = state.step % config.valEvery === 0 || state.step === config.maxSteps;
     if (isVal) {
-      const v = validate(run);
+      const v = validate(run, path);
       lastVal = v.loss;
       schedule.validation(v.loss);
       entry.val_loss = v.loss;

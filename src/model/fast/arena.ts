@@ -117,6 +117,12 @@ export class Arena {
     return offset;
   }
 
+  /** Free the constants' copies (the weights they held changed), keeping the work block. */
+  clearConstants(): void {
+    for (const offset of this.constants.values()) this.kernels.free(offset);
+    this.constants.clear();
+  }
+
   /** Give the blocks back to the kernels' memory. */
   dispose(): void {
     if (this.block >= 0) this.kernels.free(this.block);

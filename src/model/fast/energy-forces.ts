@@ -217,9 +217,13 @@ export class FastEnergyForces {
     this.gv2 = B();
   }
 
-  /** Re-read the potential's parameters (after training changed them in place). */
+  /**
+   * Re-read the potential's parameters (after training changed them in place). The work memory
+   * stays, so a training loop that refreshes every step does not grow it again each time.
+   */
   refresh(): void {
-    this.dispose();
+    for (const m of this.w.packed) m.dispose();
+    this.arena?.clearConstants();
     this.w = packWeights(this.config, this.potential.params, this.dtype);
   }
 

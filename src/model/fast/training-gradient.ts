@@ -1,0 +1,1050 @@
+/**
+ * Parameter gradients of force losses without the autodiff tape: forward-over-reverse.
+ *
+ * For a loss L(F, E) with F = −∂E/∂r, write v = ∂L/∂F and s_m = ∂L/∂E_m. Then
+ *
+ *   dL/dθ = −Σ v·∂²E/∂r∂θ + Σ_m s_m ∂E_m/∂θ = −(d/dε) [ ∂(Σ_m ē_m(ε) E_m(r + εv)) / ∂θ ] at ε = 0,
+ *
+ * with ē_m(ε) = 1 − ε s_m. So the gradient is the directional derivative (a tangent, carried
+ * exactly alongside every value: no finite differences) of the ordinary first-order parameter
+ * backward, taken along the positions moving by v and the energy seeds moving by −s. Every
+ * quantity X of the forward pass and every adjoint gX of the reverse pass gets a tangent; only
+ * the tangents of the parameter adjoints are summed (their primal parts, ∂E/∂θ, are not needed),
+ * and adjoints of geometry (r, u, the cutoff) are not needed at all, since positions are not
+ * parameters. Cost: about twice a forward+backward, against three to four for reverse-over-
+ * reverse on the general tape, and without the tape's per-op allocations.
+ *
+ * Layout: a "dual" buffer of M rows × W columns holds the primal rows [0, M) and then the
+ * tangent rows [M, 2M), so one matrix product over 2M rows moves both through a linear layer.
+ *
+ * The energy function is the same as `energies` in ../et.ts and the fused inference path in
+ * ./energy-forces.ts (value blocks, filters of all layers stacked with the bias as a column of
+ * ones, EquivariantScalar head); test/model/training-gradient.test.ts checks the gradients
+ * against the autodiff path for every model option it accepts.
+ */
+import { gemm, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { allocate, type DType } from '../../engine/index.js';
+import { OreoError } from '../../errors.js';
+import type { ETConfig } from '../config.js';
+import type { Potential } from '../potential.js';
+import { PairList } from '../neighbors.js';
+
+const LN_EPS = 1e-5;
+
+/**
+ * Why the fused training gradient cannot serve this model, or null if it can. The caller falls
+ * back to the autodiff path (and says which option made it do so).
+ */
+export function fusedTrainingUnsupported(cfg: ETConfig, trainable: readonly string[]): string | null {
+  if (cfg.vector_cutoff) return 'vector_cutoff=true';
+  if (cfg.trainable_rbf) return 'trainable_rbf=true';
+  if (cfg.cutoff_lower !== 0) return `cutoff_lower=${cfg.cutoff_lower}`;
+  const H = cfg.embedding_dimension;
+  if (H % 2 !== 0 || H % cfg.num_heads !== 0) return `embedding_dimension=${H} with ${cfg.num_heads} heads`;
+  for (const name of trainable) {
+    if (!name.startsWith('representation_model.') && !name.startsWith('output_model.')) return `trainable parameter '${name}'`;
+  }
+  return null;
+}
+
+/** What the loss says about one evaluation: its value and its derivatives by F and by E. */
+export interface LossAdjoints {
+  /** ∂L/∂F, flat [N·3]. */
+  dForces: Float64Array;
+  /** ∂L/∂E_m [nMol]. */
+  dEnergy: Float64Array;
+}
+
+type Buf = FloatArray;
+
+interface LayerKeep {
+  xhat: Buf; // dual [N, H]
+  rstd: Float64Array; // dual [N]
+  xn: Buf; // dual [N, H]
+  qkv: Buf; // dual [N, 5H]
+  vec: Buf; // dual [3N, H] (input vectors)
+  vp: Buf; // dual [3N, 3H]
+  vdot: Buf; // dual [N, H]
+  s: Buf; // dual [EA, heads]: silu(logit)
+  sd: Buf; // dual [EA, heads]: silu′(logit) and its tangent
+  dx: Buf; // dual [N, H]
+  o: Buf; // dual [N, 3H]
+}
+
+/** Tangents of the parameter adjoints, in the packed layouts of `Packed`. */
+interface Accumulators {
+  emb: Buf;
+  nbEmb: Buf | null;
+  nbDist: Buf | null;
+  nbCombine: Buf | null;
+  nbCombineBias: Buf | null;
+  filters: Buf;
+  layers: { lnW: Buf; lnB: Buf; qkv: Buf; qkvB: Buf; vecProj: Buf; oProj: Buf; oB: Buf }[];
+  outW: Buf; outB: Buf;
+  h0v: Buf; h0u0: Buf; h0u0b: Buf; h0u2: Buf; h0u2b: Buf;
+  h1v: Buf; h1u0: Buf; h1u0b: Buf; h1u2: Buf; h1u2b: Buf;
+}
+
+/** Parameters gathered into the fused layouts for one step (they change every step). */
+interface Packed {
+  emb: Buf;
+  means: Float64Array;
+  betas: Float64Array;
+  nbEmb: Buf | null;
+  nbDist: Buf | null; // [H, R+1]
+  nbCombine: Buf | null; // [H, 2H]
+  nbCombineBias: Buf | null;
+  filters: Buf; // [cols, R+1]
+  layers: { lnW: Buf; lnB: Buf; qkv: Buf; qkvB: Buf; vecProj: Buf; oProj: Buf; oB: Buf }[];
+  outW: Buf;
+  outB: Buf;
+  h0v: Buf; // [H + Hh, H]
+  h0u0: Buf; h0u0b: Buf; h0u2: Buf; h0u2b: Buf;
+  h1v: Buf; // [Hh, Hh]
+  h1u0: Buf; h1u0b: Buf; h1u2: Buf; h1u2b: Buf;
+  std: number;
+  mean: number;
+}
+
+export class FusedTrainingGradient {
+  readonly config: ETConfig;
+  readonly dtype: DType;
+  private readonly pairs = new PairList();
+
+  constructor(readonly potential: Potential) {
+    this.config = potential.config;
+    this.dtype = potential.dtype;
+    const why = fusedTrainingUnsupported(this.config, potential.trainable().map(([n]) => n));
+    if (why) throw new OreoError(`fused training gradient: ${why} is not supported`);
+  }
+
+  private buf(n: number): Buf {
+    return allocate(this.dtype, n);
+  }
+
+  private param(name: string): Buf {
+    const t = this.potential.params.get(name);
+    if (!t) throw new OreoError(`model is missing parameter '${name}'`);
+    return t.data;
+  }
+
+  /** Row order of v_proj / dv_proj: per head [s | m1 | m2] → three blocks of H (s, m1, m2). */
+  private blockRow(block: number): number {
+    const H = this.config.embedding_dimension, hd = H / this.config.num_heads;
+    const part = Math.floor(block / H), c = block % H, hh = Math.floor(c / hd), t = c % hd;
+    return hh * 3 * hd + part * hd + t;
+  }
+
+  private pack(): Packed {
+    const cfg = this.config, H = cfg.embedding_dimension, R = cfg.num_rbf, Hh = H / 2;
+    const rep = 'representation_model';
+    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
+    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
+    const R1 = R + 1;
+    const withBias = (w: Buf, b: Buf, rows: number, order?: (r: number) => number): Buf => {
+      const out = this.buf(rows * R1);
+      for (let r = 0; r < rows; r++) {
+        const src = order ? order(r) : r;
+        out.set(w.subarray(src * R, src * R + R), r * R1);
+        out[r * R1 + R] = b[src];
+      }
+      return out;
+    };
+    const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
+    const filters = this.buf(cfg.num_layers * perLayer * R1);
+    const layers: Packed['layers'] = [];
+    for (let l = 0; l < cfg.num_layers; l++) {
+      const p = `${rep}.attention_layers.${l}`;
+      let off = l * perLayer * R1;
+      if (keys) {
+        filters.set(withBias(this.param(`${p}.dk_proj.weight`), this.param(`${p}.dk_proj.bias`), H), off);
+        off += H * R1;
+      }
+      if (values) filters.set(withBias(this.param(`${p}.dv_proj.weight`), this.param(`${p}.dv_proj.bias`), 3 * H, (r) => this.blockRow(r)), off);
+      const qkv = this.buf(5 * H * H), qkvB = this.buf(5 * H);
+      qkv.set(this.param(`${p}.q_proj.weight`), 0);
+      qkv.set(this.param(`${p}.k_proj.weight`), H * H);
+      qkvB.set(this.param(`${p}.q_proj.bias`), 0);
+      qkvB.set(this.param(`${p}.k_proj.bias`), H);
+      const vW = this.param(`${p}.v_proj.weight`), vB = this.param(`${p}.v_proj.bias`);
+      for (let r = 0; r < 3 * H; r++) {
+        const src = this.blockRow(r);
+        qkv.set(vW.subarray(src * H, src * H + H), (2 * H + r) * H);
+        qkvB[2 * H + r] = vB[src];
+      }
+      layers.push({
+        lnW: this.param(`${p}.layernorm.weight`), lnB: this.param(`${p}.layernorm.bias`), qkv, qkvB,
+        vecProj: this.param(`${p}.vec_proj.weight`), oProj: this.param(`${p}.o_proj.weight`), oB: this.param(`${p}.o_proj.bias`),
+      });
+    }
+    const nb = cfg.neighbor_embedding ? `${rep}.neighbor_embedding` : null;
+    const b0 = 'output_model.output_network.0', b1 = 'output_model.output_network.1';
+    const h0v = this.buf((H + Hh) * H);
+    h0v.set(this.param(`${b0}.vec1_proj.weight`), 0);
+    h0v.set(this.param(`${b0}.vec2_proj.weight`), H * H);
+    return {
+      emb: this.param(`${rep}.embedding.weight`),
+      means: Float64Array.from(this.param(`${rep}.distance_expansion.means`)),
+      betas: Float64Array.from(this.param(`${rep}.distance_expansion.betas`)),
+      nbEmb: nb ? this.param(`${nb}.embedding.weight`) : null,
+      nbDist: nb ? withBias(this.param(`${nb}.distance_proj.weight`), this.param(`${nb}.distance_proj.bias`), H) : null,
+      nbCombine: nb ? this.param(`${nb}.combine.weight`) : null,
+      nbCombineBias: nb ? this.param(`${nb}.combine.bias`) : null,
+      filters,
+      layers,
+      outW: this.param(`${rep}.out_norm.weight`),
+      outB: this.param(`${rep}.out_norm.bias`),
+      h0v,
+      h0u0: this.param(`${b0}.update_net.layers.0.weight`), h0u0b: this.param(`${b0}.update_net.layers.0.bias`),
+      h0u2: this.param(`${b0}.update_net.layers.2.weight`), h0u2b: this.param(`${b0}.update_net.layers.2.bias`),
+      h1v: this.param(`${b1}.vec1_proj.weight`),
+      h1u0: this.param(`${b1}.update_net.layers.0.weight`), h1u0b: this.param(`${b1}.update_net.layers.0.bias`),
+      h1u2: this.param(`${b1}.update_net.layers.2.weight`), h1u2b: this.param(`${b1}.update_net.layers.2.bias`),
+      std: this.param('std')[0],
+      mean: this.param('mean')[0],
+    };
+  }
+
+  /**
+   * dL/dθ for every trainable parameter (in its own layout), given the loss's adjoints at the
+   * structures (z, positions, mol). The positions must be the ones the loss saw.
+   */
+  gradients(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints): Map<string, Buf> {
+    const cfg = this.config;
+    const N = z.length;
+    if (adj.dForces.length !== 3 * N) throw new OreoError(`loss adjoint has ${adj.dForces.length} force components for ${N} atoms`);
+    if (adj.dEnergy.length !== nMol) throw new OreoError(`loss adjoint has ${adj.dEnergy.length} energies for ${nMol} molecules`);
+    const w = this.pack();
+    const H = cfg.embedding_dimension, H3 = 3 * H, H5 = 5 * H, Hh = H / 2, R = cfg.num_rbf, R1 = R + 1;
+    const heads = cfg.num_heads, hd = H / heads;
+    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
+    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
+    const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
+    const cols = cfg.num_layers * perLayer;
+    const B = (n: number) => this.buf(n);
+    const dtype = this.dtype;
+
+    // Tangent-of-parameter-gradient accumulators, in the packed layouts.
+    const gw: Accumulators = {
+      emb: B(w.emb.length),
+      nbEmb: w.nbEmb ? B(w.nbEmb.length) : null,
+      nbDist: w.nbDist ? B(w.nbDist.length) : null,
+      nbCombine: w.nbCombine ? B(w.nbCombine.length) : null,
+      nbCombineBias: w.nbCombineBias ? B(w.nbCombineBias.length) : null,
+      filters: B(w.filters.length),
+      layers: w.layers.map((lw) => ({
+        lnW: B(H), lnB: B(H), qkv: B(lw.qkv.length), qkvB: B(5 * H), vecProj: B(lw.vecProj.length), oProj: B(lw.oProj.length), oB: B(3 * H),
+      })),
+      outW: B(H), outB: B(H),
+      h0v: B(w.h0v.length), h0u0: B(w.h0u0.length), h0u0b: B(w.h0u0b.length), h0u2: B(w.h0u2.length), h0u2b: B(w.h0u2b.length),
+      h1v: B(w.h1v.length), h1u0: B(w.h1u0.length), h1u0b: B(w.h1u0b.length), h1u2: B(w.h1u2.length), h1u2b: B(w.h1u2b.length),
+    };
+
+    // ---------------------------------------------------------------- geometry, with tangents
+    this.pairs.find(positions, mol, N, cfg.cutoff_upper);
+    const P = this.pairs.count, pa = this.pairs.a, pb = this.pairs.b;
+    const EA = 2 * P + N;
+    const v = adj.dForces;
+    const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
+    const u = new Float64Array(3 * P), uT = new Float64Array(3 * P);
+    const C = new Float64Array(P), CT = new Float64Array(P);
+    const F = B(2 * P * R1); // dual [P, R+1]
+    for (let p = 0; p < P; p++) {
+      const a = pa[p], b = pb[p];
+      let dx = positions[3 * b] - positions[3 * a], dy = positions[3 * b + 1] - positions[3 * a + 1], dz = positions[3 * b + 2] - positions[3 * a + 2];
+      if (dtype === 'float32') {
+        dx = Math.fround(Math.fround(positions[3 * b]) - Math.fround(positions[3 * a]));
+        dy = Math.fround(Math.fround(positions[3 * b + 1]) - Math.fround(positions[3 * a + 1]));
+        dz = Math.fround(Math.fround(positions[3 * b + 2]) - Math.fround(positions[3 * a + 2]));
+      }
+      const tx = v[3 * b] - v[3 * a], ty = v[3 * b + 1] - v[3 * a + 1], tz = v[3 * b + 2] - v[3 * a + 2];
+      const r = Math.sqrt(dx * dx + dy * dy + dz * dz);
+      const ux = dx / r, uy = dy / r, uz = dz / r;
+      const rT = ux * tx + uy * ty + uz * tz;
+      u[3 * p] = ux; u[3 * p + 1] = uy; u[3 * p + 2] = uz;
+      uT[3 * p] = (tx - ux * rT) / r; uT[3 * p + 1] = (ty - uy * rT) / r; uT[3 * p + 2] = (tz - uz * rT) / r;
+      const c = 0.5 * (Math.cos(k * r) + 1), c1 = -0.5 * k * Math.sin(k * r);
+      C[p] = c;
+      CT[p] = c1 * rT;
+      const t = Math.exp(-alpha * r);
+      for (let j = 0; j < R; j++) {
+        const diff = t - w.means[j];
+        const g = Math.exp(-w.betas[j] * diff * diff);
+        // dg/dr = g·h, h = 2βα·t·(t − μ)
+        const gd = g * 2 * w.betas[j] * alpha * t * diff;
+        F[p * R1 + j] = g * c;
+        F[(P + p) * R1 + j] = (gd * c + g * c1) * rT;
+      }
+      F[p * R1 + R] = 1;
+      F[(P + p) * R1 + R] = 0;
+    }
+
+    // ------------------------------------------------ distance filters of all layers, dual
+    // A = F·Wᵀ; filt = silu(A); fder = silu′(A) with its tangent silu″(A)·Ȧ.
+    const filt = B(2 * P * cols), fder = B(2 * P * cols);
+    if (P > 0 && cols > 0) {
+      gemm(false, true, 2 * P, cols, R1, F, w.filters, filt, false);
+      const d2 = B(P * cols);
+      const A = filt.subarray(0, P * cols), AT = filt.subarray(P * cols);
+      silu(A, A, fder, d2, P * cols);
+      for (let i = 0; i < P * cols; i++) {
+        const at = AT[i];
+        AT[i] = fder[i] * at;
+        fder[P * cols + i] = d2[i] * at;
+      }
+    }
+    // Self-loop filters: r = 0, a constant basis f(0) (no tangent).
+    const f0 = B(R1);
+    for (let j = 0; j < R; j++) f0[j] = Math.exp(-w.betas[j] * (1 - w.means[j]) ** 2);
+    f0[R] = 1;
+    const filt0 = B(cols), fder0 = B(cols);
+    if (cols > 0) {
+      gemm(false, true, 1, cols, R1, f0, w.filters, filt0, false);
+      silu(filt0, filt0, fder0, null, cols);
+    }
+
+    // ------------------------------------------------------------------ embedding, dual
+    const x = B(2 * N * H);
+    let cat: Buf | null = null, nbPre: Buf | null = null;
+    if (!w.nbEmb) {
+      for (let n = 0; n < N; n++) x.set(w.emb.subarray(z[n] * H, z[n] * H + H), n * H);
+    } else {
+      cat = B(2 * N * 2 * H);
+      for (let n = 0; n < N; n++) cat.set(w.emb.subarray(z[n] * H, z[n] * H + H), n * 2 * H);
+      nbPre = B(2 * P * H);
+      if (P > 0) gemm(false, true, 2 * P, H, R1, F, w.nbDist!, nbPre, false);
+      const emb = w.nbEmb;
+      const catT = N * 2 * H;
+      for (let p = 0; p < P; p++) {
+        const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
+        const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
+        for (let h = 0; h < H; h++) {
+          const wv = nbPre[o + h] * c, wT = nbPre[oT + h] * c + nbPre[o + h] * cT;
+          cat[ca + h] += emb[eb + h] * wv;
+          cat[cb + h] += emb[ea + h] * wv;
+          cat[catT + ca + h] += emb[eb + h] * wT;
+          cat[catT + cb + h] += emb[ea + h] * wT;
+        }
+      }
+      gemm(false, true, 2 * N, H, 2 * H, cat, w.nbCombine!, x, false);
+      addBias(x, w.nbCombineBias!, N, H);
+    }
+
+    // ------------------------------------------------------------------ layers, forward
+    const keep: LayerKeep[] = [];
+    let vec = B(2 * 3 * N * H); // zero vectors enter the first layer
+    for (let l = 0; l < cfg.num_layers; l++) {
+      const lw = w.layers[l];
+      const hasVec = l > 0;
+      const st: LayerKeep = {
+        xhat: B(2 * N * H), rstd: new Float64Array(2 * N), xn: B(2 * N * H), qkv: B(2 * N * H5), vec,
+        vp: B(2 * 3 * N * H3), vdot: B(2 * N * H), s: B(2 * EA * heads), sd: B(2 * EA * heads), dx: B(2 * N * H), o: B(2 * N * H3),
+      };
+      keep.push(st);
+      lnForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
+      gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
+      addBias(st.qkv, lw.qkvB, N, H5);
+      const qkv = st.qkv, qT = N * H5;
+      const vp = st.vp, vdot = st.vdot;
+      if (hasVec) {
+        gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
+        const vT = 3 * N * H3;
+        for (let n = 0; n < N; n++) {
+          for (let h = 0; h < H; h++) {
+            let s = 0, sT = 0;
+            for (let c = 0; c < 3; c++) {
+              const r0 = (3 * n + c) * H3;
+              s += vp[r0 + h] * vp[r0 + H + h];
+              sT += vp[vT + r0 + h] * vp[r0 + H + h] + vp[r0 + h] * vp[vT + r0 + H + h];
+            }
+            vdot[n * H + h] = s;
+            vdot[N * H + n * H + h] = sT;
+          }
+        }
+      }
+      // Attention logits, per edge and head: Σ_c q_i k_j dk.
+      const sArr = st.s, sd = st.sd, sT0 = EA * heads;
+      const dkOff = l * perLayer, dvOff = dkOff + (keys ? H : 0);
+      const logit = (e: number, i: number, j: number, fk: number, fkT: number, self: boolean) => {
+        for (let hh = 0; hh < heads; hh++) {
+          let s = 0, sTt = 0;
+          for (let c = hh * hd; c < (hh + 1) * hd; c++) {
+            const q = qkv[i * H5 + c], kk = qkv[j * H5 + H + c];
+            const qt = qkv[qT + i * H5 + c], kt = qkv[qT + j * H5 + H + c];
+            let dk = 1, dkT = 0;
+            if (keys) {
+              if (self) dk = filt0[dkOff + c];
+              else { dk = filt[fk + c]; dkT = filt[fkT + c]; }
+            }
+            s += q * kk * dk;
+            sTt += (qt * kk + q * kt) * dk + q * kk * dkT;
+          }
+          sArr[e * heads + hh] = s;
+          sArr[sT0 + e * heads + hh] = sTt;
+        }
+      };
+      for (let p = 0; p < P; p++) {
+        const fk = p * cols + dkOff, fkT = (P + p) * cols + dkOff;
+        logit(2 * p, pa[p], pb[p], fk, fkT, false);
+        logit(2 * p + 1, pb[p], pa[p], fk, fkT, false);
+      }
+      for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
+      {
+        const d2 = B(EA * heads);
+        const lg = sArr.subarray(0, EA * heads);
+        silu(lg, lg, sd, d2, EA * heads);
+        for (let i = 0; i < EA * heads; i++) {
+          const lt = sArr[sT0 + i];
+          sArr[sT0 + i] = sd[i] * lt;
+          sd[sT0 + i] = d2[i] * lt;
+        }
+      }
+      // Messages: dx_i = Σ_j vS_j·fS·s·C; vec_i += Σ_j vec_j·vM_j·fM + vD_j·fD·d.
+      const dx = st.dx, dxT = N * H;
+      const vecNext = B(2 * 3 * N * H);
+      const vN = 3 * N * H;
+      if (hasVec) vecNext.set(vec);
+      const message = (e: number, i: number, j: number, fo: number, foT: number, c0: number, c0T: number, sign: number, p: number) => {
+        // fo/foT: offsets of the value filters of this pair (primal/tangent), or -1 for self-loops.
+        const self = fo < 0;
+        for (let hh = 0; hh < heads; hh++) {
+          const s = sArr[e * heads + hh], sTt = sArr[sT0 + e * heads + hh];
+          const wgt = s * c0, wT = sTt * c0 + s * c0T;
+          for (let c = hh * hd; c < (hh + 1) * hd; c++) {
+            let fs = 1, fsT = 0;
+            if (values) {
+              if (self) fs = filt0[dvOff + c];
+              else { fs = filt[fo + c]; fsT = filt[foT + c]; }
+            }
+            const vs = qkv[j * H5 + 2 * H + c], vsT = qkv[qT + j * H5 + 2 * H + c];
+            dx[i * H + c] += vs * fs * wgt;
+            dx[dxT + i * H + c] += vsT * fs * wgt + vs * fsT * wgt + vs * fs * wT;
+          }
+        }
+        const ux = self ? 0 : sign * u[3 * p], uy = self ? 0 : sign * u[3 * p + 1], uz = self ? 0 : sign * u[3 * p + 2];
+        const uxT = self ? 0 : sign * uT[3 * p], uyT = self ? 0 : sign * uT[3 * p + 1], uzT = self ? 0 : sign * uT[3 * p + 2];
+        const ix = 3 * i * H, jx = 3 * j * H;
+        for (let c = 0; c < H; c++) {
+          let fm = 1, fmT = 0, fd = 1, fdT = 0;
+          if (values) {
+            if (self) { fm = filt0[dvOff + H + c]; fd = filt0[dvOff + 2 * H + c]; }
+            else { fm = filt[fo + H + c]; fmT = filt[foT + H + c]; fd = filt[fo + 2 * H + c]; fdT = filt[foT + 2 * H + c]; }
+          }
+          const vM = qkv[j * H5 + 3 * H + c], vMT = qkv[qT + j * H5 + 3 * H + c];
+          const vD = qkv[j * H5 + 4 * H + c], vDT = qkv[qT + j * H5 + 4 * H + c];
+          const m1 = vM * fm, m1T = vMT * fm + vM * fmT;
+          const m2 = vD * fd, m2T = vDT * fd + vD * fdT;
+          for (let q = 0; q < 3; q++) {
+            const d = q === 0 ? ux : q === 1 ? uy : uz, dT = q === 0 ? uxT : q === 1 ? uyT : uzT;
+            let val = m2 * d, valT = m2T * d + m2 * dT;
+            if (hasVec) {
+              const vj = vec[jx + q * H + c], vjT = vec[vN + jx + q * H + c];
+              val += vj * m1;
+              valT += vjT * m1 + vj * m1T;
+            }
+            vecNext[ix + q * H + c] += val;
+            vecNext[vN + ix + q * H + c] += valT;
+          }
+        }
+      };
+      for (let p = 0; p < P; p++) {
+        const fo = p * cols + dvOff, foT = (P + p) * cols + dvOff;
+        message(2 * p, pa[p], pb[p], fo, foT, C[p], CT[p], 1, p); // b → a, d = +u
+        message(2 * p + 1, pb[p], pa[p], fo, foT, C[p], CT[p], -1, p); // a → b, d = −u
+      }
+      for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
+      // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
+      gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
+      addBias(st.o, lw.oB, N, H3);
+      const o = st.o, oT = N * H3, vpT = 3 * N * H3;
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) {
+          const i = n * H + h, oo = n * H3 + h;
+          x[i] += vdot[i] * o[oo + H] + o[oo + 2 * H];
+          x[N * H + i] += vdot[N * H + i] * o[oo + H] + vdot[i] * o[oT + oo + H] + o[oT + oo + 2 * H];
+          if (hasVec) {
+            for (let c = 0; c < 3; c++) {
+              const row = (3 * n + c) * H + h, prow = (3 * n + c) * H3 + 2 * H + h;
+              vecNext[row] += vp[prow] * o[oo];
+              vecNext[vN + row] += vp[vpT + prow] * o[oo] + vp[prow] * o[oT + oo];
+            }
+          }
+        }
+      }
+      vec = vecNext;
+    }
+
+    // ------------------------------------------------------------------ head, forward
+    const outHat = B(2 * N * H), outRstd = new Float64Array(2 * N), xo = B(2 * N * H);
+    lnForwardDual(x, w.outW, w.outB, N, H, outHat, outRstd, xo);
+    const S0 = H + Hh;
+    const v12 = B(2 * 3 * N * S0);
+    gemm(false, true, 2 * 3 * N, S0, H, vec, w.h0v, v12, false);
+    const u0 = B(2 * N * 2 * H);
+    const v12T = 3 * N * S0, u0T = N * 2 * H;
+    for (let n = 0; n < N; n++) {
+      u0.set(xo.subarray(n * H, n * H + H), n * 2 * H);
+      u0.set(xo.subarray(N * H + n * H, N * H + n * H + H), u0T + n * 2 * H);
+      for (let h = 0; h < H; h++) {
+        let s = 0, sT = 0;
+        for (let c = 0; c < 3; c++) {
+          const i = (3 * n + c) * S0 + h;
+          s += v12[i] * v12[i];
+          sT += v12[i] * v12[v12T + i];
+        }
+        const nrm = s > 0 ? Math.sqrt(s) : 0;
+        u0[n * 2 * H + H + h] = nrm;
+        u0[u0T + n * 2 * H + H + h] = nrm > 0 ? sT / nrm : 0;
+      }
+    }
+    const h0 = B(2 * N * H), h0d = B(2 * N * H);
+    gemm(false, true, 2 * N, H, 2 * H, u0, w.h0u0, h0, false);
+    addBias(h0, w.h0u0b, N, H);
+    siluDual(h0, h0d, N * H, B);
+    const h1 = B(2 * N * H);
+    gemm(false, true, 2 * N, H, H, h0, w.h0u2, h1, false);
+    addBias(h1, w.h0u2b, N, H);
+    // xb = silu(h1[:, :Hh]); vecb = gate·v2.
+    const xb = B(2 * N * Hh), xbd = B(2 * N * Hh);
+    const vecb = B(2 * 3 * N * Hh);
+    const h1T = N * H, vbT = 3 * N * Hh;
+    for (let n = 0; n < N; n++) {
+      for (let h = 0; h < Hh; h++) {
+        xb[n * Hh + h] = h1[n * H + h];
+        xb[N * Hh + n * Hh + h] = h1[h1T + n * H + h];
+        const gate = h1[n * H + Hh + h], gateT = h1[h1T + n * H + Hh + h];
+        for (let c = 0; c < 3; c++) {
+          const i = (3 * n + c) * S0 + H + h, o = (3 * n + c) * Hh + h;
+          vecb[o] = gate * v12[i];
+          vecb[vbT + o] = gateT * v12[i] + gate * v12[v12T + i];
+        }
+      }
+    }
+    siluDual(xb, xbd, N * Hh, B);
+    const v1b = B(2 * 3 * N * Hh);
+    gemm(false, true, 2 * 3 * N, Hh, Hh, vecb, w.h1v, v1b, false);
+    const u0b = B(2 * N * H), u0bT = N * H;
+    for (let n = 0; n < N; n++) {
+      for (let h = 0; h < Hh; h++) {
+        u0b[n * H + h] = xb[n * Hh + h];
+        u0b[u0bT + n * H + h] = xb[N * Hh + n * Hh + h];
+        let s = 0, sT = 0;
+        for (let c = 0; c < 3; c++) {
+          const i = (3 * n + c) * Hh + h;
+          s += v1b[i] * v1b[i];
+          sT += v1b[i] * v1b[vbT + i];
+        }
+        const nrm = s > 0 ? Math.sqrt(s) : 0;
+        u0b[n * H + Hh + h] = nrm;
+        u0b[u0bT + n * H + Hh + h] = nrm > 0 ? sT / nrm : 0;
+      }
+    }
+    const h0b = B(2 * N * Hh), h0bd = B(2 * N * Hh);
+    gemm(false, true, 2 * N, Hh, H, u0b, w.h1u0, h0b, false);
+    addBias(h0b, w.h1u0b, N, Hh);
+    siluDual(h0b, h0bd, N * Hh, B);
+
+    // ------------------------------------------------------------------ head, backward
+    // Seeds: ē_m = 1 (primal), ē̇_m = −∂L/∂E_m (tangent).
+    const count = new Float64Array(nMol);
+    for (let n = 0; n < N; n++) count[mol[n]]++;
+    const mean = cfg.reduce_op === 'mean';
+    const u2 = w.h1u2;
+    const gh0b = B(2 * N * Hh); // adjoint of the silu output, then of its input
+    const pu2 = gw.h1u2, pu2b = gw.h1u2b;
+    for (let n = 0; n < N; n++) {
+      const scale = mean ? 1 / count[mol[n]] : 1;
+      const gs = w.std * scale, gsT = -w.std * scale * adj.dEnergy[mol[n]];
+      pu2b[0] += gsT;
+      for (let h = 0; h < Hh; h++) {
+        const i = n * Hh + h, iT = N * Hh + i;
+        pu2[h] += gsT * h0b[i] + gs * h0b[iT];
+        const g = gs * u2[h], gT = gsT * u2[h];
+        gh0b[i] = g * h0bd[i];
+        gh0b[iT] = gT * h0bd[i] + g * h0bd[iT];
+      }
+    }
+    const gu0b = B(2 * N * H);
+    linearBack(gh0b, N, Hh, H, w.h1u0, gu0b, u0b, gw.h1u0, gw.h1u0b);
+    // ‖v1b‖ backward, and the scalar part of block 0's output through its silu.
+    const gv1b = B(2 * 3 * N * Hh);
+    normBackDual(gu0b, H, Hh, v1b, u0b, N, Hh, gv1b);
+    const gvecb = B(2 * 3 * N * Hh);
+    linearBack(gv1b, 3 * N, Hh, Hh, w.h1v, gvecb, vecb, gw.h1v, null);
+    const gh1 = B(2 * N * H), gv12 = B(2 * 3 * N * S0);
+    for (let n = 0; n < N; n++) {
+      for (let h = 0; h < Hh; h++) {
+        const i = n * Hh + h, iT = N * Hh + i;
+        const g = gu0b[n * H + h], gT = gu0b[u0bT + n * H + h];
+        gh1[n * H + h] = g * xbd[i];
+        gh1[h1T + n * H + h] = gT * xbd[i] + g * xbd[iT];
+        const gate = h1[n * H + Hh + h], gateT = h1[h1T + n * H + Hh + h];
+        let gg = 0, ggT = 0;
+        for (let c = 0; c < 3; c++) {
+          const ob = (3 * n + c) * Hh + h, iv = (3 * n + c) * S0 + H + h;
+          const gb = gvecb[ob], gbT = gvecb[vbT + ob];
+          gg += gb * v12[iv];
+          ggT += gbT * v12[iv] + gb * v12[v12T + iv];
+          gv12[iv] = gate * gb;
+          gv12[v12T + iv] = gateT * gb + gate * gbT;
+        }
+        gh1[n * H + Hh + h] = gg;
+        gh1[h1T + n * H + Hh + h] = ggT;
+      }
+    }
+    const gh0 = B(2 * N * H);
+    linearBack(gh1, N, H, H, w.h0u2, gh0, h0, gw.h0u2, gw.h0u2b);
+    mulDerDual(gh0, h0d, N * H);
+    const gu0 = B(2 * N * 2 * H);
+    linearBack(gh0, N, H, 2 * H, w.h0u0, gu0, u0, gw.h0u0, gw.h0u0b);
+    normBackDual(gu0, 2 * H, H, v12, u0, N, S0, gv12);
+    let gvec = B(2 * 3 * N * H);
+    linearBack(gv12, 3 * N, S0, H, w.h0v, gvec, vec, gw.h0v, null);
+    const gxo = B(2 * N * H);
+    for (let n = 0; n < N; n++) {
+      gxo.set(gu0.subarray(n * 2 * H, n * 2 * H + H), n * H);
+      gxo.set(gu0.subarray(u0T + n * 2 * H, u0T + n * 2 * H + H), N * H + n * H);
+    }
+    const gx = B(2 * N * H);
+    lnBackDual(gxo, w.outW, outHat, outRstd, N, H, gx, gw.outW, gw.outB);
+
+    // ------------------------------------------------------------------ layers, backward
+    const gA = B(2 * P * cols); // adjoint of the filter pre-activations (dual)
+    const gA0 = B(cols); // tangent adjoint of the self-loop filter pre-activations, summed over atoms
+    for (let l = cfg.num_layers - 1; l >= 0; l--) {
+      const lw = w.layers[l], pw = gw.layers[l], st = keep[l];
+      const hasVec = l > 0;
+      const { qkv, vp, vdot, o, s: sArr, sd } = st;
+      const vecIn = st.vec;
+      const NH = N * H, vN = 3 * N * H, oT = N * H3, vpT = 3 * N * H3, qT = N * H5, sT0 = EA * heads;
+      // Residual: go = [Σ_xyz gvec·vp3, gx·vdot, gx]; gvp = [gvdot·vp2, gvdot·vp1, gvec·o1].
+      const go = B(2 * N * H3), gvp = B(2 * 3 * N * H3);
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) {
+          const i = n * H + h, oo = n * H3 + h;
+          const g = gx[i], gT = gx[NH + i];
+          let g1 = 0, g1T = 0;
+          if (hasVec) {
+            const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
+            for (let c = 0; c < 3; c++) {
+              const row = (3 * n + c) * H + h, pr = (3 * n + c) * H3 + h;
+              const gv = gvec[row], gvT = gvec[vN + row];
+              g1 += gv * vp[pr + 2 * H];
+              g1T += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
+              gvp[pr] = gd * vp[pr + H];
+              gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
+              gvp[pr + H] = gd * vp[pr];
+              gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
+              gvp[pr + 2 * H] = gv * o[oo];
+              gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+            }
+          }
+          go[oo] = g1;
+          go[oT + oo] = g1T;
+          go[oo + H] = g * vdot[i];
+          go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
+          go[oo + 2 * H] = g;
+          go[oT + oo + 2 * H] = gT;
+        }
+      }
+      const gdx = B(2 * N * H);
+      linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB);
+      const gvi = B(2 * 3 * N * H);
+      if (hasVec) {
+        linearBack(gvp, 3 * N, H3, H, lw.vecProj, gvi, vecIn, pw.vecProj, null);
+        for (let i = 0; i < 2 * vN; i++) gvi[i] += gvec[i];
+      }
+      // Edges backward, with tangents.
+      const gqkv = B(2 * N * H5);
+      const dkOff = l * perLayer, dvOff = dkOff + (keys ? H : 0);
+      const edge = (e: number, i: number, j: number, p: number, c0: number, c0T: number, sign: number, self: boolean) => {
+        const fo = p * cols, foT = (P + p) * cols;
+        // Vector part: vec_i += vec_j·m1 + m2·d.
+        const ux = self ? 0 : sign * u[3 * p], uy = self ? 0 : sign * u[3 * p + 1], uz = self ? 0 : sign * u[3 * p + 2];
+        const uxT = self ? 0 : sign * uT[3 * p], uyT = self ? 0 : sign * uT[3 * p + 1], uzT = self ? 0 : sign * uT[3 * p + 2];
+        const ix = 3 * i * H, jx = 3 * j * H;
+        for (let c = 0; c < H; c++) {
+          let fm = 1, fmT = 0, fd = 1, fdT = 0;
+          if (values) {
+            if (self) { fm = filt0[dvOff + H + c]; fd = filt0[dvOff + 2 * H + c]; }
+            else { fm = filt[fo + dvOff + H + c]; fmT = filt[foT + dvOff + H + c]; fd = filt[fo + dvOff + 2 * H + c]; fdT = filt[foT + dvOff + 2 * H + c]; }
+          }
+          const jM = j * H5 + 3 * H + c, jD = j * H5 + 4 * H + c;
+          const vM = qkv[jM], vMT = qkv[qT + jM], vD = qkv[jD], vDT = qkv[qT + jD];
+          const m1 = vM * fm, m1T = vMT * fm + vM * fmT;
+          let gm1 = 0, gm1T = 0, gm2 = 0, gm2T = 0;
+          for (let q = 0; q < 3; q++) {
+            const d = q === 0 ? ux : q === 1 ? uy : uz, dT = q === 0 ? uxT : q === 1 ? uyT : uzT;
+            const g = gvec[ix + q * H + c], gT = gvec[vN + ix + q * H + c];
+            gm2 += g * d;
+            gm2T += gT * d + g * dT;
+            if (hasVec) {
+              const vj = vecIn[jx + q * H + c], vjT = vecIn[vN + jx + q * H + c];
+              gm1 += g * vj;
+              gm1T += gT * vj + g * vjT;
+              gvi[jx + q * H + c] += g * m1;
+              gvi[vN + jx + q * H + c] += gT * m1 + g * m1T;
+            }
+          }
+          gqkv[jD] += gm2 * fd;
+          gqkv[qT + jD] += gm2T * fd + gm2 * fdT;
+          if (hasVec) {
+            gqkv[jM] += gm1 * fm;
+            gqkv[qT + jM] += gm1T * fm + gm1 * fmT;
+          }
+          if (values) {
+            // ∂/∂filter of m1 = vM·fm and m2 = vD·fd, then through silu′ to the pre-activation.
+            const gfm = hasVec ? gm1 * vM : 0, gfmT = hasVec ? gm1T * vM + gm1 * vMT : 0;
+            const gfd = gm2 * vD, gfdT = gm2T * vD + gm2 * vDT;
+            const im = dvOff + H + c, id = dvOff + 2 * H + c;
+            if (self) {
+              gA0[im] += gfmT * fder0[im];
+              gA0[id] += gfdT * fder0[id];
+            } else {
+              gA[fo + im] += gfm * fder[fo + im];
+              gA[foT + im] += gfmT * fder[fo + im] + gfm * fder[foT + im];
+              gA[fo + id] += gfd * fder[fo + id];
+              gA[foT + id] += gfdT * fder[fo + id] + gfd * fder[foT + id];
+            }
+          }
+        }
+        // Scalar part, per head: dx_i += vS_j·fS·s·C, then the attention logit.
+        for (let hh = 0; hh < heads; hh++) {
+          const s = sArr[e * heads + hh], sTt = sArr[sT0 + e * heads + hh];
+          const wgt = s * c0, wT = sTt * c0 + s * c0T;
+          let gw1 = 0, gw1T = 0;
+          for (let c = hh * hd; c < (hh + 1) * hd; c++) {
+            let fs = 1, fsT = 0;
+            if (values) {
+              if (self) fs = filt0[dvOff + c];
+              else { fs = filt[fo + dvOff + c]; fsT = filt[foT + dvOff + c]; }
+            }
+            const jS = j * H5 + 2 * H + c;
+            const vs = qkv[jS], vsT = qkv[qT + jS];
+            const g = gdx[i * H + c], gT = gdx[NH + i * H + c];
+            gqkv[jS] += g * fs * wgt;
+            gqkv[qT + jS] += gT * fs * wgt + g * fsT * wgt + g * fs * wT;
+            gw1 += g * vs * fs;
+            gw1T += gT * vs * fs + g * vsT * fs + g * vs * fsT;
+            if (values) {
+              const gf = g * vs * wgt, gfT = gT * vs * wgt + g * vsT * wgt + g * vs * wT;
+              const is = dvOff + c;
+              if (self) gA0[is] += gfT * fder0[is];
+              else {
+                gA[fo + is] += gf * fder[fo + is];
+                gA[foT + is] += gfT * fder[fo + is] + gf * fder[foT + is];
+              }
+            }
+          }
+          // w = s·C: ∂/∂s = gw·C; then through silu′ to the logit.
+          const gs = gw1 * c0, gsT = gw1T * c0 + gw1 * c0T;
+          const d1 = sd[e * heads + hh], d1T = sd[sT0 + e * heads + hh];
+          const gl = gs * d1, glT = gsT * d1 + gs * d1T;
+          for (let c = hh * hd; c < (hh + 1) * hd; c++) {
+            let dk = 1, dkT = 0;
+            if (keys) {
+              if (self) dk = filt0[dkOff + c];
+              else { dk = filt[fo + dkOff + c]; dkT = filt[foT + dkOff + c]; }
+            }
+            const iq = i * H5 + c, jk = j * H5 + H + c;
+            const q = qkv[iq], qt = qkv[qT + iq], kk = qkv[jk], kt = qkv[qT + jk];
+            gqkv[iq] += gl * kk * dk;
+            gqkv[qT + iq] += glT * kk * dk + gl * kt * dk + gl * kk * dkT;
+            gqkv[jk] += gl * q * dk;
+            gqkv[qT + jk] += glT * q * dk + gl * qt * dk + gl * q * dkT;
+            if (keys) {
+              const gdk = gl * q * kk, gdkT = glT * q * kk + gl * (qt * kk + q * kt);
+              const ik = dkOff + c;
+              if (self) gA0[ik] += gdkT * fder0[ik];
+              else {
+                gA[fo + ik] += gdk * fder[fo + ik];
+                gA[foT + ik] += gdkT * fder[fo + ik] + gdk * fder[foT + ik];
+              }
+            }
+          }
+        }
+      };
+      for (let p = 0; p < P; p++) {
+        edge(2 * p, pa[p], pb[p], p, C[p], CT[p], 1, false);
+        edge(2 * p + 1, pb[p], pa[p], p, C[p], CT[p], -1, false);
+      }
+      for (let n = 0; n < N; n++) edge(2 * P + n, n, n, 0, 1, 0, 0, true);
+      // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
+      const gxn = B(2 * N * H);
+      linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
+      lnBackDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
+      gvec = gvi;
+    }
+
+    // ------------------------------------------------------------------ embedding, backward
+    if (!w.nbEmb) {
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) gw.emb[z[n] * H + h] += gx[N * H + n * H + h];
+      }
+    } else {
+      const gcat = B(2 * N * 2 * H);
+      linearBack(gx, N, H, 2 * H, w.nbCombine!, gcat, cat!, gw.nbCombine!, gw.nbCombineBias!);
+      const gcT = N * 2 * H;
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) gw.emb[z[n] * H + h] += gcat[gcT + n * 2 * H + h];
+      }
+      const emb = w.nbEmb, pemb = gw.nbEmb!, pre = nbPre!;
+      const gpre = B(2 * P * H);
+      for (let p = 0; p < P; p++) {
+        const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
+        const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
+        for (let h = 0; h < H; h++) {
+          const wv = pre[o + h] * c, wT = pre[oT + h] * c + pre[o + h] * cT;
+          const ga = gcat[ca + h], gaT = gcat[gcT + ca + h], gb = gcat[cb + h], gbT = gcat[gcT + cb + h];
+          // cat_a += emb'(z_b)·W, cat_b += emb'(z_a)·W
+          pemb[eb + h] += gaT * wv + ga * wT;
+          pemb[ea + h] += gbT * wv + gb * wT;
+          const gW = ga * emb[eb + h] + gb * emb[ea + h], gWT = gaT * emb[eb + h] + gbT * emb[ea + h];
+          gpre[o + h] = gW * c;
+          gpre[oT + h] = gWT * c + gW * cT;
+        }
+      }
+      if (P > 0) paramGrad(gpre, F, P, H, R1, gw.nbDist!);
+    }
+    // Filters of all layers, from the pairs and the self-loops (constant basis f(0)).
+    if (P > 0 && cols > 0) paramGrad(gA, F, P, cols, R1, gw.filters);
+    for (let c = 0; c < cols; c++) {
+      const g = gA0[c];
+      if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[c * R1 + j] += g * f0[j];
+    }
+
+    return this.unpack(gw);
+  }
+
+  /** The accumulated tangents, negated (dL/dθ = −Ṗ), in each parameter's own layout. */
+  private unpack(gw: Accumulators): Map<string, Buf> {
+    const cfg = this.config, H = cfg.embedding_dimension, R = cfg.num_rbf, R1 = R + 1, Hh = H / 2;
+    const rep = 'representation_model';
+    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
+    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
+    const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
+    const out = new Map<string, Buf>();
+    const neg = (a: Buf): Buf => {
+      const o = this.buf(a.length);
+      for (let i = 0; i < a.length; i++) o[i] = -a[i];
+      return o;
+    };
+    const split = (src: Buf, rows: number, rowOffset: number, order?: (r: number) => number): { w: Buf; b: Buf } => {
+      const wv = this.buf(rows * R), bv = this.buf(rows);
+      for (let r = 0; r < rows; r++) {
+        const dst = order ? order(r) : r;
+        for (let j = 0; j < R; j++) wv[dst * R + j] = -src[(rowOffset + r) * R1 + j];
+        bv[dst] = -src[(rowOffset + r) * R1 + R];
+      }
+      return { w: wv, b: bv };
+    };
+    out.set(`${rep}.embedding.weight`, neg(gw.emb));
+    if (gw.nbEmb) {
+      const nb = `${rep}.neighbor_embedding`;
+      out.set(`${nb}.embedding.weight`, neg(gw.nbEmb));
+      const d = split(gw.nbDist!, H, 0);
+      out.set(`${nb}.distance_proj.weight`, d.w);
+      out.set(`${nb}.distance_proj.bias`, d.b);
+      out.set(`${nb}.combine.weight`, neg(gw.nbCombine!));
+      out.set(`${nb}.combine.bias`, neg(gw.nbCombineBias!));
+    }
+    for (let l = 0; l < cfg.num_layers; l++) {
+      const p = `${rep}.attention_layers.${l}`, g = gw.layers[l];
+      let row = l * perLayer;
+      if (keys) {
+        const d = split(gw.filters, H, row);
+        out.set(`${p}.dk_proj.weight`, d.w);
+        out.set(`${p}.dk_proj.bias`, d.b);
+        row += H;
+      }
+      if (values) {
+        const d = split(gw.filters, 3 * H, row, (r) => this.blockRow(r));
+        out.set(`${p}.dv_proj.weight`, d.w);
+        out.set(`${p}.dv_proj.bias`, d.b);
+      }
+      const q = this.buf(H * H), k = this.buf(H * H), vw = this.buf(3 * H * H), qb = this.buf(H), kb = this.buf(H), vb = this.buf(3 * H);
+      for (let i = 0; i < H * H; i++) {
+        q[i] = -g.qkv[i];
+        k[i] = -g.qkv[H * H + i];
+      }
+      for (let i = 0; i < H; i++) {
+        qb[i] = -g.qkvB[i];
+        kb[i] = -g.qkvB[H + i];
+      }
+      for (let r = 0; r < 3 * H; r++) {
+        const dst = this.blockRow(r);
+        for (let c = 0; c < H; c++) vw[dst * H + c] = -g.qkv[(2 * H + r) * H + c];
+        vb[dst] = -g.qkvB[2 * H + r];
+      }
+      out.set(`${p}.q_proj.weight`, q);
+      out.set(`${p}.q_proj.bias`, qb);
+      out.set(`${p}.k_proj.weight`, k);
+      out.set(`${p}.k_proj.bias`, kb);
+      out.set(`${p}.v_proj.weight`, vw);
+      out.set(`${p}.v_proj.bias`, vb);
+      out.set(`${p}.layernorm.weight`, neg(g.lnW));
+      out.set(`${p}.layernorm.bias`, neg(g.lnB));
+      out.set(`${p}.vec_proj.weight`, neg(g.vecProj));
+      out.set(`${p}.o_proj.weight`, neg(g.oProj));
+      out.set(`${p}.o_proj.bias`, neg(g.oB));
+    }
+    out.set(`${rep}.out_norm.weight`, neg(gw.outW));
+    out.set(`${rep}.out_norm.bias`, neg(gw.outB));
+    const b0 = 'output_model.output_network.0', b1 = 'output_model.output_network.1';
+    const v0 = neg(gw.h0v);
+    out.set(`${b0}.vec1_proj.weight`, v0.slice(0, H * H));
+    out.set(`${b0}.vec2_proj.weight`, v0.slice(H * H, (H + Hh) * H));
+    out.set(`${b0}.update_net.layers.0.weight`, neg(gw.h0u0));
+    out.set(`${b0}.update_net.layers.0.bias`, neg(gw.h0u0b));
+    out.set(`${b0}.update_net.layers.2.weight`, neg(gw.h0u2));
+    out.set(`${b0}.update_net.layers.2.bias`, neg(gw.h0u2b));
+    out.set(`${b1}.vec1_proj.weight`, neg(gw.h1v));
+    // Block 1's vector output (vec2_proj, the gate half of update_net.layers.2) is unused.
+    out.set(`${b1}.vec2_proj.weight`, this.buf(this.param(`${b1}.vec2_proj.weight`).length));
+    out.set(`${b1}.update_net.layers.0.weight`, neg(gw.h1u0));
+    out.set(`${b1}.update_net.layers.0.bias`, neg(gw.h1u0b));
+    out.set(`${b1}.update_net.layers.2.weight`, neg(gw.h1u2));
+    out.set(`${b1}.update_net.layers.2.bias`, neg(gw.h1u2b));
+    return out;
+  }
+}
+
+function addBias(y: Buf, bias: Buf, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) y[o + c] += bias[c];
+  }
+}
+
+/** In place on a dual buffer of n primal values: y = silu(x), ẏ = silu′(x)·ẋ; der gets silu′ and its tangent. */
+function siluDual(xy: Buf, der: Buf, n: number, B: (n: number) => Buf): void {
+  const d2 = B(n);
+  const x = xy.subarray(0, n);
+  silu(x, x, der, d2, n);
+  for (let i = 0; i < n; i++) {
+    const t = xy[n + i];
+    xy[n + i] = der[i] * t;
+    der[n + i] = d2[i] * t;
+  }
+}
+
+/** g ← g·silu′ on a dual adjoint buffer (n primal values), with the product rule on the tangent. */
+function mulDerDual(g: Buf, der: Buf, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const a = g[i], aT = g[n + i];
+    g[i] = a * der[i];
+    g[n + i] = aT * der[i] + a * der[n + i];
+  }
+}
+
+/**
+ * Back through y = x·Wᵀ (+ b) on dual buffers (M rows each half): gX = gY·W for both halves in
+ * one product, and the tangent of the parameter adjoint, Ẇ̄ += gẎᵀ·X + gYᵀ·Ẋ, ḃ̄ += Σ gẎ.
+ */
+function linearBack(gY: Buf, M: number, out: number, inF: number, W: Buf, gX: Buf, X: Buf, pW: Buf, pB: Buf | null): void {
+  gemm(false, false, 2 * M, inF, out, gY, W, gX, false);
+  paramGrad(gY, X, M, out, inF, pW);
+  if (pB) {
+    const t = M * out;
+    for (let r = 0; r < M; r++) {
+      for (let c = 0; c < out; c++) pB[c] += gY[t + r * out + c];
+    }
+  }
+}
+
+/** pW[out, in] += gẎᵀ·X + gYᵀ·Ẋ for dual buffers gY [2M, out] and X [2M, in]. */
+function paramGrad(gY: Buf, X: Buf, M: number, out: number, inF: number, pW: Buf): void {
+  gemm(true, false, out, inF, M, gY.subarray(M * out, 2 * M * out), X.subarray(0, M * inF), pW, true);
+  gemm(true, false, out, inF, M, gY.subarray(0, M * out), X.subarray(M * inF, 2 * M * inF), pW, true);
+}
+
+/**
+ * Back through nrm = ‖v‖ over xyz, for the norm columns [colOffset, colOffset + width) of a dual
+ * adjoint gU (rows of uWidth), into the first `width` columns of each xyz row of gV (rows of
+ * vWidth), the vectors v being the same columns of V.
+ */
+function normBackDual(gU: Buf, uWidth: number, colOffset: number, V: Buf, U: Buf, N: number, vWidth: number, gV: Buf): void {
+  const uT = N * uWidth, vT = 3 * N * vWidth;
+  const width = uWidth - colOffset;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < width; h++) {
+      const nrm = U[n * uWidth + colOffset + h], nrmT = U[uT + n * uWidth + colOffset + h];
+      const g = gU[n * uWidth + colOffset + h], gT = gU[uT + n * uWidth + colOffset + h];
+      for (let c = 0; c < 3; c++) {
+        const i = (3 * n + c) * vWidth + h;
+        if (nrm > 0) {
+          const vv = V[i], vvT = V[vT + i];
+          gV[i] = (g * vv) / nrm;
+          gV[vT + i] = (gT * vv + g * vvT) / nrm - (g * vv * nrmT) / (nrm * nrm);
+        } else {
+          gV[i] = 0;
+          gV[vT + i] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** torch.nn.LayerNorm over rows of width H, primal and tangent. */
+function lnForwardDual(x: Buf, weight: Buf, bias: Buf, N: number, H: number, xhat: Buf, rstd: Float64Array, out: Buf): void {
+  const T = N * H;
+  for (let n = 0; n < N; n++) {
+    const o = n * H;
+    let m = 0, mT = 0;
+    for (let h = 0; h < H; h++) {
+      m += x[o + h];
+      mT += x[T + o + h];
+    }
+    m /= H;
+    mT /= H;
+    let v = 0;
+    for (let h = 0; h < H; h++) v += (x[o + h] - m) ** 2;
+    const rs = 1 / Math.sqrt(v / H + LN_EPS);
+    let mxa = 0;
+    for (let h = 0; h < H; h++) {
+      const xh = (x[o + h] - m) * rs;
+      xhat[o + h] = xh;
+      mxa += xh * rs * (x[T + o + h] - mT);
+    }
+    mxa /= H;
+    rstd[n] = rs;
+    rstd[N + n] = -rs * mxa;
+    for (let h = 0; h < H; h++) {
+      const xhT = rs * (x[T + o + h] - mT) - xhat[o + h] * mxa;
+      xhat[T + o + h] = xhT;
+      out[o + h] = xhat[o + h] * weight[h] + bias[h];
+      out[T + o + h] = xhT * weight[h];
+    }
+  }
+}
+
+/** Layer-norm backward on dual buffers: adds to gx (both halves) and the tangent parameter adjoints. */
+function lnBackDual(gy: Buf, weight: Buf, xhat: Buf, rstd: Float64Array, N: number, H: number, gx: Buf, pW: Buf, pB: Buf): void {
+  const T = N * H;
+  for (let n = 0; n < N; n++) {
+    const o = n * H;
+    let m1 = 0, m2 = 0, m1T = 0, m2T = 0;
+    for (let h = 0; h < H; h++) {
+      const g = gy[o + h] * weight[h], gT = gy[T + o + h] * weight[h];
+      const xh = xhat[o + h], xhT = xhat[T + o + h];
+      m1 += g;
+      m2 += g * xh;
+      m1T += gT;
+      m2T += gT * xh + g * xhT;
+      pW[h] += gy[T + o + h] * xh + gy[o + h] * xhT;
+      pB[h] += gy[T + o + h];
+    }
+    m1 /= H;
+    m2 /= H;
+    m1T /= H;
+    m2T /= H;
+    const rs = rstd[n], rsT = rstd[N + n];
+    for (let h = 0; h < H; h++) {
+      const g = gy[o + h] * weight[h], gT = gy[T + o + h] * weight[h];
+      const xh = xhat[o + h], xhT = xhat[T + o + h];
+      const inner = g - m1 - xh * m2;
+      gx[o + h] += rs * inner;
+      gx[T + o + h] += rsT * inner + rs * (gT - m1T - xhT * m2 - xh * m2T);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Loss and parameter gradients of one batch of the force-centric objective, by one of two paths:
+ *
+ * - fused (the default where the model allows it): energies and forces from the fused inference
+ *   path, the loss and its derivatives ∂L/∂F, ∂L/∂E as plain numbers, then the parameter gradient
+ *   by forward-over-reverse (src/model/fast/training-gradient.ts). No autodiff tape.
+ * - autodiff: the loss on the engine's tape with create-graph forces, then `grad` — the
+ *   reference, and what runs for any model option the fused path does not cover (it says which,
+ *   once).
+ *
+ * Both draw the denoising noise through `extendBatch` in the same order, so a run gives the same
+ * loss curve on either path to float tolerance (test/train/gradient-path.test.ts).
+ */
+import { Tensor, grad } from '../engine/index.js';
+import type { Batch } from '../data/batch.js';
+import type { Potential } from '../model/potential.js';
+import { FastEnergyForces } from '../model/fast/energy-forces.js';
+import { FusedTrainingGradient, fusedTrainingUnsupported } from '../model/fast/training-gradient.js';
+import { batchLoss, extendBatch, lossAdjoints, type LossTerms, type NormalSource, type ObjectiveConfig } from './objective.js';
+import { OreoError } from '../errors.js';
+
+export type TrainingPathChoice = 'auto' | 'fused' | 'autodiff';
+
+export interface StepResult {
+  /** Weighted total loss. */
+  value: number;
+  parts: LossTerms['parts'];
+  /** dL/dθ in the order of pot.trainable(). */
+  grads: (Tensor | null)[];
+}
+
+export class ObjectiveGradients {
+  /** The path in use: 'fused' or 'autodiff'. */
+  readonly path: 'fused' | 'autodiff';
+  /** Why the fused path is not used, or null. */
+  readonly fallbackReason: string | null;
+  private fast: FastEnergyForces | null = null;
+  private fused: FusedTrainingGradient | null = null;
+  private readonly params: [string, Tensor][];
+
+  constructor(
+    readonly pot: Potential,
+    readonly objective: ObjectiveConfig,
+    choice: TrainingPathChoice = 'auto',
+    warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  ) {
+    this.params = pot.trainable();
+    const why = fusedTrainingUnsupported(pot.config, this.params.map(([n]) => n));
+    if (choice === 'fused' && why) throw new OreoError(`--training-path fused: this model has ${why}, which the fused training gradient does not cover`);
+    this.fallbackReason = choice === 'autodiff' ? null : why;
+    this.path = choice === 'autodiff' || why ? 'autodiff' : 'fused';
+    if (why && choice === 'auto') warn(`oreo: training on the autodiff path (slower): the fused training gradient does not cover ${why}`);
+  }
+
+  /** Loss and gradients of one batch at the potential's current parameters. */
+  step(batch: Batch, rng: NormalSource): StepResult {
+    if (this.path === 'autodiff') {
+      const for_ = this.params.map(([, t]) => t);
+      for (const t of for_) t.requiresGrad = true;
+      try {
+        const l = batchLoss(this.pot, batch, this.objective, rng);
+        return { value: l.total.data[0], parts: l.parts, grads: grad(l.total, for_, { allowUnused: true }) };
+      } finally {
+        for (const t of for_) t.requiresGrad = false;
+      }
+    }
+    if (!this.fast) {
+      this.fast = new FastEnergyForces(this.pot);
+      this.fused = new FusedTrainingGradient(this.pot);
+    } else {
+      this.fast.refresh(); // the optimizer changed the parameters in place
+    }
+    const ext = extendBatch(batch, this.objective, rng);
+    const ef = this.fast.compute(ext.z, ext.positions, ext.mol, ext.nMol);
+    const l = lossAdjoints(batch, ext, this.objective, ef.energy, ef.forces);
+    const g = this.fused!.gradients(ext.z, ext.positions, ext.mol, ext.nMol, l);
+    const grads = this.params.map(([name, t]) => {
+      const d = g.get(name);
+      if (!d) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'`);
+      return new Tensor(d, t.shape);
+    });
+    return { value: l.total, parts: l.parts, grads };
+  }
+
+  /** Loss of one batch without gradients (validation), on the fast path where it applies. */
+  loss(batch: Batch, rng: NormalSource): { value: number; parts: LossTerms['parts'] } {
+    if (this.path === 'autodiff') {
+      const l = batchLoss(this.pot, batch, this.objective, rng, false);
+      return { value: l.total.data[0], parts: l.parts };
+    }
+    if (!this.fast) this.fast = new FastEnergyForces(this.pot);
+    else this.fast.refresh();
+    const ext = extendBatch(batch, this.objective, rng);
+    const ef = this.fast.compute(ext.z, ext.positions, ext.mol, ext.nMol);
+    const l = lossAdjoints(batch, ext, this.objective, ef.energy, ef.forces);
+    return { value: l.total, parts: l.parts };
+  }
+
+  dispose(): void {
+    this.fast?.dispose();
+    this.fast = null;
+  }
+}
