@@ -122,6 +122,26 @@ export class FusedTrainingGradient {
     return allocate(this.dtype, n);
   }
 
+  /**
+   * Work buffers, kept between calls: a call asks for them in the same order every time, so the
+   * k-th request reuses the k-th buffer (grown when the batch is larger). They come zeroed.
+   * Without this a batch-32 step would allocate (and page in) half a gigabyte afresh.
+   */
+  private readonly pool: Buf[] = [];
+  private poolNext = 0;
+  private work(n: number): Buf {
+    const k = this.poolNext++;
+    let b = this.pool[k];
+    if (!b || b.length < n) {
+      b = allocate(this.dtype, Math.ceil(n * 1.1));
+      this.pool[k] = b;
+      return b.subarray(0, n);
+    }
+    const v = b.subarray(0, n);
+    v.fill(0);
+    return v;
+  }
+
   private param(name: string): Buf {
     const t = this.potential.params.get(name);
     if (!t) throw new OreoError(`model is missing parameter '${name}'`);
@@ -221,7 +241,8 @@ export class FusedTrainingGradient {
     const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
     const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
     const cols = cfg.num_layers * perLayer;
-    const B = (n: number) => this.buf(n);
+    this.poolNext = 0;
+    const B = (n: number) => this.work(n);
     const dtype = this.dtype;
 
     // Tangent-of-parameter-gradient accumulators, in the packed layouts.
@@ -764,9 +785,136 @@ export class FusedTrainingGradient {
           }
         }
       };
+      // Pairs: both directions at once (e1: b → a with d = +u, e2: a → b with d = −u), sharing
+      // the pair's filters; the same algebra as `edge`, written out for speed.
+      const H2 = 2 * H, H4 = 4 * H;
       for (let p = 0; p < P; p++) {
-        edge(2 * p, pa[p], pb[p], p, C[p], CT[p], 1, false);
-        edge(2 * p + 1, pb[p], pa[p], p, C[p], CT[p], -1, false);
+        const a = pa[p], b = pb[p];
+        const c0 = C[p], c0T = CT[p];
+        const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
+        const uxT = uT[3 * p], uyT = uT[3 * p + 1], uzT = uT[3 * p + 2];
+        const fo = p * cols, foT = (P + p) * cols;
+        const aq = a * H5, bq = b * H5, aqT = qT + aq, bqT = qT + bq;
+        const ax = 3 * a * H, bx = 3 * b * H;
+        for (let c = 0; c < H; c++) {
+          let fm = 1, fmT = 0, fd = 1, fdT = 0;
+          const im = fo + dvOff + H + c, id = fo + dvOff + H2 + c;
+          if (values) {
+            fm = filt[im]; fmT = filt[im + P * cols]; fd = filt[id]; fdT = filt[id + P * cols];
+          }
+          const vD1 = qkv[bq + H4 + c], vD1T = qkv[bqT + H4 + c], vD2 = qkv[aq + H4 + c], vD2T = qkv[aqT + H4 + c];
+          const gax = gvec[ax + c], gay = gvec[ax + H + c], gaz = gvec[ax + H2 + c];
+          const gaxT = gvec[vN + ax + c], gayT = gvec[vN + ax + H + c], gazT = gvec[vN + ax + H2 + c];
+          const gbx = gvec[bx + c], gby = gvec[bx + H + c], gbz = gvec[bx + H2 + c];
+          const gbxT = gvec[vN + bx + c], gbyT = gvec[vN + bx + H + c], gbzT = gvec[vN + bx + H2 + c];
+          const gm21 = gax * ux + gay * uy + gaz * uz;
+          const gm21T = gaxT * ux + gayT * uy + gazT * uz + gax * uxT + gay * uyT + gaz * uzT;
+          const gm22 = -(gbx * ux + gby * uy + gbz * uz);
+          const gm22T = -(gbxT * ux + gbyT * uy + gbzT * uz + gbx * uxT + gby * uyT + gbz * uzT);
+          gqkv[bq + H4 + c] += gm21 * fd;
+          gqkv[bqT + H4 + c] += gm21T * fd + gm21 * fdT;
+          gqkv[aq + H4 + c] += gm22 * fd;
+          gqkv[aqT + H4 + c] += gm22T * fd + gm22 * fdT;
+          let gfm = 0, gfmT = 0;
+          if (hasVec) {
+            const H3c = 3 * H + c;
+            const vM1 = qkv[bq + H3c], vM1T = qkv[bqT + H3c], vM2 = qkv[aq + H3c], vM2T = qkv[aqT + H3c];
+            const vbx = vecIn[bx + c], vby = vecIn[bx + H + c], vbz = vecIn[bx + H2 + c];
+            const vbxT = vecIn[vN + bx + c], vbyT = vecIn[vN + bx + H + c], vbzT = vecIn[vN + bx + H2 + c];
+            const vax = vecIn[ax + c], vay = vecIn[ax + H + c], vaz = vecIn[ax + H2 + c];
+            const vaxT = vecIn[vN + ax + c], vayT = vecIn[vN + ax + H + c], vazT = vecIn[vN + ax + H2 + c];
+            const gm11 = gax * vbx + gay * vby + gaz * vbz;
+            const gm11T = gaxT * vbx + gayT * vby + gazT * vbz + gax * vbxT + gay * vbyT + gaz * vbzT;
+            const gm12 = gbx * vax + gby * vay + gbz * vaz;
+            const gm12T = gbxT * vax + gbyT * vay + gbzT * vaz + gbx * vaxT + gby * vayT + gbz * vazT;
+            const m11 = vM1 * fm, m11T = vM1T * fm + vM1 * fmT;
+            const m12 = vM2 * fm, m12T = vM2T * fm + vM2 * fmT;
+            gvi[bx + c] += gax * m11;
+            gvi[bx + H + c] += gay * m11;
+            gvi[bx + H2 + c] += gaz * m11;
+            gvi[vN + bx + c] += gaxT * m11 + gax * m11T;
+            gvi[vN + bx + H + c] += gayT * m11 + gay * m11T;
+            gvi[vN + bx + H2 + c] += gazT * m11 + gaz * m11T;
+            gvi[ax + c] += gbx * m12;
+            gvi[ax + H + c] += gby * m12;
+            gvi[ax + H2 + c] += gbz * m12;
+            gvi[vN + ax + c] += gbxT * m12 + gbx * m12T;
+            gvi[vN + ax + H + c] += gbyT * m12 + gby * m12T;
+            gvi[vN + ax + H2 + c] += gbzT * m12 + gbz * m12T;
+            gqkv[bq + H3c] += gm11 * fm;
+            gqkv[bqT + H3c] += gm11T * fm + gm11 * fmT;
+            gqkv[aq + H3c] += gm12 * fm;
+            gqkv[aqT + H3c] += gm12T * fm + gm12 * fmT;
+            gfm = gm11 * vM1 + gm12 * vM2;
+            gfmT = gm11T * vM1 + gm11 * vM1T + gm12T * vM2 + gm12 * vM2T;
+          }
+          if (values) {
+            const gfd = gm21 * vD1 + gm22 * vD2;
+            const gfdT = gm21T * vD1 + gm21 * vD1T + gm22T * vD2 + gm22 * vD2T;
+            gA[id] += gfd * fder[id];
+            gA[id + P * cols] += gfdT * fder[id] + gfd * fder[id + P * cols];
+            if (hasVec) {
+              gA[im] += gfm * fder[im];
+              gA[im + P * cols] += gfmT * fder[im] + gfm * fder[im + P * cols];
+            }
+          }
+        }
+        const e1 = 2 * p * heads, e2 = e1 + heads;
+        for (let hh = 0; hh < heads; hh++) {
+          const s1 = sArr[e1 + hh], s1T = sArr[sT0 + e1 + hh], s2 = sArr[e2 + hh], s2T = sArr[sT0 + e2 + hh];
+          const w1 = s1 * c0, w1T = s1T * c0 + s1 * c0T, w2 = s2 * c0, w2T = s2T * c0 + s2 * c0T;
+          let gw1 = 0, gw1T = 0, gw2 = 0, gw2T = 0;
+          const cEnd = (hh + 1) * hd;
+          for (let c = hh * hd; c < cEnd; c++) {
+            let fs = 1, fsT = 0;
+            const is = fo + dvOff + c;
+            if (values) {
+              fs = filt[is]; fsT = filt[is + P * cols];
+            }
+            const vs1 = qkv[bq + H2 + c], vs1T = qkv[bqT + H2 + c], vs2 = qkv[aq + H2 + c], vs2T = qkv[aqT + H2 + c];
+            const g1 = gdx[a * H + c], g1T = gdx[NH + a * H + c], g2 = gdx[b * H + c], g2T = gdx[NH + b * H + c];
+            gqkv[bq + H2 + c] += g1 * fs * w1;
+            gqkv[bqT + H2 + c] += g1T * fs * w1 + g1 * fsT * w1 + g1 * fs * w1T;
+            gqkv[aq + H2 + c] += g2 * fs * w2;
+            gqkv[aqT + H2 + c] += g2T * fs * w2 + g2 * fsT * w2 + g2 * fs * w2T;
+            gw1 += g1 * vs1 * fs;
+            gw1T += g1T * vs1 * fs + g1 * vs1T * fs + g1 * vs1 * fsT;
+            gw2 += g2 * vs2 * fs;
+            gw2T += g2T * vs2 * fs + g2 * vs2T * fs + g2 * vs2 * fsT;
+            if (values) {
+              const gf = g1 * vs1 * w1 + g2 * vs2 * w2;
+              const gfT = g1T * vs1 * w1 + g1 * vs1T * w1 + g1 * vs1 * w1T + g2T * vs2 * w2 + g2 * vs2T * w2 + g2 * vs2 * w2T;
+              gA[is] += gf * fder[is];
+              gA[is + P * cols] += gfT * fder[is] + gf * fder[is + P * cols];
+            }
+          }
+          const gs1 = gw1 * c0, gs1T = gw1T * c0 + gw1 * c0T, gs2 = gw2 * c0, gs2T = gw2T * c0 + gw2 * c0T;
+          const d11 = sd[e1 + hh], d11T = sd[sT0 + e1 + hh], d12 = sd[e2 + hh], d12T = sd[sT0 + e2 + hh];
+          const gl1 = gs1 * d11, gl1T = gs1T * d11 + gs1 * d11T, gl2 = gs2 * d12, gl2T = gs2T * d12 + gs2 * d12T;
+          for (let c = hh * hd; c < cEnd; c++) {
+            let dk = 1, dkT = 0;
+            const ik = fo + dkOff + c;
+            if (keys) {
+              dk = filt[ik]; dkT = filt[ik + P * cols];
+            }
+            const qa = qkv[aq + c], qaT = qkv[aqT + c], kb = qkv[bq + H + c], kbT = qkv[bqT + H + c];
+            const qb = qkv[bq + c], qbT = qkv[bqT + c], ka = qkv[aq + H + c], kaT = qkv[aqT + H + c];
+            gqkv[aq + c] += gl1 * kb * dk;
+            gqkv[aqT + c] += gl1T * kb * dk + gl1 * kbT * dk + gl1 * kb * dkT;
+            gqkv[bq + H + c] += gl1 * qa * dk;
+            gqkv[bqT + H + c] += gl1T * qa * dk + gl1 * qaT * dk + gl1 * qa * dkT;
+            gqkv[bq + c] += gl2 * ka * dk;
+            gqkv[bqT + c] += gl2T * ka * dk + gl2 * kaT * dk + gl2 * ka * dkT;
+            gqkv[aq + H + c] += gl2 * qb * dk;
+            gqkv[aqT + H + c] += gl2T * qb * dk + gl2 * qbT * dk + gl2 * qb * dkT;
+            if (keys) {
+              const gdk = gl1 * qa * kb + gl2 * qb * ka;
+              const gdkT = gl1T * qa * kb + gl1 * (qaT * kb + qa * kbT) + gl2T * qb * ka + gl2 * (qbT * ka + qb * kaT);
+              gA[ik] += gdk * fder[ik];
+              gA[ik + P * cols] += gdkT * fder[ik] + gdk * fder[ik + P * cols];
+            }
+          }
+        }
       }
       for (let n = 0; n < N; n++) edge(2 * P + n, n, n, 0, 1, 0, 0, true);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
