@@ -30,6 +30,8 @@ import type { Potential } from '../potential.js';
 import { PairList } from '../neighbors.js';
 
 const LN_EPS = 1e-5;
+/** Pairs per block of the filter computations (their buffers stay in cache). */
+const PAIR_BLOCK = 128;
 
 /**
  * Why the fused training gradient cannot serve this model, or null if it can. The caller falls
@@ -300,20 +302,27 @@ export class FusedTrainingGradient {
       F[(P + p) * R1 + R] = 0;
     }
 
-    // ------------------------------------------------ distance filters of all layers, dual
-    // A = F·Wᵀ; filt = silu(A); fder = silu′(A) with its tangent silu″(A)·Ȧ.
-    const filt = B(2 * P * cols), fder = B(2 * P * cols);
-    if (P > 0 && cols > 0) {
-      gemm(false, true, 2 * P, cols, R1, F, w.filters, filt, false);
-      const d2 = B(P * cols);
-      const A = filt.subarray(0, P * cols), AT = filt.subarray(P * cols);
-      silu(A, A, fder, d2, P * cols);
-      for (let i = 0; i < P * cols; i++) {
-        const at = AT[i];
-        AT[i] = fder[i] * at;
-        fder[P * cols + i] = d2[i] * at;
+    // ------------------------------------------------ distance filters, per layer and block
+    // A = F·Wᵀ; filt = silu(A); fder = silu′(A) with its tangent silu″(A)·Ȧ. They are made for a
+    // block of pairs at a time, used there, and made again in the reverse pass: all layers'
+    // filters for a batch-32 step would be ~0.7 GB, streamed from memory several times.
+    const NB = Math.min(P, PAIR_BLOCK);
+    const filt = B(2 * NB * perLayer), fder = B(2 * NB * perLayer), gA = B(2 * NB * perLayer);
+    const fd2 = B(NB * perLayer);
+    const blockFilters = (l: number, p0: number, p1: number): void => {
+      const nb = p1 - p0, n = nb * perLayer;
+      if (n === 0) return;
+      const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
+      gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
+      gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      const A = filt.subarray(0, n);
+      silu(A, A, fder, fd2, n);
+      for (let i = 0; i < n; i++) {
+        const at = filt[n + i];
+        filt[n + i] = fder[i] * at;
+        fder[n + i] = fd2[i] * at;
       }
-    }
+    };
     // Self-loop filters: r = 0, a constant basis f(0) (no tangent).
     const f0 = B(R1);
     for (let j = 0; j < R; j++) f0[j] = Math.exp(-w.betas[j] * (1 - w.means[j]) ** 2);
@@ -371,15 +380,13 @@ export class FusedTrainingGradient {
         gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
         const vT = 3 * N * H3;
         for (let n = 0; n < N; n++) {
-          for (let h = 0; h < H; h++) {
-            let s = 0, sT = 0;
-            for (let c = 0; c < 3; c++) {
-              const r0 = (3 * n + c) * H3;
-              s += vp[r0 + h] * vp[r0 + H + h];
-              sT += vp[vT + r0 + h] * vp[r0 + H + h] + vp[r0 + h] * vp[vT + r0 + H + h];
+          const d0 = n * H;
+          for (let c = 0; c < 3; c++) {
+            const r0 = (3 * n + c) * H3;
+            for (let h = 0; h < H; h++) {
+              vdot[d0 + h] += vp[r0 + h] * vp[r0 + H + h];
+              vdot[N * H + d0 + h] += vp[vT + r0 + h] * vp[r0 + H + h] + vp[r0 + h] * vp[vT + r0 + H + h];
             }
-            vdot[n * H + h] = s;
-            vdot[N * H + n * H + h] = sT;
           }
         }
       }
@@ -404,22 +411,19 @@ export class FusedTrainingGradient {
           sArr[sT0 + e * heads + hh] = sTt;
         }
       };
-      for (let p = 0; p < P; p++) {
-        const fk = p * cols + dkOff, fkT = (P + p) * cols + dkOff;
-        logit(2 * p, pa[p], pb[p], fk, fkT, false);
-        logit(2 * p + 1, pb[p], pa[p], fk, fkT, false);
-      }
-      for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
-      {
-        const d2 = B(EA * heads);
-        const lg = sArr.subarray(0, EA * heads);
-        silu(lg, lg, sd, d2, EA * heads);
-        for (let i = 0; i < EA * heads; i++) {
+      const sd2 = B(EA * heads);
+      // silu of the logits of edges [e0, e1), with silu′ and the tangents.
+      const siluEdges = (e0: number, e1: number): void => {
+        const i0 = e0 * heads, i1 = e1 * heads;
+        if (i1 <= i0) return;
+        const lg = sArr.subarray(i0, i1);
+        silu(lg, lg, sd.subarray(i0, i1), sd2.subarray(i0, i1), i1 - i0);
+        for (let i = i0; i < i1; i++) {
           const lt = sArr[sT0 + i];
           sArr[sT0 + i] = sd[i] * lt;
-          sd[sT0 + i] = d2[i] * lt;
+          sd[sT0 + i] = sd2[i] * lt;
         }
-      }
+      };
       // Messages: dx_i = Σ_j vS_j·fS·s·C; vec_i += Σ_j vec_j·vM_j·fM + vD_j·fD·d.
       const dx = st.dx, dxT = N * H;
       const vecNext = B(2 * 3 * N * H);
@@ -468,11 +472,25 @@ export class FusedTrainingGradient {
           }
         }
       };
-      for (let p = 0; p < P; p++) {
-        const fo = p * cols + dvOff, foT = (P + p) * cols + dvOff;
-        message(2 * p, pa[p], pb[p], fo, foT, C[p], CT[p], 1, p); // b → a, d = +u
-        message(2 * p + 1, pb[p], pa[p], fo, foT, C[p], CT[p], -1, p); // a → b, d = −u
+      // Per block of pairs: filters, logits of both directions, their silu, then the messages.
+      const dvLocal = keys ? H : 0;
+      for (let p0 = 0; p0 < P; p0 += NB) {
+        const p1 = Math.min(P, p0 + NB), TB = (p1 - p0) * perLayer;
+        blockFilters(l, p0, p1);
+        for (let p = p0; p < p1; p++) {
+          const fk = (p - p0) * perLayer;
+          logit(2 * p, pa[p], pb[p], fk, fk + TB, false);
+          logit(2 * p + 1, pb[p], pa[p], fk, fk + TB, false);
+        }
+        siluEdges(2 * p0, 2 * p1);
+        for (let p = p0; p < p1; p++) {
+          const fo = (p - p0) * perLayer + dvLocal;
+          message(2 * p, pa[p], pb[p], fo, fo + TB, C[p], CT[p], 1, p); // b → a, d = +u
+          message(2 * p + 1, pb[p], pa[p], fo, fo + TB, C[p], CT[p], -1, p); // a → b, d = −u
+        }
       }
+      for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
+      siluEdges(2 * P, EA);
       for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
       // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
       gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
@@ -483,12 +501,14 @@ export class FusedTrainingGradient {
           const i = n * H + h, oo = n * H3 + h;
           x[i] += vdot[i] * o[oo + H] + o[oo + 2 * H];
           x[N * H + i] += vdot[N * H + i] * o[oo + H] + vdot[i] * o[oT + oo + H] + o[oT + oo + 2 * H];
-          if (hasVec) {
-            for (let c = 0; c < 3; c++) {
-              const row = (3 * n + c) * H + h, prow = (3 * n + c) * H3 + 2 * H + h;
-              vecNext[row] += vp[prow] * o[oo];
-              vecNext[vN + row] += vp[vpT + prow] * o[oo] + vp[prow] * o[oT + oo];
-            }
+        }
+        if (!hasVec) continue;
+        for (let c = 0; c < 3; c++) {
+          const row0 = (3 * n + c) * H, prow0 = (3 * n + c) * H3 + 2 * H, oo0 = n * H3;
+          for (let h = 0; h < H; h++) {
+            const row = row0 + h, prow = prow0 + h, oo = oo0 + h;
+            vecNext[row] += vp[prow] * o[oo];
+            vecNext[vN + row] += vp[vpT + prow] * o[oo] + vp[prow] * o[oT + oo];
           }
         }
       }
@@ -630,7 +650,6 @@ export class FusedTrainingGradient {
     lnBackDual(gxo, w.outW, outHat, outRstd, N, H, gx, gw.outW, gw.outB);
 
     // ------------------------------------------------------------------ layers, backward
-    const gA = B(2 * P * cols); // adjoint of the filter pre-activations (dual)
     const gA0 = B(cols); // tangent adjoint of the self-loop filter pre-activations, summed over atoms
     for (let l = cfg.num_layers - 1; l >= 0; l--) {
       const lw = w.layers[l], pw = gw.layers[l], st = keep[l];
@@ -640,32 +659,34 @@ export class FusedTrainingGradient {
       const NH = N * H, vN = 3 * N * H, oT = N * H3, vpT = 3 * N * H3, qT = N * H5, sT0 = EA * heads;
       // Residual: go = [Σ_xyz gvec·vp3, gx·vdot, gx]; gvp = [gvdot·vp2, gvdot·vp1, gvec·o1].
       const go = B(2 * N * H3), gvp = B(2 * 3 * N * H3);
+      // Channels innermost: every array is walked contiguously.
       for (let n = 0; n < N; n++) {
+        const i0 = n * H, o0 = n * H3;
         for (let h = 0; h < H; h++) {
-          const i = n * H + h, oo = n * H3 + h;
+          const i = i0 + h, oo = o0 + h;
           const g = gx[i], gT = gx[NH + i];
-          let g1 = 0, g1T = 0;
-          if (hasVec) {
-            const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
-            for (let c = 0; c < 3; c++) {
-              const row = (3 * n + c) * H + h, pr = (3 * n + c) * H3 + h;
-              const gv = gvec[row], gvT = gvec[vN + row];
-              g1 += gv * vp[pr + 2 * H];
-              g1T += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
-              gvp[pr] = gd * vp[pr + H];
-              gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
-              gvp[pr + H] = gd * vp[pr];
-              gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
-              gvp[pr + 2 * H] = gv * o[oo];
-              gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
-            }
-          }
-          go[oo] = g1;
-          go[oT + oo] = g1T;
           go[oo + H] = g * vdot[i];
           go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
           go[oo + 2 * H] = g;
           go[oT + oo + 2 * H] = gT;
+        }
+        if (!hasVec) continue;
+        for (let c = 0; c < 3; c++) {
+          const row0 = (3 * n + c) * H, pr0 = (3 * n + c) * H3;
+          for (let h = 0; h < H; h++) {
+            const i = i0 + h, oo = o0 + h, row = row0 + h, pr = pr0 + h;
+            const g = gx[i], gT = gx[NH + i];
+            const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
+            const gv = gvec[row], gvT = gvec[vN + row];
+            go[oo] += gv * vp[pr + 2 * H];
+            go[oT + oo] += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
+            gvp[pr] = gd * vp[pr + H];
+            gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
+            gvp[pr + H] = gd * vp[pr];
+            gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
+            gvp[pr + 2 * H] = gv * o[oo];
+            gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+          }
         }
       }
       const gdx = B(2 * N * H);
@@ -678,129 +699,82 @@ export class FusedTrainingGradient {
       // Edges backward, with tangents.
       const gqkv = B(2 * N * H5);
       const dkOff = l * perLayer, dvOff = dkOff + (keys ? H : 0);
-      const edge = (e: number, i: number, j: number, p: number, c0: number, c0T: number, sign: number, self: boolean) => {
-        const fo = p * cols, foT = (P + p) * cols;
-        // Vector part: vec_i += vec_j·m1 + m2·d.
-        const ux = self ? 0 : sign * u[3 * p], uy = self ? 0 : sign * u[3 * p + 1], uz = self ? 0 : sign * u[3 * p + 2];
-        const uxT = self ? 0 : sign * uT[3 * p], uyT = self ? 0 : sign * uT[3 * p + 1], uzT = self ? 0 : sign * uT[3 * p + 2];
-        const ix = 3 * i * H, jx = 3 * j * H;
+      // Self-loops (r = 0: C = 1, d = 0, constant filters): their filter adjoints have only the
+      // tangent part that matters, summed over atoms into gA0.
+      const selfLoop = (n: number): void => {
+        const e = 2 * P + n;
+        const nx = 3 * n * H;
         for (let c = 0; c < H; c++) {
-          let fm = 1, fmT = 0, fd = 1, fdT = 0;
-          if (values) {
-            if (self) { fm = filt0[dvOff + H + c]; fd = filt0[dvOff + 2 * H + c]; }
-            else { fm = filt[fo + dvOff + H + c]; fmT = filt[foT + dvOff + H + c]; fd = filt[fo + dvOff + 2 * H + c]; fdT = filt[foT + dvOff + 2 * H + c]; }
-          }
-          const jM = j * H5 + 3 * H + c, jD = j * H5 + 4 * H + c;
-          const vM = qkv[jM], vMT = qkv[qT + jM], vD = qkv[jD], vDT = qkv[qT + jD];
-          const m1 = vM * fm, m1T = vMT * fm + vM * fmT;
-          let gm1 = 0, gm1T = 0, gm2 = 0, gm2T = 0;
+          const im = dvOff + H + c;
+          const fm = values ? filt0[im] : 1;
+          const jM = n * H5 + 3 * H + c;
+          const vM = qkv[jM], vMT = qkv[qT + jM];
+          if (!hasVec) continue; // m1 meets vec_j = 0; m2 meets d = 0
+          let gm1 = 0, gm1T = 0;
           for (let q = 0; q < 3; q++) {
-            const d = q === 0 ? ux : q === 1 ? uy : uz, dT = q === 0 ? uxT : q === 1 ? uyT : uzT;
-            const g = gvec[ix + q * H + c], gT = gvec[vN + ix + q * H + c];
-            gm2 += g * d;
-            gm2T += gT * d + g * dT;
-            if (hasVec) {
-              const vj = vecIn[jx + q * H + c], vjT = vecIn[vN + jx + q * H + c];
-              gm1 += g * vj;
-              gm1T += gT * vj + g * vjT;
-              gvi[jx + q * H + c] += g * m1;
-              gvi[vN + jx + q * H + c] += gT * m1 + g * m1T;
-            }
+            const g = gvec[nx + q * H + c], gT = gvec[vN + nx + q * H + c];
+            const vj = vecIn[nx + q * H + c], vjT = vecIn[vN + nx + q * H + c];
+            gm1 += g * vj;
+            gm1T += gT * vj + g * vjT;
+            gvi[nx + q * H + c] += g * vM * fm;
+            gvi[vN + nx + q * H + c] += (gT * vM + g * vMT) * fm;
           }
-          gqkv[jD] += gm2 * fd;
-          gqkv[qT + jD] += gm2T * fd + gm2 * fdT;
-          if (hasVec) {
-            gqkv[jM] += gm1 * fm;
-            gqkv[qT + jM] += gm1T * fm + gm1 * fmT;
-          }
-          if (values) {
-            // ∂/∂filter of m1 = vM·fm and m2 = vD·fd, then through silu′ to the pre-activation.
-            const gfm = hasVec ? gm1 * vM : 0, gfmT = hasVec ? gm1T * vM + gm1 * vMT : 0;
-            const gfd = gm2 * vD, gfdT = gm2T * vD + gm2 * vDT;
-            const im = dvOff + H + c, id = dvOff + 2 * H + c;
-            if (self) {
-              gA0[im] += gfmT * fder0[im];
-              gA0[id] += gfdT * fder0[id];
-            } else {
-              gA[fo + im] += gfm * fder[fo + im];
-              gA[foT + im] += gfmT * fder[fo + im] + gfm * fder[foT + im];
-              gA[fo + id] += gfd * fder[fo + id];
-              gA[foT + id] += gfdT * fder[fo + id] + gfd * fder[foT + id];
-            }
-          }
+          gqkv[jM] += gm1 * fm;
+          gqkv[qT + jM] += gm1T * fm;
+          if (values) gA0[im] += (gm1T * vM + gm1 * vMT) * fder0[im];
         }
-        // Scalar part, per head: dx_i += vS_j·fS·s·C, then the attention logit.
         for (let hh = 0; hh < heads; hh++) {
           const s = sArr[e * heads + hh], sTt = sArr[sT0 + e * heads + hh];
-          const wgt = s * c0, wT = sTt * c0 + s * c0T;
           let gw1 = 0, gw1T = 0;
           for (let c = hh * hd; c < (hh + 1) * hd; c++) {
-            let fs = 1, fsT = 0;
-            if (values) {
-              if (self) fs = filt0[dvOff + c];
-              else { fs = filt[fo + dvOff + c]; fsT = filt[foT + dvOff + c]; }
-            }
-            const jS = j * H5 + 2 * H + c;
+            const is = dvOff + c;
+            const fs = values ? filt0[is] : 1;
+            const jS = n * H5 + 2 * H + c;
             const vs = qkv[jS], vsT = qkv[qT + jS];
-            const g = gdx[i * H + c], gT = gdx[NH + i * H + c];
-            gqkv[jS] += g * fs * wgt;
-            gqkv[qT + jS] += gT * fs * wgt + g * fsT * wgt + g * fs * wT;
+            const g = gdx[n * H + c], gT = gdx[NH + n * H + c];
+            gqkv[jS] += g * fs * s;
+            gqkv[qT + jS] += (gT * s + g * sTt) * fs;
             gw1 += g * vs * fs;
-            gw1T += gT * vs * fs + g * vsT * fs + g * vs * fsT;
-            if (values) {
-              const gf = g * vs * wgt, gfT = gT * vs * wgt + g * vsT * wgt + g * vs * wT;
-              const is = dvOff + c;
-              if (self) gA0[is] += gfT * fder0[is];
-              else {
-                gA[fo + is] += gf * fder[fo + is];
-                gA[foT + is] += gfT * fder[fo + is] + gf * fder[foT + is];
-              }
-            }
+            gw1T += (gT * vs + g * vsT) * fs;
+            if (values) gA0[is] += (gT * vs * s + g * vsT * s + g * vs * sTt) * fder0[is];
           }
-          // w = s·C: ∂/∂s = gw·C; then through silu′ to the logit.
-          const gs = gw1 * c0, gsT = gw1T * c0 + gw1 * c0T;
           const d1 = sd[e * heads + hh], d1T = sd[sT0 + e * heads + hh];
-          const gl = gs * d1, glT = gsT * d1 + gs * d1T;
+          const gl = gw1 * d1, glT = gw1T * d1 + gw1 * d1T;
           for (let c = hh * hd; c < (hh + 1) * hd; c++) {
-            let dk = 1, dkT = 0;
-            if (keys) {
-              if (self) dk = filt0[dkOff + c];
-              else { dk = filt[fo + dkOff + c]; dkT = filt[foT + dkOff + c]; }
-            }
-            const iq = i * H5 + c, jk = j * H5 + H + c;
+            const ik = dkOff + c;
+            const dk = keys ? filt0[ik] : 1;
+            const iq = n * H5 + c, jk = n * H5 + H + c;
             const q = qkv[iq], qt = qkv[qT + iq], kk = qkv[jk], kt = qkv[qT + jk];
             gqkv[iq] += gl * kk * dk;
-            gqkv[qT + iq] += glT * kk * dk + gl * kt * dk + gl * kk * dkT;
+            gqkv[qT + iq] += (glT * kk + gl * kt) * dk;
             gqkv[jk] += gl * q * dk;
-            gqkv[qT + jk] += glT * q * dk + gl * qt * dk + gl * q * dkT;
-            if (keys) {
-              const gdk = gl * q * kk, gdkT = glT * q * kk + gl * (qt * kk + q * kt);
-              const ik = dkOff + c;
-              if (self) gA0[ik] += gdkT * fder0[ik];
-              else {
-                gA[fo + ik] += gdk * fder[fo + ik];
-                gA[foT + ik] += gdkT * fder[fo + ik] + gdk * fder[foT + ik];
-              }
-            }
+            gqkv[qT + jk] += (glT * q + gl * qt) * dk;
+            if (keys) gA0[ik] += (glT * q * kk + gl * (qt * kk + q * kt)) * fder0[ik];
           }
         }
       };
       // Pairs: both directions at once (e1: b → a with d = +u, e2: a → b with d = −u), sharing
-      // the pair's filters; the same algebra as `edge`, written out for speed.
+      // the pair's filters.
       const H2 = 2 * H, H4 = 4 * H;
-      for (let p = 0; p < P; p++) {
+      const dvLocal = keys ? H : 0;
+      const pW = w.filters.length > 0 ? gw.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1) : gw.filters;
+      for (let p0 = 0; p0 < P; p0 += NB) {
+      const p1 = Math.min(P, p0 + NB), nb = p1 - p0, TB = nb * perLayer;
+      blockFilters(l, p0, p1);
+      gA.fill(0, 0, 2 * TB);
+      for (let p = p0; p < p1; p++) {
         const a = pa[p], b = pb[p];
         const c0 = C[p], c0T = CT[p];
         const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
         const uxT = uT[3 * p], uyT = uT[3 * p + 1], uzT = uT[3 * p + 2];
-        const fo = p * cols, foT = (P + p) * cols;
+        const fo = (p - p0) * perLayer;
         const aq = a * H5, bq = b * H5, aqT = qT + aq, bqT = qT + bq;
         const ax = 3 * a * H, bx = 3 * b * H;
         for (let c = 0; c < H; c++) {
           let fm = 1, fmT = 0, fd = 1, fdT = 0;
-          const im = fo + dvOff + H + c, id = fo + dvOff + H2 + c;
+          const im = fo + dvLocal + H + c, id = fo + dvLocal + H2 + c;
           if (values) {
-            fm = filt[im]; fmT = filt[im + P * cols]; fd = filt[id]; fdT = filt[id + P * cols];
+            fm = filt[im]; fmT = filt[im + TB]; fd = filt[id]; fdT = filt[id + TB];
           }
           const vD1 = qkv[bq + H4 + c], vD1T = qkv[bqT + H4 + c], vD2 = qkv[aq + H4 + c], vD2T = qkv[aqT + H4 + c];
           const gax = gvec[ax + c], gay = gvec[ax + H + c], gaz = gvec[ax + H2 + c];
@@ -852,10 +826,10 @@ export class FusedTrainingGradient {
             const gfd = gm21 * vD1 + gm22 * vD2;
             const gfdT = gm21T * vD1 + gm21 * vD1T + gm22T * vD2 + gm22 * vD2T;
             gA[id] += gfd * fder[id];
-            gA[id + P * cols] += gfdT * fder[id] + gfd * fder[id + P * cols];
+            gA[id + TB] += gfdT * fder[id] + gfd * fder[id + TB];
             if (hasVec) {
               gA[im] += gfm * fder[im];
-              gA[im + P * cols] += gfmT * fder[im] + gfm * fder[im + P * cols];
+              gA[im + TB] += gfmT * fder[im] + gfm * fder[im + TB];
             }
           }
         }
@@ -867,9 +841,9 @@ export class FusedTrainingGradient {
           const cEnd = (hh + 1) * hd;
           for (let c = hh * hd; c < cEnd; c++) {
             let fs = 1, fsT = 0;
-            const is = fo + dvOff + c;
+            const is = fo + dvLocal + c;
             if (values) {
-              fs = filt[is]; fsT = filt[is + P * cols];
+              fs = filt[is]; fsT = filt[is + TB];
             }
             const vs1 = qkv[bq + H2 + c], vs1T = qkv[bqT + H2 + c], vs2 = qkv[aq + H2 + c], vs2T = qkv[aqT + H2 + c];
             const g1 = gdx[a * H + c], g1T = gdx[NH + a * H + c], g2 = gdx[b * H + c], g2T = gdx[NH + b * H + c];
@@ -885,7 +859,7 @@ export class FusedTrainingGradient {
               const gf = g1 * vs1 * w1 + g2 * vs2 * w2;
               const gfT = g1T * vs1 * w1 + g1 * vs1T * w1 + g1 * vs1 * w1T + g2T * vs2 * w2 + g2 * vs2T * w2 + g2 * vs2 * w2T;
               gA[is] += gf * fder[is];
-              gA[is + P * cols] += gfT * fder[is] + gf * fder[is + P * cols];
+              gA[is + TB] += gfT * fder[is] + gf * fder[is + TB];
             }
           }
           const gs1 = gw1 * c0, gs1T = gw1T * c0 + gw1 * c0T, gs2 = gw2 * c0, gs2T = gw2T * c0 + gw2 * c0T;
@@ -893,9 +867,9 @@ export class FusedTrainingGradient {
           const gl1 = gs1 * d11, gl1T = gs1T * d11 + gs1 * d11T, gl2 = gs2 * d12, gl2T = gs2T * d12 + gs2 * d12T;
           for (let c = hh * hd; c < cEnd; c++) {
             let dk = 1, dkT = 0;
-            const ik = fo + dkOff + c;
+            const ik = fo + c;
             if (keys) {
-              dk = filt[ik]; dkT = filt[ik + P * cols];
+              dk = filt[ik]; dkT = filt[ik + TB];
             }
             const qa = qkv[aq + c], qaT = qkv[aqT + c], kb = qkv[bq + H + c], kbT = qkv[bqT + H + c];
             const qb = qkv[bq + c], qbT = qkv[bqT + c], ka = qkv[aq + H + c], kaT = qkv[aqT + H + c];
@@ -911,12 +885,18 @@ export class FusedTrainingGradient {
               const gdk = gl1 * qa * kb + gl2 * qb * ka;
               const gdkT = gl1T * qa * kb + gl1 * (qaT * kb + qa * kbT) + gl2T * qb * ka + gl2 * (qbT * ka + qb * kaT);
               gA[ik] += gdk * fder[ik];
-              gA[ik + P * cols] += gdkT * fder[ik] + gdk * fder[ik + P * cols];
+              gA[ik + TB] += gdkT * fder[ik] + gdk * fder[ik + TB];
             }
           }
         }
       }
-      for (let n = 0; n < N; n++) edge(2 * P + n, n, n, 0, 1, 0, 0, true);
+      if (TB > 0) {
+        // This block's share of the filter weights' gradient.
+        gemm(true, false, perLayer, R1, nb, gA.subarray(TB, 2 * TB), F.subarray(p0 * R1, p1 * R1), pW, true);
+        gemm(true, false, perLayer, R1, nb, gA.subarray(0, TB), F.subarray((P + p0) * R1, (P + p1) * R1), pW, true);
+      }
+      }
+      for (let n = 0; n < N; n++) selfLoop(n);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
       const gxn = B(2 * N * H);
       linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
@@ -955,7 +935,6 @@ export class FusedTrainingGradient {
       if (P > 0) paramGrad(gpre, F, P, H, R1, gw.nbDist!);
     }
     // Filters of all layers, from the pairs and the self-loops (constant basis f(0)).
-    if (P > 0 && cols > 0) paramGrad(gA, F, P, cols, R1, gw.filters);
     for (let c = 0; c < cols; c++) {
       const g = gA0[c];
       if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[c * R1 + j] += g * f0[j];
