@@ -361,20 +361,31 @@ export class WasmKernels {
     }
   }
 
-  /** Same contract as gemmJs; A, B and C must all be Float32Array or all Float64Array. */
+  /**
+   * Same contract as gemmJs; A, B and C must all be Float32Array or all Float64Array. Operands
+   * already in WASM memory (arena buffers) are used where they lie, the others copied to scratch.
+   */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: FloatArray, B: FloatArray, C: FloatArray, accumulate: boolean): void {
     const sz = C.BYTES_PER_ELEMENT;
     const nA = M * K, nB = K * N, nC = M * N;
-    this.layout(M, N, K, sz);
-    const { pA, pB, pC, pW } = this;
+    const inA = this.resident(A), inB = this.resident(B), inC = this.resident(C);
+    let top = align64(this.scratch);
+    const pA = inA ? A.byteOffset : top;
+    if (!inA) top = align64(top + nA * sz);
+    const pB = inB ? B.byteOffset : top;
+    if (!inB) top = align64(top + nB * sz);
+    const pC = inC ? C.byteOffset : top;
+    if (!inC) top = align64(top + nC * sz);
+    const pW = top;
+    this.reserve(pW + this.x.gemm_work_bytes(M, N, K, sz));
     const view = sz === 4 ? this.f32 : this.f64;
     const s = sz === 4 ? 2 : 3;
-    view.set(A.length === nA ? A : A.subarray(0, nA), pA >> s);
-    view.set(B.length === nB ? B : B.subarray(0, nB), pB >> s);
-    if (accumulate) view.set(C.length === nC ? C : C.subarray(0, nC), pC >> s);
+    if (!inA) view.set(A.length === nA ? A : A.subarray(0, nA), pA >> s);
+    if (!inB) view.set(B.length === nB ? B : B.subarray(0, nB), pB >> s);
+    if (accumulate && !inC) view.set(C.length === nC ? C : C.subarray(0, nC), pC >> s);
     const run = sz === 4 ? this.x.gemm_f32 : this.x.gemm_f64;
     run(transA ? 1 : 0, transB ? 1 : 0, M, N, K, pA, pB, pC, accumulate ? 1 : 0, pW);
-    C.set(view.subarray(pC >> s, (pC >> s) + nC));
+    if (!inC) C.set(view.subarray(pC >> s, (pC >> s) + nC));
   }
 }
 

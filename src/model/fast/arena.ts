@@ -39,9 +39,19 @@ export class Arena {
 
   constructor(readonly kernels: WasmKernels) {}
 
-  begin(): void {
+  /**
+   * Bytes a call in overflow mode asked for beyond the block (0 if it fitted). In that mode a full
+   * block hands out ordinary JS arrays instead of throwing ArenaFull, so the call still completes
+   * (more slowly: kernels copy such arrays) and the caller can grow the block once to this size.
+   */
+  overflow = 0;
+  private allowOverflow = false;
+
+  begin(allowOverflow = false): void {
     this.epoch++;
     this.used = 0;
+    this.overflow = 0;
+    this.allowOverflow = allowOverflow;
     this.active = true;
     this.buffer = this.kernels.memoryBuffer;
   }
@@ -79,11 +89,22 @@ export class Arena {
     return dtype === 'float32' ? this.f32(n) : this.f64(n);
   }
 
+  /** In overflow mode, whether n elements no longer fit (then counted, and the caller gets a JS array). */
+  private spills(n: number, elemSize: number): boolean {
+    if (!this.allowOverflow) return false;
+    const end = align64(this.used) + align64(Math.max(n, 1) * elemSize) + 64;
+    if (this.block >= 0 && end <= this.capacity && this.overflow === 0) return false;
+    this.overflow = Math.max(this.overflow, this.used) + align64(Math.max(n, 1) * elemSize) + 64;
+    return true;
+  }
+
   f32(n: number): Float32Array {
+    if (this.spills(n, 4)) return new Float32Array(n);
     return new Float32Array(this.buffer!, this.take(n, 4), n);
   }
 
   f64(n: number): Float64Array {
+    if (this.spills(n, 8)) return new Float64Array(n);
     return new Float64Array(this.buffer!, this.take(n, 8), n);
   }
 

@@ -22,7 +22,9 @@
  * ones, EquivariantScalar head); test/model/training-gradient.test.ts checks the gradients
  * against the autodiff path for every model option it accepts.
  */
-import { gemm, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
+import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { Arena } from './arena.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
@@ -130,8 +132,40 @@ export class FusedTrainingGradient {
    * Without this a batch-32 step would allocate (and page in) half a gigabyte afresh.
    */
   private readonly pool: Buf[] = [];
+  /**
+   * While a WASM-path call runs, every work buffer (and a copy of every weight matrix) lives in
+   * the kernels' memory, so matrix products run on them in place (see arena.ts).
+   */
+  private arena: Arena | null = null;
+  private warnedMemory = false;
+
+  /** Float64 work (geometry): in the arena during a WASM-path call. */
+  private work64(n: number): Float64Array {
+    const ar = this.arena;
+    if (ar && ar.active) {
+      const v = ar.f64(n);
+      v.fill(0);
+      return v;
+    }
+    return new Float64Array(n);
+  }
+
+  /** A weight matrix where the products can read it in place: copied into the arena if one is active. */
+  private place(a: Buf): Buf {
+    const ar = this.arena;
+    if (!(ar && ar.active)) return a;
+    const v = ar.floats(this.dtype, a.length);
+    v.set(a);
+    return v;
+  }
   private poolNext = 0;
   private work(n: number): Buf {
+    const ar = this.arena;
+    if (ar && ar.active) {
+      const v = ar.floats(this.dtype, n);
+      v.fill(0);
+      return v;
+    }
     const k = this.poolNext++;
     let b = this.pool[k];
     if (!b || b.length < n) {
@@ -173,7 +207,7 @@ export class FusedTrainingGradient {
       return out;
     };
     const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
-    const filters = this.buf(cfg.num_layers * perLayer * R1);
+    const filters = this.work(cfg.num_layers * perLayer * R1);
     const layers: Packed['layers'] = [];
     for (let l = 0; l < cfg.num_layers; l++) {
       const p = `${rep}.attention_layers.${l}`;
@@ -183,7 +217,7 @@ export class FusedTrainingGradient {
         off += H * R1;
       }
       if (values) filters.set(withBias(this.param(`${p}.dv_proj.weight`), this.param(`${p}.dv_proj.bias`), 3 * H, (r) => this.blockRow(r)), off);
-      const qkv = this.buf(5 * H * H), qkvB = this.buf(5 * H);
+      const qkv = this.work(5 * H * H), qkvB = this.buf(5 * H);
       qkv.set(this.param(`${p}.q_proj.weight`), 0);
       qkv.set(this.param(`${p}.k_proj.weight`), H * H);
       qkvB.set(this.param(`${p}.q_proj.bias`), 0);
@@ -196,12 +230,12 @@ export class FusedTrainingGradient {
       }
       layers.push({
         lnW: this.param(`${p}.layernorm.weight`), lnB: this.param(`${p}.layernorm.bias`), qkv, qkvB,
-        vecProj: this.param(`${p}.vec_proj.weight`), oProj: this.param(`${p}.o_proj.weight`), oB: this.param(`${p}.o_proj.bias`),
+        vecProj: this.place(this.param(`${p}.vec_proj.weight`)), oProj: this.place(this.param(`${p}.o_proj.weight`)), oB: this.param(`${p}.o_proj.bias`),
       });
     }
     const nb = cfg.neighbor_embedding ? `${rep}.neighbor_embedding` : null;
     const b0 = 'output_model.output_network.0', b1 = 'output_model.output_network.1';
-    const h0v = this.buf((H + Hh) * H);
+    const h0v = this.work((H + Hh) * H);
     h0v.set(this.param(`${b0}.vec1_proj.weight`), 0);
     h0v.set(this.param(`${b0}.vec2_proj.weight`), H * H);
     return {
@@ -209,18 +243,18 @@ export class FusedTrainingGradient {
       means: Float64Array.from(this.param(`${rep}.distance_expansion.means`)),
       betas: Float64Array.from(this.param(`${rep}.distance_expansion.betas`)),
       nbEmb: nb ? this.param(`${nb}.embedding.weight`) : null,
-      nbDist: nb ? withBias(this.param(`${nb}.distance_proj.weight`), this.param(`${nb}.distance_proj.bias`), H) : null,
-      nbCombine: nb ? this.param(`${nb}.combine.weight`) : null,
+      nbDist: nb ? this.place(withBias(this.param(`${nb}.distance_proj.weight`), this.param(`${nb}.distance_proj.bias`), H)) : null,
+      nbCombine: nb ? this.place(this.param(`${nb}.combine.weight`)) : null,
       nbCombineBias: nb ? this.param(`${nb}.combine.bias`) : null,
       filters,
       layers,
       outW: this.param(`${rep}.out_norm.weight`),
       outB: this.param(`${rep}.out_norm.bias`),
       h0v,
-      h0u0: this.param(`${b0}.update_net.layers.0.weight`), h0u0b: this.param(`${b0}.update_net.layers.0.bias`),
-      h0u2: this.param(`${b0}.update_net.layers.2.weight`), h0u2b: this.param(`${b0}.update_net.layers.2.bias`),
-      h1v: this.param(`${b1}.vec1_proj.weight`),
-      h1u0: this.param(`${b1}.update_net.layers.0.weight`), h1u0b: this.param(`${b1}.update_net.layers.0.bias`),
+      h0u0: this.place(this.param(`${b0}.update_net.layers.0.weight`)), h0u0b: this.param(`${b0}.update_net.layers.0.bias`),
+      h0u2: this.place(this.param(`${b0}.update_net.layers.2.weight`)), h0u2b: this.param(`${b0}.update_net.layers.2.bias`),
+      h1v: this.place(this.param(`${b1}.vec1_proj.weight`)),
+      h1u0: this.place(this.param(`${b1}.update_net.layers.0.weight`)), h1u0b: this.param(`${b1}.update_net.layers.0.bias`),
       h1u2: this.param(`${b1}.update_net.layers.2.weight`), h1u2b: this.param(`${b1}.update_net.layers.2.bias`),
       std: this.param('std')[0],
       mean: this.param('mean')[0],
@@ -232,6 +266,69 @@ export class FusedTrainingGradient {
    * structures (z, positions, mol). The positions must be the ones the loss saw.
    */
   gradients(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints): Map<string, Buf> {
+    const k = kernelBackend() === 'js' ? null : wasmKernels();
+    if (!k) return this.run(z, positions, mol, nMol, adj, false);
+    if (!this.arena || this.arena.kernels !== k) {
+      this.arena?.dispose();
+      this.arena = new Arena(k);
+    }
+    const arena = this.arena;
+    const cfg = this.config, H = cfg.embedding_dimension, N = z.length;
+    // The largest product's sizes (rows cover pairs of a batch, a generous bound), reserved
+    // before the call so no product grows the memory mid-call.
+    const sz = this.dtype === 'float32' ? 4 : 8;
+    this.pairs.find(positions, mol, N, cfg.cutoff_upper);
+    const P = this.pairs.count;
+    for (let attempt = 0; ; attempt++) {
+      let outOfMemory = false;
+      try {
+        // The largest product's sizes, reserved now so that no product grows the memory mid-call.
+        k.reserveGemmScratch(Math.max(2 * P, 6 * N, 5 * H), Math.max(5 * H, cfg.num_rbf + 1), Math.max(P, 3 * N, 5 * H), sz);
+        arena.begin(true);
+        const out = this.run(z, positions, mol, nMol, adj, true);
+        const intact = arena.intact, overflow = arena.overflow;
+        arena.end();
+        // Too small a block: the call ran partly on JS arrays (still right); grow for next time.
+        if (overflow > 0) arena.grow(overflow);
+        if (intact) return out;
+        // Something grew the memory mid-call: views went stale, the numbers are not trusted.
+      } catch (e) {
+        if (isMemoryLimit(e)) outOfMemory = true;
+        else if (attempt > 5 || arena.intact) throw e;
+      } finally {
+        arena.end();
+      }
+      if (outOfMemory) return this.runWithoutWasm(z, positions, mol, nMol, adj);
+      if (attempt > 5) throw new OreoError('fused training gradient: work memory kept moving; giving up');
+    }
+  }
+
+  /** The whole call on JavaScript arrays, for batches whose buffers exceed what WASM can address. */
+  private runWithoutWasm(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints): Map<string, Buf> {
+    if (!this.warnedMemory) {
+      this.warnedMemory = true;
+      console.warn(`oreo: a training batch of ${z.length} atoms needs more work memory than WASM can address; it runs on the TypeScript kernels (slower)`);
+    }
+    this.arena?.dispose();
+    this.arena = null;
+    const previous = kernelBackend();
+    setKernelBackend('js');
+    try {
+      this.pairs.find(positions, mol, z.length, this.config.cutoff_upper);
+      return this.run(z, positions, mol, nMol, adj, true);
+    } finally {
+      setKernelBackend(previous);
+    }
+  }
+
+  /** Release the work memory now (otherwise it goes when this is collected). */
+  dispose(): void {
+    this.arena?.dispose();
+    this.arena = null;
+  }
+
+  /** The computation; `pairsFound`: this.pairs already holds this batch's pairs. */
+  private run(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, pairsFound: boolean): Map<string, Buf> {
     const cfg = this.config;
     const N = z.length;
     if (adj.dForces.length !== 3 * N) throw new OreoError(`loss adjoint has ${adj.dForces.length} force components for ${N} atoms`);
@@ -264,13 +361,13 @@ export class FusedTrainingGradient {
     };
 
     // ---------------------------------------------------------------- geometry, with tangents
-    this.pairs.find(positions, mol, N, cfg.cutoff_upper);
+    if (!pairsFound) this.pairs.find(positions, mol, N, cfg.cutoff_upper);
     const P = this.pairs.count, pa = this.pairs.a, pb = this.pairs.b;
     const EA = 2 * P + N;
     const v = adj.dForces;
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
-    const u = new Float64Array(3 * P), uT = new Float64Array(3 * P);
-    const C = new Float64Array(P), CT = new Float64Array(P);
+    const u = this.work64(3 * P), uT = this.work64(3 * P);
+    const C = this.work64(P), CT = this.work64(P);
     const F = B(2 * P * R1); // dual [P, R+1]
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
@@ -308,15 +405,17 @@ export class FusedTrainingGradient {
     // filters for a batch-32 step would be ~0.7 GB, streamed from memory several times.
     const NB = Math.min(P, PAIR_BLOCK);
     const filt = B(2 * NB * perLayer), fder = B(2 * NB * perLayer), gA = B(2 * NB * perLayer);
-    const fd2 = B(NB * perLayer);
+    const fd2 = B(NB * perLayer), fy = B(NB * perLayer);
     const blockFilters = (l: number, p0: number, p1: number): void => {
       const nb = p1 - p0, n = nb * perLayer;
       if (n === 0) return;
       const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
       gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
       gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
-      const A = filt.subarray(0, n);
-      silu(A, A, fder, fd2, n);
+      // Outputs into whole buffers: the WASM kernel may write a vector past n (padding), which
+      // inside `filt` would hit the tangent half.
+      silu(filt.subarray(0, n), fy, fder, fd2, n);
+      filt.set(fy.subarray(0, n));
       for (let i = 0; i < n; i++) {
         const at = filt[n + i];
         filt[n + i] = fder[i] * at;
@@ -411,17 +510,17 @@ export class FusedTrainingGradient {
           sArr[sT0 + e * heads + hh] = sTt;
         }
       };
-      const sd2 = B(EA * heads);
-      // silu of the logits of edges [e0, e1), with silu′ and the tangents.
+      // silu of the logits of edges [e0, e1), with silu′ and the tangents (few values: plain JS).
       const siluEdges = (e0: number, e1: number): void => {
-        const i0 = e0 * heads, i1 = e1 * heads;
-        if (i1 <= i0) return;
-        const lg = sArr.subarray(i0, i1);
-        silu(lg, lg, sd.subarray(i0, i1), sd2.subarray(i0, i1), i1 - i0);
-        for (let i = i0; i < i1; i++) {
+        for (let i = e0 * heads; i < e1 * heads; i++) {
+          const xv = sArr[i], sg = 1 / (1 + Math.exp(-xv));
+          const d1 = sg * (1 + xv * (1 - sg));
+          const d2 = sg * (1 - sg) * (2 + xv * (1 - 2 * sg));
           const lt = sArr[sT0 + i];
-          sArr[sT0 + i] = sd[i] * lt;
-          sd[sT0 + i] = sd2[i] * lt;
+          sArr[i] = xv * sg;
+          sd[i] = d1;
+          sArr[sT0 + i] = d1 * lt;
+          sd[sT0 + i] = d2 * lt;
         }
       };
       // Messages: dx_i = Σ_j vS_j·fS·s·C; vec_i += Σ_j vec_j·vM_j·fM + vD_j·fD·d.
@@ -429,6 +528,64 @@ export class FusedTrainingGradient {
       const vecNext = B(2 * 3 * N * H);
       const vN = 3 * N * H;
       if (hasVec) vecNext.set(vec);
+      // Both directions of pair p at once (b → a with d = +u, a → b with d = −u); fo, foT: offsets
+      // of the pair's value filters (primal, tangent) in the block buffer.
+      const H2m = 2 * H, H3m = 3 * H, H4m = 4 * H;
+      const pairMessages = (p: number, fo: number, foT: number): void => {
+        const a = pa[p], b = pb[p], c0 = C[p], c0T = CT[p];
+        const aq = a * H5, bq = b * H5, aqT = qT + aq, bqT = qT + bq;
+        const e1 = 2 * p * heads, e2 = e1 + heads;
+        const da = a * H, db = b * H;
+        for (let hh = 0; hh < heads; hh++) {
+          const s1 = sArr[e1 + hh], s1T = sArr[sT0 + e1 + hh], s2 = sArr[e2 + hh], s2T = sArr[sT0 + e2 + hh];
+          const w1 = s1 * c0, w1T = s1T * c0 + s1 * c0T, w2 = s2 * c0, w2T = s2T * c0 + s2 * c0T;
+          const cEnd = (hh + 1) * hd;
+          for (let c = hh * hd; c < cEnd; c++) {
+            let fs = 1, fsT = 0;
+            if (values) {
+              fs = filt[fo + c]; fsT = filt[foT + c];
+            }
+            const vs1 = qkv[bq + H2m + c], vs1T = qkv[bqT + H2m + c], vs2 = qkv[aq + H2m + c], vs2T = qkv[aqT + H2m + c];
+            dx[da + c] += vs1 * fs * w1;
+            dx[dxT + da + c] += vs1T * fs * w1 + vs1 * fsT * w1 + vs1 * fs * w1T;
+            dx[db + c] += vs2 * fs * w2;
+            dx[dxT + db + c] += vs2T * fs * w2 + vs2 * fsT * w2 + vs2 * fs * w2T;
+          }
+        }
+        const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];
+        const uxT = uT[3 * p], uyT = uT[3 * p + 1], uzT = uT[3 * p + 2];
+        const ax = 3 * a * H, bx = 3 * b * H;
+        for (let c = 0; c < H; c++) {
+          let fm = 1, fmT = 0, fd = 1, fdT = 0;
+          if (values) {
+            fm = filt[fo + H + c]; fmT = filt[foT + H + c]; fd = filt[fo + H2m + c]; fdT = filt[foT + H2m + c];
+          }
+          const vD1 = qkv[bq + H4m + c], vD1T = qkv[bqT + H4m + c], vD2 = qkv[aq + H4m + c], vD2T = qkv[aqT + H4m + c];
+          const m21 = vD1 * fd, m21T = vD1T * fd + vD1 * fdT, m22 = vD2 * fd, m22T = vD2T * fd + vD2 * fdT;
+          let ax0 = m21 * ux, ay0 = m21 * uy, az0 = m21 * uz;
+          let ax0T = m21T * ux + m21 * uxT, ay0T = m21T * uy + m21 * uyT, az0T = m21T * uz + m21 * uzT;
+          let bx0 = -m22 * ux, by0 = -m22 * uy, bz0 = -m22 * uz;
+          let bx0T = -(m22T * ux + m22 * uxT), by0T = -(m22T * uy + m22 * uyT), bz0T = -(m22T * uz + m22 * uzT);
+          if (hasVec) {
+            const vM1 = qkv[bq + H3m + c], vM1T = qkv[bqT + H3m + c], vM2 = qkv[aq + H3m + c], vM2T = qkv[aqT + H3m + c];
+            const m11 = vM1 * fm, m11T = vM1T * fm + vM1 * fmT, m12 = vM2 * fm, m12T = vM2T * fm + vM2 * fmT;
+            const vbx = vec[bx + c], vby = vec[bx + H + c], vbz = vec[bx + H2m + c];
+            const vax = vec[ax + c], vay = vec[ax + H + c], vaz = vec[ax + H2m + c];
+            ax0 += vbx * m11; ay0 += vby * m11; az0 += vbz * m11;
+            ax0T += vec[vN + bx + c] * m11 + vbx * m11T;
+            ay0T += vec[vN + bx + H + c] * m11 + vby * m11T;
+            az0T += vec[vN + bx + H2m + c] * m11 + vbz * m11T;
+            bx0 += vax * m12; by0 += vay * m12; bz0 += vaz * m12;
+            bx0T += vec[vN + ax + c] * m12 + vax * m12T;
+            by0T += vec[vN + ax + H + c] * m12 + vay * m12T;
+            bz0T += vec[vN + ax + H2m + c] * m12 + vaz * m12T;
+          }
+          vecNext[ax + c] += ax0; vecNext[ax + H + c] += ay0; vecNext[ax + H2m + c] += az0;
+          vecNext[vN + ax + c] += ax0T; vecNext[vN + ax + H + c] += ay0T; vecNext[vN + ax + H2m + c] += az0T;
+          vecNext[bx + c] += bx0; vecNext[bx + H + c] += by0; vecNext[bx + H2m + c] += bz0;
+          vecNext[vN + bx + c] += bx0T; vecNext[vN + bx + H + c] += by0T; vecNext[vN + bx + H2m + c] += bz0T;
+        }
+      };
       const message = (e: number, i: number, j: number, fo: number, foT: number, c0: number, c0T: number, sign: number, p: number) => {
         // fo/foT: offsets of the value filters of this pair (primal/tangent), or -1 for self-loops.
         const self = fo < 0;
@@ -485,8 +642,7 @@ export class FusedTrainingGradient {
         siluEdges(2 * p0, 2 * p1);
         for (let p = p0; p < p1; p++) {
           const fo = (p - p0) * perLayer + dvLocal;
-          message(2 * p, pa[p], pb[p], fo, fo + TB, C[p], CT[p], 1, p); // b → a, d = +u
-          message(2 * p + 1, pb[p], pa[p], fo, fo + TB, C[p], CT[p], -1, p); // a → b, d = −u
+          pairMessages(p, fo, fo + TB);
         }
       }
       for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
@@ -1045,9 +1201,10 @@ function addBias(y: Buf, bias: Buf, rows: number, cols: number): void {
 
 /** In place on a dual buffer of n primal values: y = silu(x), ẏ = silu′(x)·ẋ; der gets silu′ and its tangent. */
 function siluDual(xy: Buf, der: Buf, n: number, B: (n: number) => Buf): void {
-  const d2 = B(n);
-  const x = xy.subarray(0, n);
-  silu(x, x, der, d2, n);
+  // Outputs into whole buffers (a WASM kernel may write a vector past n, into the tangent half).
+  const d2 = B(n), y = B(n);
+  silu(xy.subarray(0, n), y, der, d2, n);
+  xy.set(y.subarray(0, n));
   for (let i = 0; i < n; i++) {
     const t = xy[n + i];
     xy[n + i] = der[i] * t;
@@ -1174,4 +1331,9 @@ function lnBackDual(gy: Buf, weight: Buf, xhat: Buf, rstd: Float64Array, N: numb
       gx[T + o + h] += rsT * inner + rs * (gT - m1T - xhT * m2 - xh * m2T);
     }
   }
+}
+
+/** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
+function isMemoryLimit(e: unknown): boolean {
+  return e instanceof RangeError && /memory/i.test(e.message);
 }
