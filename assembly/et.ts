@@ -13,58 +13,7 @@
 // The channel loops assume H and H / heads are whole vectors (4 f32 or 2 f64); the caller falls
 // back to TypeScript otherwise.
 
-@inline function at<T>(base: usize, i: i32): usize {
-  return base + <usize>i * sizeof<T>();
-}
-
-@inline function ld<T>(base: usize, i: i32): v128 {
-  return v128.load(at<T>(base, i));
-}
-
-@inline function st<T>(base: usize, i: i32, v: v128): void {
-  v128.store(at<T>(base, i), v);
-}
-
-/** base[i..] += v */
-@inline function addTo<T>(base: usize, i: i32, v: v128): void {
-  const p = at<T>(base, i);
-  v128.store(p, v128.add<T>(v128.load(p), v));
-}
-
-@inline function mul<T>(a: v128, b: v128): v128 {
-  return v128.mul<T>(a, b);
-}
-
-@inline function add<T>(a: v128, b: v128): v128 {
-  return v128.add<T>(a, b);
-}
-
-@inline function sub<T>(a: v128, b: v128): v128 {
-  return v128.sub<T>(a, b);
-}
-
-@inline function splat<T>(x: f64): v128 {
-  return v128.splat<T>(<T>x);
-}
-
-@inline function hsum<T>(v: v128): f64 {
-  if (sizeof<T>() == 4) {
-    return <f64>(f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3)));
-  }
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-}
-
-@inline function lanes<T>(): i32 {
-  return 16 / <i32>sizeof<T>();
-}
-
-@inline function ldi(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-
-@inline function ldf(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
+import { at, ld, st, addTo, mul, add, sub, splat, hsum, lanes, ldi, ldf } from "./simd";
 
 /**
  * Attention logits Σ_c q_i·k_j·dk per head, for both edges of every pair and the self-loops.

@@ -2,3 +2,4 @@
 export * from "./gemm";
 export * from "./silu";
 export * from "./et";
+export * from "./et-train";

@@ -54,6 +54,8 @@ interface KernelExports {
   et_residual_backward_f64: EtRowKernels['residualBackward'];
   et_add_into_f32: EtRowKernels['addInto'];
   et_add_into_f64: EtRowKernels['addInto'];
+  et_pair_backward_dual_f32: EtPairBackwardDual;
+  et_pair_backward_dual_f64: EtPairBackwardDual;
 }
 
 /** The ET's per-atom row kernels (assembly/et.ts); array arguments are byte offsets, widths whole vectors. */
@@ -78,6 +80,16 @@ type EtEdgesBackward = (P: number, N: number, H: number, heads: number, cols: nu
   pa: number, pb: number, qkv: number, filt: number, fder: number, dkSelf: number, dvSelf: number,
   attn: number, attnDer: number, cut: number, u: number, vec: number,
   gdx: number, gvo: number, gvi: number, gqkv: number, G: number, gCut: number, gU: number) => void;
+
+/**
+ * The fused training gradient's pair loop (assembly/et-train.ts): pairs [p0, p1) of one block,
+ * every array as a pair of byte offsets (value, tangent).
+ */
+export type EtPairBackwardDual = (p0: number, p1: number, H: number, heads: number, perLayer: number, dvLocal: number,
+  keys: number, values: number, hasVec: number, pa: number, pb: number, u: number, uT: number, C: number, CT: number,
+  qkv: number, qkvT: number, vec: number, vecT: number, gvec: number, gvecT: number, gdx: number, gdxT: number,
+  s: number, sT: number, sd: number, sdT: number, filt: number, filtT: number, fder: number, fderT: number,
+  gqkv: number, gqkvT: number, gvi: number, gviT: number, gA: number, gAT: number) => void;
 
 /** The ET edge and row kernels of one precision. */
 export interface EtKernels extends EtRowKernels {
@@ -151,6 +163,11 @@ export class WasmKernels {
   }
 
   /** The ET edge kernels for f32 (elemSize 4) or f64 (8). */
+  /** The fused training gradient's pair loop for one precision. */
+  pairBackwardDual(elemSize: 4 | 8): EtPairBackwardDual {
+    return elemSize === 4 ? this.x.et_pair_backward_dual_f32 : this.x.et_pair_backward_dual_f64;
+  }
+
   etKernels(elemSize: 4 | 8): EtKernels {
     const x = this.x;
     return elemSize === 4

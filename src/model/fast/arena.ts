@@ -109,6 +109,7 @@ export class Arena {
   }
 
   i32(n: number): Int32Array {
+    if (this.spills(n, 4)) return new Int32Array(n);
     return new Int32Array(this.buffer!, this.take(n, 4), n);
   }
 

@@ -362,7 +362,16 @@ export class FusedTrainingGradient {
 
     // ---------------------------------------------------------------- geometry, with tangents
     if (!pairsFound) this.pairs.find(positions, mol, N, cfg.cutoff_upper);
-    const P = this.pairs.count, pa = this.pairs.a, pb = this.pairs.b;
+    const P = this.pairs.count;
+    const ar = this.arena && this.arena.active ? this.arena : null;
+    const pa = ar ? ar.indices(this.pairs.a, P) : this.pairs.a, pb = ar ? ar.indices(this.pairs.b, P) : this.pairs.b;
+    // The WASM pair kernel, where the channel counts are whole vectors and (checked per layer)
+    // every array it touches lies in the kernels' memory.
+    const lanes = dtype === 'float32' ? 4 : 2;
+    const sz = dtype === 'float32' ? 4 : 8;
+    const kernels = ar ? ar.kernels : null;
+    const pairKernel = kernels && H % lanes === 0 && hd % lanes === 0 ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const resident = (...xs: ArrayBufferView[]) => kernels !== null && xs.every((x) => x.buffer === kernels.memoryBuffer);
     const EA = 2 * P + N;
     const v = adj.dForces;
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
@@ -914,11 +923,19 @@ export class FusedTrainingGradient {
       const H2 = 2 * H, H4 = 4 * H;
       const dvLocal = keys ? H : 0;
       const pW = w.filters.length > 0 ? gw.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1) : gw.filters;
+      const useKernel = pairKernel !== null && resident(pa, pb, u, uT, C, CT, qkv, vecIn, gvec, gdx, sArr, sd, filt, fder, gqkv, gvi, gA);
       for (let p0 = 0; p0 < P; p0 += NB) {
       const p1 = Math.min(P, p0 + NB), nb = p1 - p0, TB = nb * perLayer;
       blockFilters(l, p0, p1);
       gA.fill(0, 0, 2 * TB);
-      for (let p = p0; p < p1; p++) {
+      if (useKernel) {
+        const o = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
+        pairKernel!(p0, p1, H, heads, perLayer, dvLocal, keys ? 1 : 0, values ? 1 : 0, hasVec ? 1 : 0,
+          pa.byteOffset, pb.byteOffset, u.byteOffset, uT.byteOffset, C.byteOffset, CT.byteOffset,
+          qkv.byteOffset, o(qkv, qT), vecIn.byteOffset, o(vecIn, vN), gvec.byteOffset, o(gvec, vN), gdx.byteOffset, o(gdx, NH),
+          sArr.byteOffset, o(sArr, sT0), sd.byteOffset, o(sd, sT0), filt.byteOffset, o(filt, TB), fder.byteOffset, o(fder, TB),
+          gqkv.byteOffset, o(gqkv, qT), gvi.byteOffset, o(gvi, vN), gA.byteOffset, o(gA, TB));
+      } else for (let p = p0; p < p1; p++) {
         const a = pa[p], b = pb[p];
         const c0 = C[p], c0T = CT[p];
         const ux = u[3 * p], uy = u[3 * p + 1], uz = u[3 * p + 2];

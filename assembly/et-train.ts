@@ -1,0 +1,191 @@
+// The pair loop of the fused training gradient's reverse pass (forward-over-reverse), vectorised
+// over feature channels: the WASM twin of the "Pairs: both directions at once" loop in
+// src/model/fast/training-gradient.ts, which stays as the TypeScript fallback and says what each
+// term is. Every quantity comes as a pair of pointers: its value and its tangent (the derivative
+// along the loss's force adjoint). For pairs [p0, p1) of one block: filters of this layer for the
+// block's pairs (rows of perLayer: dk at 0, value filters s | m1 | m2 at dvLocal), attention
+// values s and silu′ per edge and head (edges 2p, 2p + 1), per-atom rows qkv [N, 5H]
+// (q | k | s | m1 | m2), vectors [N, 3, H]; geometry (u, C) is f64.
+//
+// Channel loops assume H and H / heads are whole vectors (4 f32 or 2 f64).
+import { ld, addTo, mul, add, splat, hsum, lanes, ldi, ldf, at } from "./simd";
+
+@inline function mul3<T>(a: v128, b: v128, c: v128): v128 {
+  return mul<T>(mul<T>(a, b), c);
+}
+
+@inline function ldT<T>(base: usize, i: i32): f64 {
+  return <f64>load<T>(at<T>(base, i));
+}
+
+function pairBackwardDual<T>(
+  p0: i32, p1: i32, H: i32, heads: i32, perLayer: i32, dvLocal: i32, keys: i32, values: i32, hasVec: i32,
+  pa: usize, pb: usize, u: usize, uT: usize, C: usize, CT: usize,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, filt: usize, filtT: usize, fder: usize, fderT: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gA: usize, gAT: usize,
+): void {
+  const L = lanes<T>(), H2 = 2 * H, H3 = 3 * H, H4 = 4 * H, H5 = 5 * H, hd = H / heads;
+  const one = splat<T>(1), zero = splat<T>(0);
+  for (let p = p0; p < p1; p++) {
+    const a = ldi(pa, p), b = ldi(pb, p);
+    const c0 = ldf(C, p), c0T = ldf(CT, p);
+    const ux = splat<T>(ldf(u, 3 * p)), uy = splat<T>(ldf(u, 3 * p + 1)), uz = splat<T>(ldf(u, 3 * p + 2));
+    const uxT = splat<T>(ldf(uT, 3 * p)), uyT = splat<T>(ldf(uT, 3 * p + 1)), uzT = splat<T>(ldf(uT, 3 * p + 2));
+    const fo = (p - p0) * perLayer;
+    const aq = a * H5, bq = b * H5, ax = 3 * a * H, bx = 3 * b * H;
+    // Vector messages: m1 (times vec_j) and m2 (times d = ±u).
+    for (let c = 0; c < H; c += L) {
+      const im = fo + dvLocal + H + c, id = fo + dvLocal + H2 + c;
+      const fm = values ? ld<T>(filt, im) : one, fmT = values ? ld<T>(filtT, im) : zero;
+      const fd = values ? ld<T>(filt, id) : one, fdT = values ? ld<T>(filtT, id) : zero;
+      const vD1 = ld<T>(qkv, bq + H4 + c), vD1T = ld<T>(qkvT, bq + H4 + c);
+      const vD2 = ld<T>(qkv, aq + H4 + c), vD2T = ld<T>(qkvT, aq + H4 + c);
+      const gax = ld<T>(gvec, ax + c), gay = ld<T>(gvec, ax + H + c), gaz = ld<T>(gvec, ax + H2 + c);
+      const gaxT = ld<T>(gvecT, ax + c), gayT = ld<T>(gvecT, ax + H + c), gazT = ld<T>(gvecT, ax + H2 + c);
+      const gbx = ld<T>(gvec, bx + c), gby = ld<T>(gvec, bx + H + c), gbz = ld<T>(gvec, bx + H2 + c);
+      const gbxT = ld<T>(gvecT, bx + c), gbyT = ld<T>(gvecT, bx + H + c), gbzT = ld<T>(gvecT, bx + H2 + c);
+      const gm21 = add<T>(add<T>(mul<T>(gax, ux), mul<T>(gay, uy)), mul<T>(gaz, uz));
+      const gm21T = add<T>(add<T>(add<T>(mul<T>(gaxT, ux), mul<T>(gayT, uy)), mul<T>(gazT, uz)),
+        add<T>(add<T>(mul<T>(gax, uxT), mul<T>(gay, uyT)), mul<T>(gaz, uzT)));
+      const gm22 = v128.neg<T>(add<T>(add<T>(mul<T>(gbx, ux), mul<T>(gby, uy)), mul<T>(gbz, uz)));
+      const gm22T = v128.neg<T>(add<T>(add<T>(add<T>(mul<T>(gbxT, ux), mul<T>(gbyT, uy)), mul<T>(gbzT, uz)),
+        add<T>(add<T>(mul<T>(gbx, uxT), mul<T>(gby, uyT)), mul<T>(gbz, uzT))));
+      addTo<T>(gqkv, bq + H4 + c, mul<T>(gm21, fd));
+      addTo<T>(gqkvT, bq + H4 + c, add<T>(mul<T>(gm21T, fd), mul<T>(gm21, fdT)));
+      addTo<T>(gqkv, aq + H4 + c, mul<T>(gm22, fd));
+      addTo<T>(gqkvT, aq + H4 + c, add<T>(mul<T>(gm22T, fd), mul<T>(gm22, fdT)));
+      let gfm = zero, gfmT = zero;
+      if (hasVec) {
+        const vM1 = ld<T>(qkv, bq + H3 + c), vM1T = ld<T>(qkvT, bq + H3 + c);
+        const vM2 = ld<T>(qkv, aq + H3 + c), vM2T = ld<T>(qkvT, aq + H3 + c);
+        const vbx = ld<T>(vec, bx + c), vby = ld<T>(vec, bx + H + c), vbz = ld<T>(vec, bx + H2 + c);
+        const vbxT = ld<T>(vecT, bx + c), vbyT = ld<T>(vecT, bx + H + c), vbzT = ld<T>(vecT, bx + H2 + c);
+        const vax = ld<T>(vec, ax + c), vay = ld<T>(vec, ax + H + c), vaz = ld<T>(vec, ax + H2 + c);
+        const vaxT = ld<T>(vecT, ax + c), vayT = ld<T>(vecT, ax + H + c), vazT = ld<T>(vecT, ax + H2 + c);
+        const gm11 = add<T>(add<T>(mul<T>(gax, vbx), mul<T>(gay, vby)), mul<T>(gaz, vbz));
+        const gm11T = add<T>(add<T>(add<T>(mul<T>(gaxT, vbx), mul<T>(gayT, vby)), mul<T>(gazT, vbz)),
+          add<T>(add<T>(mul<T>(gax, vbxT), mul<T>(gay, vbyT)), mul<T>(gaz, vbzT)));
+        const gm12 = add<T>(add<T>(mul<T>(gbx, vax), mul<T>(gby, vay)), mul<T>(gbz, vaz));
+        const gm12T = add<T>(add<T>(add<T>(mul<T>(gbxT, vax), mul<T>(gbyT, vay)), mul<T>(gbzT, vaz)),
+          add<T>(add<T>(mul<T>(gbx, vaxT), mul<T>(gby, vayT)), mul<T>(gbz, vazT)));
+        const m11 = mul<T>(vM1, fm), m11T = add<T>(mul<T>(vM1T, fm), mul<T>(vM1, fmT));
+        const m12 = mul<T>(vM2, fm), m12T = add<T>(mul<T>(vM2T, fm), mul<T>(vM2, fmT));
+        addTo<T>(gvi, bx + c, mul<T>(gax, m11));
+        addTo<T>(gvi, bx + H + c, mul<T>(gay, m11));
+        addTo<T>(gvi, bx + H2 + c, mul<T>(gaz, m11));
+        addTo<T>(gviT, bx + c, add<T>(mul<T>(gaxT, m11), mul<T>(gax, m11T)));
+        addTo<T>(gviT, bx + H + c, add<T>(mul<T>(gayT, m11), mul<T>(gay, m11T)));
+        addTo<T>(gviT, bx + H2 + c, add<T>(mul<T>(gazT, m11), mul<T>(gaz, m11T)));
+        addTo<T>(gvi, ax + c, mul<T>(gbx, m12));
+        addTo<T>(gvi, ax + H + c, mul<T>(gby, m12));
+        addTo<T>(gvi, ax + H2 + c, mul<T>(gbz, m12));
+        addTo<T>(gviT, ax + c, add<T>(mul<T>(gbxT, m12), mul<T>(gbx, m12T)));
+        addTo<T>(gviT, ax + H + c, add<T>(mul<T>(gbyT, m12), mul<T>(gby, m12T)));
+        addTo<T>(gviT, ax + H2 + c, add<T>(mul<T>(gbzT, m12), mul<T>(gbz, m12T)));
+        addTo<T>(gqkv, bq + H3 + c, mul<T>(gm11, fm));
+        addTo<T>(gqkvT, bq + H3 + c, add<T>(mul<T>(gm11T, fm), mul<T>(gm11, fmT)));
+        addTo<T>(gqkv, aq + H3 + c, mul<T>(gm12, fm));
+        addTo<T>(gqkvT, aq + H3 + c, add<T>(mul<T>(gm12T, fm), mul<T>(gm12, fmT)));
+        gfm = add<T>(mul<T>(gm11, vM1), mul<T>(gm12, vM2));
+        gfmT = add<T>(add<T>(mul<T>(gm11T, vM1), mul<T>(gm11, vM1T)), add<T>(mul<T>(gm12T, vM2), mul<T>(gm12, vM2T)));
+      }
+      if (values) {
+        const gfd = add<T>(mul<T>(gm21, vD1), mul<T>(gm22, vD2));
+        const gfdT = add<T>(add<T>(mul<T>(gm21T, vD1), mul<T>(gm21, vD1T)), add<T>(mul<T>(gm22T, vD2), mul<T>(gm22, vD2T)));
+        const dd = ld<T>(fder, id), ddT = ld<T>(fderT, id);
+        addTo<T>(gA, id, mul<T>(gfd, dd));
+        addTo<T>(gAT, id, add<T>(mul<T>(gfdT, dd), mul<T>(gfd, ddT)));
+        if (hasVec) {
+          const dm = ld<T>(fder, im), dmT = ld<T>(fderT, im);
+          addTo<T>(gA, im, mul<T>(gfm, dm));
+          addTo<T>(gAT, im, add<T>(mul<T>(gfmT, dm), mul<T>(gfm, dmT)));
+        }
+      }
+    }
+    // Scalar messages per head (s times the attention value), then the attention logits.
+    const e1 = 2 * p * heads, e2 = e1 + heads;
+    for (let hh = 0; hh < heads; hh++) {
+      const s1 = ldT<T>(s, e1 + hh), s1T = ldT<T>(sT, e1 + hh), s2 = ldT<T>(s, e2 + hh), s2T = ldT<T>(sT, e2 + hh);
+      const w1 = splat<T>(s1 * c0), w1T = splat<T>(s1T * c0 + s1 * c0T);
+      const w2 = splat<T>(s2 * c0), w2T = splat<T>(s2T * c0 + s2 * c0T);
+      let gw1 = zero, gw1T = zero, gw2 = zero, gw2T = zero;
+      const cEnd = (hh + 1) * hd;
+      for (let c = hh * hd; c < cEnd; c += L) {
+        const is = fo + dvLocal + c;
+        const fs = values ? ld<T>(filt, is) : one, fsT = values ? ld<T>(filtT, is) : zero;
+        const vs1 = ld<T>(qkv, bq + H2 + c), vs1T = ld<T>(qkvT, bq + H2 + c);
+        const vs2 = ld<T>(qkv, aq + H2 + c), vs2T = ld<T>(qkvT, aq + H2 + c);
+        const g1 = ld<T>(gdx, a * H + c), g1T = ld<T>(gdxT, a * H + c);
+        const g2 = ld<T>(gdx, b * H + c), g2T = ld<T>(gdxT, b * H + c);
+        addTo<T>(gqkv, bq + H2 + c, mul3<T>(g1, fs, w1));
+        addTo<T>(gqkvT, bq + H2 + c, add<T>(add<T>(mul3<T>(g1T, fs, w1), mul3<T>(g1, fsT, w1)), mul3<T>(g1, fs, w1T)));
+        addTo<T>(gqkv, aq + H2 + c, mul3<T>(g2, fs, w2));
+        addTo<T>(gqkvT, aq + H2 + c, add<T>(add<T>(mul3<T>(g2T, fs, w2), mul3<T>(g2, fsT, w2)), mul3<T>(g2, fs, w2T)));
+        gw1 = add<T>(gw1, mul3<T>(g1, vs1, fs));
+        gw1T = add<T>(gw1T, add<T>(add<T>(mul3<T>(g1T, vs1, fs), mul3<T>(g1, vs1T, fs)), mul3<T>(g1, vs1, fsT)));
+        gw2 = add<T>(gw2, mul3<T>(g2, vs2, fs));
+        gw2T = add<T>(gw2T, add<T>(add<T>(mul3<T>(g2T, vs2, fs), mul3<T>(g2, vs2T, fs)), mul3<T>(g2, vs2, fsT)));
+        if (values) {
+          const gf = add<T>(mul3<T>(g1, vs1, w1), mul3<T>(g2, vs2, w2));
+          const gfT = add<T>(
+            add<T>(add<T>(mul3<T>(g1T, vs1, w1), mul3<T>(g1, vs1T, w1)), mul3<T>(g1, vs1, w1T)),
+            add<T>(add<T>(mul3<T>(g2T, vs2, w2), mul3<T>(g2, vs2T, w2)), mul3<T>(g2, vs2, w2T)));
+          const ds = ld<T>(fder, is), dsT = ld<T>(fderT, is);
+          addTo<T>(gA, is, mul<T>(gf, ds));
+          addTo<T>(gAT, is, add<T>(mul<T>(gfT, ds), mul<T>(gf, dsT)));
+        }
+      }
+      const gs1 = hsum<T>(gw1) * c0, gs1T = hsum<T>(gw1T) * c0 + hsum<T>(gw1) * c0T;
+      const gs2 = hsum<T>(gw2) * c0, gs2T = hsum<T>(gw2T) * c0 + hsum<T>(gw2) * c0T;
+      const d11 = ldT<T>(sd, e1 + hh), d11T = ldT<T>(sdT, e1 + hh), d12 = ldT<T>(sd, e2 + hh), d12T = ldT<T>(sdT, e2 + hh);
+      const gl1 = splat<T>(gs1 * d11), gl1T = splat<T>(gs1T * d11 + gs1 * d11T);
+      const gl2 = splat<T>(gs2 * d12), gl2T = splat<T>(gs2T * d12 + gs2 * d12T);
+      for (let c = hh * hd; c < cEnd; c += L) {
+        const ik = fo + c;
+        const dk = keys ? ld<T>(filt, ik) : one, dkT = keys ? ld<T>(filtT, ik) : zero;
+        const qa = ld<T>(qkv, aq + c), qaT = ld<T>(qkvT, aq + c), kb = ld<T>(qkv, bq + H + c), kbT = ld<T>(qkvT, bq + H + c);
+        const qb = ld<T>(qkv, bq + c), qbT = ld<T>(qkvT, bq + c), ka = ld<T>(qkv, aq + H + c), kaT = ld<T>(qkvT, aq + H + c);
+        addTo<T>(gqkv, aq + c, mul3<T>(gl1, kb, dk));
+        addTo<T>(gqkvT, aq + c, add<T>(add<T>(mul3<T>(gl1T, kb, dk), mul3<T>(gl1, kbT, dk)), mul3<T>(gl1, kb, dkT)));
+        addTo<T>(gqkv, bq + H + c, mul3<T>(gl1, qa, dk));
+        addTo<T>(gqkvT, bq + H + c, add<T>(add<T>(mul3<T>(gl1T, qa, dk), mul3<T>(gl1, qaT, dk)), mul3<T>(gl1, qa, dkT)));
+        addTo<T>(gqkv, bq + c, mul3<T>(gl2, ka, dk));
+        addTo<T>(gqkvT, bq + c, add<T>(add<T>(mul3<T>(gl2T, ka, dk), mul3<T>(gl2, kaT, dk)), mul3<T>(gl2, ka, dkT)));
+        addTo<T>(gqkv, aq + H + c, mul3<T>(gl2, qb, dk));
+        addTo<T>(gqkvT, aq + H + c, add<T>(add<T>(mul3<T>(gl2T, qb, dk), mul3<T>(gl2, qbT, dk)), mul3<T>(gl2, qb, dkT)));
+        if (keys) {
+          const gdk = add<T>(mul3<T>(gl1, qa, kb), mul3<T>(gl2, qb, ka));
+          const gdkT = add<T>(
+            add<T>(mul3<T>(gl1T, qa, kb), mul<T>(gl1, add<T>(mul<T>(qaT, kb), mul<T>(qa, kbT)))),
+            add<T>(mul3<T>(gl2T, qb, ka), mul<T>(gl2, add<T>(mul<T>(qbT, ka), mul<T>(qb, kaT)))));
+          const dd = ld<T>(fder, ik), ddT = ld<T>(fderT, ik);
+          addTo<T>(gA, ik, mul<T>(gdk, dd));
+          addTo<T>(gAT, ik, add<T>(mul<T>(gdkT, dd), mul<T>(gdk, ddT)));
+        }
+      }
+    }
+  }
+}
+
+export function et_pair_backward_dual_f32(
+  p0: i32, p1: i32, H: i32, heads: i32, perLayer: i32, dvLocal: i32, keys: i32, values: i32, hasVec: i32,
+  pa: usize, pb: usize, u: usize, uT: usize, C: usize, CT: usize,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, filt: usize, filtT: usize, fder: usize, fderT: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gA: usize, gAT: usize,
+): void {
+  pairBackwardDual<f32>(p0, p1, H, heads, perLayer, dvLocal, keys, values, hasVec, pa, pb, u, uT, C, CT,
+    qkv, qkvT, vec, vecT, gvec, gvecT, gdx, gdxT, s, sT, sd, sdT, filt, filtT, fder, fderT, gqkv, gqkvT, gvi, gviT, gA, gAT);
+}
+
+export function et_pair_backward_dual_f64(
+  p0: i32, p1: i32, H: i32, heads: i32, perLayer: i32, dvLocal: i32, keys: i32, values: i32, hasVec: i32,
+  pa: usize, pb: usize, u: usize, uT: usize, C: usize, CT: usize,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, filt: usize, filtT: usize, fder: usize, fderT: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gA: usize, gAT: usize,
+): void {
+  pairBackwardDual<f64>(p0, p1, H, heads, perLayer, dvLocal, keys, values, hasVec, pa, pb, u, uT, C, CT,
+    qkv, qkvT, vec, vecT, gvec, gvecT, gdx, gdxT, s, sT, sd, sdT, filt, filtT, fder, fderT, gqkv, gqkvT, gvi, gviT, gA, gAT);
+}
