@@ -333,6 +333,7 @@ export class FusedTrainingGradient {
     const N = z.length;
     if (adj.dForces.length !== 3 * N) throw new OreoError(`loss adjoint has ${adj.dForces.length} force components for ${N} atoms`);
     if (adj.dEnergy.length !== nMol) throw new OreoError(`loss adjoint has ${adj.dEnergy.length} energies for ${nMol} molecules`);
+    this.poolNext = 0; // before pack(), which takes work buffers too
     const w = this.pack();
     const H = cfg.embedding_dimension, H3 = 3 * H, H5 = 5 * H, Hh = H / 2, R = cfg.num_rbf, R1 = R + 1;
     const heads = cfg.num_heads, hd = H / heads;
@@ -340,7 +341,6 @@ export class FusedTrainingGradient {
     const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
     const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
     const cols = cfg.num_layers * perLayer;
-    this.poolNext = 0;
     const B = (n: number) => this.work(n);
     const dtype = this.dtype;
 
