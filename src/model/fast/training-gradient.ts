@@ -159,11 +159,11 @@ export class FusedTrainingGradient {
     return v;
   }
   private poolNext = 0;
-  private work(n: number): Buf {
+  private work(n: number, zero = true): Buf {
     const ar = this.arena;
     if (ar && ar.active) {
       const v = ar.floats(this.dtype, n);
-      v.fill(0);
+      if (zero) v.fill(0);
       return v;
     }
     const k = this.poolNext++;
@@ -174,7 +174,7 @@ export class FusedTrainingGradient {
       return b.subarray(0, n);
     }
     const v = b.subarray(0, n);
-    v.fill(0);
+    if (zero) v.fill(0);
     return v;
   }
 
@@ -342,6 +342,8 @@ export class FusedTrainingGradient {
     const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
     const cols = cfg.num_layers * perLayer;
     const B = (n: number) => this.work(n);
+    // For buffers every element of which is written before it is read (products, row maps).
+    const Bw = (n: number) => this.work(n, false);
     const dtype = this.dtype;
 
     // Tangent-of-parameter-gradient accumulators, in the packed layouts.
@@ -377,7 +379,7 @@ export class FusedTrainingGradient {
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
     const u = this.work64(3 * P), uT = this.work64(3 * P);
     const C = this.work64(P), CT = this.work64(P);
-    const F = B(2 * P * R1); // dual [P, R+1]
+    const F = Bw(2 * P * R1); // dual [P, R+1]
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
       let dx = positions[3 * b] - positions[3 * a], dy = positions[3 * b + 1] - positions[3 * a + 1], dz = positions[3 * b + 2] - positions[3 * a + 2];
@@ -413,8 +415,8 @@ export class FusedTrainingGradient {
     // block of pairs at a time, used there, and made again in the reverse pass: all layers'
     // filters for a batch-32 step would be ~0.7 GB, streamed from memory several times.
     const NB = Math.min(P, PAIR_BLOCK);
-    const filt = B(2 * NB * perLayer), fder = B(2 * NB * perLayer), gA = B(2 * NB * perLayer);
-    const fd2 = B(NB * perLayer), fy = B(NB * perLayer);
+    const filt = Bw(2 * NB * perLayer), fder = Bw(2 * NB * perLayer), gA = Bw(2 * NB * perLayer);
+    const fd2 = Bw(NB * perLayer), fy = Bw(NB * perLayer);
     const blockFilters = (l: number, p0: number, p1: number): void => {
       const nb = p1 - p0, n = nb * perLayer;
       if (n === 0) return;
@@ -449,7 +451,7 @@ export class FusedTrainingGradient {
     } else {
       cat = B(2 * N * 2 * H);
       for (let n = 0; n < N; n++) cat.set(w.emb.subarray(z[n] * H, z[n] * H + H), n * 2 * H);
-      nbPre = B(2 * P * H);
+      nbPre = Bw(2 * P * H);
       if (P > 0) gemm(false, true, 2 * P, H, R1, F, w.nbDist!, nbPre, false);
       const emb = w.nbEmb;
       const catT = N * 2 * H;
@@ -475,8 +477,8 @@ export class FusedTrainingGradient {
       const lw = w.layers[l];
       const hasVec = l > 0;
       const st: LayerKeep = {
-        xhat: B(2 * N * H), rstd: new Float64Array(2 * N), xn: B(2 * N * H), qkv: B(2 * N * H5), vec,
-        vp: B(2 * 3 * N * H3), vdot: B(2 * N * H), s: B(2 * EA * heads), sd: B(2 * EA * heads), dx: B(2 * N * H), o: B(2 * N * H3),
+        xhat: Bw(2 * N * H), rstd: new Float64Array(2 * N), xn: Bw(2 * N * H), qkv: Bw(2 * N * H5), vec,
+        vp: Bw(2 * 3 * N * H3), vdot: B(2 * N * H), s: Bw(2 * EA * heads), sd: Bw(2 * EA * heads), dx: B(2 * N * H), o: Bw(2 * N * H3),
       };
       keep.push(st);
       lnForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
@@ -854,7 +856,7 @@ export class FusedTrainingGradient {
           }
         }
       }
-      const gdx = B(2 * N * H);
+      const gdx = Bw(2 * N * H);
       linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB);
       const gvi = B(2 * 3 * N * H);
       if (hasVec) {
@@ -1071,7 +1073,7 @@ export class FusedTrainingGradient {
       }
       for (let n = 0; n < N; n++) selfLoop(n);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
-      const gxn = B(2 * N * H);
+      const gxn = Bw(2 * N * H);
       linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
       lnBackDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
       gvec = gvi;
