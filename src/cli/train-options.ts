@@ -15,6 +15,7 @@ export const trainOptionSpec: Record<string, OptionSpec> = {
   factor: { type: 'string', help: 'plateau factor (0.8)' },
   clip: { type: 'string', help: 'gradient-norm clip, 0 = off' },
   seed: { type: 'string', help: 'random seed' },
+  'time-limit': { type: 'string', help: 'stop after MINUTES of training clock (steps + validation; kept across --resume), 0 = none' },
 };
 
 export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): TrainConfig {
@@ -30,5 +31,6 @@ export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): Tr
     factor: num(cmd, p, 'factor', base.factor, { min: 0, exclusiveMin: true, max: 0.999999 }),
     clip: num(cmd, p, 'clip', base.clip, { min: 0 }),
     seed: num(cmd, p, 'seed', base.seed, { min: 0, integer: true }),
+    timeLimitMinutes: num(cmd, p, 'time-limit', base.timeLimitMinutes ?? 0, { min: 0 }),
   };
 }
