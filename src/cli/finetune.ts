@@ -55,7 +55,7 @@ export const command: Command = {
       resume: flag(p, 'resume'),
       scratch: flag(p, 'scratch'),
     });
-    console.log(JSON.stringify({ model: r.model, steps: r.steps, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
+    console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);
     return 0;
   },

@@ -23,7 +23,7 @@ export const command: Command = {
     const cfg = readPretrainConfig(requireStr('pretrain', p, 'config'));
     cfg.training = applyTrainOptions('pretrain', p, cfg.training);
     const r = await pretrain(cfg, { resume: flag(p, 'resume') });
-    console.log(JSON.stringify({ model: r.model, steps: r.steps, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
+    console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);
     return 0;
   },

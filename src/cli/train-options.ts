@@ -17,6 +17,7 @@ export const trainOptionSpec: Record<string, OptionSpec> = {
   clip: { type: 'string', help: 'gradient-norm clip, 0 = off' },
   seed: { type: 'string', help: 'random seed' },
   'training-path': { type: 'string', help: "parameter gradient: auto (fused where the model allows, default) | fused | autodiff (the create-graph reference)" },
+  'time-limit': { type: 'string', help: 'stop after MINUTES of training clock (steps + validation; kept across --resume), 0 = none' },
 };
 
 export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): TrainConfig {
@@ -33,6 +34,7 @@ export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): Tr
     clip: num(cmd, p, 'clip', base.clip, { min: 0 }),
     seed: num(cmd, p, 'seed', base.seed, { min: 0, integer: true }),
     trainingPath: trainingPath(cmd, p, base.trainingPath),
+    timeLimitMinutes: num(cmd, p, 'time-limit', base.timeLimitMinutes ?? 0, { min: 0 }),
   };
 }
 

@@ -46,8 +46,14 @@ export function loadTrainingCheckpoint(path: string, pot: Potential, opt: AdamW)
   }
   const s = header.state as TrainState & { bestVal: number | null; schedule: { best: number | null } };
   opt.step = s.adamStep;
+  // Checkpoints written before the training clock existed carry no trainSeconds: they resume at 0.
+  const trainSeconds = (s as { trainSeconds?: unknown }).trainSeconds ?? 0;
+  if (typeof trainSeconds !== 'number' || !Number.isFinite(trainSeconds) || trainSeconds < 0) {
+    throw new InputError(path, `state.trainSeconds must be a number ≥ 0, got ${JSON.stringify(trainSeconds)}`, undefined, 'state.trainSeconds');
+  }
   return {
     ...s,
+    trainSeconds,
     bestVal: s.bestVal ?? Infinity,
     schedule: { ...s.schedule, best: s.schedule.best ?? Infinity },
   };

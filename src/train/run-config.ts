@@ -8,7 +8,8 @@
  *                                            "weight", "cap", "split", "format", "options" } ] },
  *   "model":     { TorchMD-Net ET hyper-parameters: embedding_dimension, num_layers, num_rbf, … },
  *   "objective": "et-oreo" | "et-ore" | "supervised" | { forces, zeroForce, denoise, energy, sigma, denoiseTarget },
- *   "training":  { lr, lrStart, warmupSteps, factor, patience, minLr, valEvery, batchSize, maxSteps, seed, clip, weightDecay },
+ *   "training":  { lr, lrStart, warmupSteps, factor, patience, minLr, valEvery, batchSize, maxSteps, seed, clip, weightDecay,
+ *                  timeLimitMinutes (training clock budget, 0 = none) },
  *   "splits":    { "val": 0.05, "test": 0.05, "holdOut": ["…/rmd17_aspirin_test_01.npz"] },
  *   "dtype":     "float32" | "float64",
  *   "out":       "runs/pretrain"

@@ -81,6 +81,8 @@ export async function pretrain(cfg: PretrainConfig, options: { resume?: boolean;
     sources: sources.map((s) => ({ name: s.config.name, kind: s.config.kind, conformations: s.conformations.length, sha256: s.sha256 })),
     splits: splitsPath,
     steps: result.steps,
+    stoppedOn: result.stoppedOn,
+    trainSeconds: result.trainSeconds,
     wallSeconds: (Date.now() - t0) / 1000,
   });
   return { ...result, ...done, splits: splitsPath, train: trainSet.length, val: valSet.length };
@@ -153,6 +155,8 @@ export async function finetune(o: FinetuneOptions) {
     objective: o.objective,
     training: o.training,
     steps: result.steps,
+    stoppedOn: result.stoppedOn,
+    trainSeconds: result.trainSeconds,
     wallSeconds: (Date.now() - t0) / 1000,
   });
   let test = null;

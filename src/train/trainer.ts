@@ -48,6 +48,13 @@ export interface TrainConfig {
    * 'fused' (an error if it cannot) or 'autodiff' (the create-graph tape, the reference).
    */
   trainingPath?: TrainingPathChoice;
+  /**
+   * Budget of training clock in minutes; 0 = none. The clock counts what a fixed-budget
+   * comparison is about — training steps (batch assembly, loss, gradient, optimizer) and the
+   * validation rounds — and not checkpoint writing or evaluations run after training. It is
+   * saved in the checkpoint, so a resumed run spends what is left of the same budget.
+   */
+  timeLimitMinutes?: number;
 }
 
 export const paperDefaults: TrainConfig = {
@@ -63,6 +70,7 @@ export const paperDefaults: TrainConfig = {
   seed: 0,
   clip: 0,
   weightDecay: 0,
+  timeLimitMinutes: 0,
 };
 
 export function checkTrainConfig(c: TrainConfig, where: string): void {
@@ -70,7 +78,8 @@ export function checkTrainConfig(c: TrainConfig, where: string): void {
   for (const k of positive) {
     if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] > 0)) throw new OreoError(`${where}: ${k} must be a positive number, got ${c[k]}`);
   }
-  for (const k of ['warmupSteps', 'patience', 'clip', 'weightDecay', 'seed'] as const) {
+  for (const k of ['warmupSteps', 'patience', 'clip', 'weightDecay', 'seed', 'timeLimitMinutes'] as const) {
+    if (k === 'timeLimitMinutes' && c[k] === undefined) continue;
     if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0)) throw new OreoError(`${where}: ${k} must be a number ≥ 0, got ${c[k]}`);
   }
   if (c.factor >= 1) throw new OreoError(`${where}: factor must be < 1, got ${c.factor}`);
@@ -95,6 +104,8 @@ export interface TrainState {
   schedule: ScheduleState;
   adamStep: number;
   bestVal: number;
+  /** Training clock spent so far, in seconds (see TrainConfig.timeLimitMinutes). */
+  trainSeconds: number;
 }
 
 /**
@@ -130,6 +141,10 @@ export interface TrainRun {
 
 export interface TrainResult {
   steps: number;
+  /** Why the loop ended: the step budget, the time limit, or `stopAfter` (a simulated interruption). */
+  stoppedOn: 'max-steps' | 'time-limit' | 'stop-after';
+  /** Training clock at the end, in seconds, summed over resumed runs. */
+  trainSeconds: number;
   bestVal: number;
   lastVal: number;
   log: string;
@@ -198,6 +213,7 @@ export function train(run: TrainRun): TrainResult {
     schedule: new LrSchedule(scheduleConfig).state,
     adamStep: 0,
     bestVal: Infinity,
+    trainSeconds: 0,
   };
   if (run.resume && existsSync(ckptPath)) {
     state = loadTrainingCheckpoint(ckptPath, pot, opt);
@@ -221,8 +237,21 @@ export function train(run: TrainRun): TrainResult {
   let lastVal = NaN;
   let valMetrics = '';
   let stepsHere = 0;
+  const limitSeconds = 60 * (config.timeLimitMinutes ?? 0);
+  const outOfTime = () => limitSeconds > 0 && state.trainSeconds >= limitSeconds;
+  let stoppedOn: TrainResult['stoppedOn'] = 'max-steps';
+  let savedAt = -1;
   for (; state.step < config.maxSteps; ) {
-    if (run.stopAfter !== undefined && stepsHere >= run.stopAfter) break;
+    if (run.stopAfter !== undefined && stepsHere >= run.stopAfter) {
+      stoppedOn = 'stop-after';
+      break;
+    }
+    // A resumed run whose checkpoint already spent the budget takes no further step.
+    if (outOfTime()) {
+      stoppedOn = 'time-limit';
+      break;
+    }
+    const tStep = performance.now();
     const chunk: Conformation[] = [];
     while (chunk.length < config.batchSize) {
       if (state.offset >= perm.length) {
@@ -262,10 +291,17 @@ export function train(run: TrainRun): TrainResult {
     state.step++;
     stepsHere++;
     state.adamStep = opt.step;
+    state.trainSeconds += (performance.now() - tStep) / 1000;
+    // The step that spends the budget is the last one: it validates and checkpoints like the
+    // step at maxSteps, so a time-limited run ends with the same files as a full one.
+    const lastStep = outOfTime();
     const entry: Record<string, unknown> = { step: state.step, epoch: state.epoch, lr, loss: value, ...prefix(loss.parts), gradNorm };
-    const isVal = state.step % config.valEvery === 0 || state.step === config.maxSteps;
+    const isVal = state.step % config.valEvery === 0 || state.step === config.maxSteps || lastStep;
     if (isVal) {
+      const tVal = performance.now();
       const v = validate(run, path);
+      // Validation is part of the training clock (it drives the schedule), as in the reference.
+      state.trainSeconds += (performance.now() - tVal) / 1000;
       lastVal = v.loss;
       schedule.validation(v.loss);
       entry.val_loss = v.loss;
@@ -278,13 +314,16 @@ export function train(run: TrainRun): TrainResult {
       state.schedule = schedule.state;
       state.rng = rng.getState();
       saveTrainingCheckpoint(ckptPath, pot, opt, state, extra);
+      savedAt = state.step;
     }
+    entry.clock_s = state.trainSeconds;
     appendFileSync(logPath, JSON.stringify(entry) + '\n');
     const now = Date.now();
     if (!run.quiet && (now - lastPrint > 1000 || isVal || state.step === config.maxSteps)) {
       lastPrint = now;
       const rate = (state.step - step0) / Math.max(1e-3, (now - t0) / 1000);
-      const eta = (config.maxSteps - state.step) / rate;
+      let eta = (config.maxSteps - state.step) / rate;
+      if (limitSeconds > 0) eta = Math.min(eta, Math.max(0, limitSeconds - state.trainSeconds));
       const parts = Object.entries(loss.parts)
         .filter(([, x]) => Number.isFinite(x))
         .map(([k, x]) => `${k} ${fmt(x)}`)
@@ -292,12 +331,21 @@ export function train(run: TrainRun): TrainResult {
       const val = isVal ? ` | val ${fmt(lastVal)}${entry.val_force_mae_meV !== undefined ? ` (F MAE ${(entry.val_force_mae_meV as number).toFixed(1)} meV/Å)` : ''}${valMetrics}` : '';
       process.stderr.write(`step ${state.step}/${config.maxSteps} loss ${fmt(value)} (${parts}) lr ${fmt(lr)} ${rate.toFixed(2)} steps/s ETA ${duration(eta)}${val}\n`);
     }
+    if (lastStep) {
+      stoppedOn = 'time-limit';
+      break;
+    }
   }
-  if (stepsHere > 0 && state.step % config.valEvery !== 0 && run.stopAfter === undefined) {
+  if (stepsHere > 0 && savedAt !== state.step && stoppedOn !== 'stop-after') {
     state.rng = rng.getState();
     saveTrainingCheckpoint(ckptPath, pot, opt, state, extra);
   }
-  return { steps: state.step, bestVal: state.bestVal, lastVal, log: logPath };
+  if (stoppedOn === 'time-limit' && !run.quiet) {
+    process.stderr.write(
+      `stopped on the time limit (${config.timeLimitMinutes} min of training clock): ${state.step} steps done (${stepsHere} in this run), clock ${state.trainSeconds.toFixed(1)} s; checkpoint ${ckptPath}\n`,
+    );
+  }
+  return { steps: state.step, stoppedOn, trainSeconds: state.trainSeconds, bestVal: state.bestVal, lastVal, log: logPath };
 }
 
 function prefix(parts: Record<string, number>): Record<string, number> {
