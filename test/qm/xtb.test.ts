@@ -53,7 +53,7 @@ test('xtb energy in eV equals the total energy xtb reports in its JSON output (H
     const lines = [String(z.length), ''];
     for (let a = 0; a < z.length; a++) lines.push(`${symbolOf(z[a])} ${positions[3 * a].toFixed(12)} ${positions[3 * a + 1].toFixed(12)} ${positions[3 * a + 2].toFixed(12)}`);
     writeFileSync(join(dir, 'm.xyz'), lines.join('\n') + '\n');
-    const res = spawnSync('xtb', ['m.xyz', '--sp', '--json', '--norestart'], { cwd: dir, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const res = spawnSync(process.env.OREO_XTB ?? 'xtb', ['m.xyz', '--sp', '--json', '--norestart'], { cwd: dir, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     assert.equal(res.status, 0, res.stdout + res.stderr);
     const json = JSON.parse(readFileSync(join(dir, 'xtbout.json'), 'utf8')) as Record<string, unknown>;
     const eh = json['total energy'] as number;
