@@ -7,7 +7,7 @@ import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';
-import { formatDuration } from './progress.js';
+import { formatDuration, ProgressPrinter } from './progress.js';
 import type { Calculator } from '../md/calculator.js';
 import { readInitialStructure } from '../md/init.js';
 import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
@@ -198,17 +198,17 @@ export const command: Command = {
       process.removeListener('SIGINT', onSigint);
     };
     process.on('SIGINT', onSigint);
-    const tty = process.stderr.isTTY;
     const quiet = flag(p, 'quiet');
+    // The run already times its reports (progressSeconds: 1 s on a terminal, 10 s into a log),
+    // so the printer writes each one it gets.
+    const printer = new ProgressPrinter({ logSeconds: 0 });
     try {
       const result = await runSimulation(options, calculator, {
-        log: (m) => process.stderr.write(m + '\n'),
-        onProgress: quiet
-          ? undefined
-          : (pr) => {
-              if (tty) process.stderr.write('\r' + progressLine(pr).padEnd(100) + (pr.final ? '\n' : ''));
-              else process.stderr.write(progressLine(pr) + '\n');
-            },
+        log: (m) => {
+          printer.done();
+          process.stderr.write(m + '\n');
+        },
+        onProgress: quiet ? undefined : (pr) => printer.update(progressLine(pr), { final: pr.final }),
       });
       const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
       if (result.status === 'completed') {
