@@ -5,6 +5,7 @@
 import { resolve, join } from 'node:path';
 import type { Command } from './main.js';
 import { helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
+import { ProgressPrinter } from './progress.js';
 import { OreoError } from '../errors.js';
 import { checkSameMolecule, readReference, readSimulationOutput } from '../analysis/io.js';
 import { analyzeSimulation, DEFAULT_HR_THRESHOLD, DEFAULT_HR_WINDOW_FRAMES, prepareReference } from '../analysis/simulation.js';
@@ -81,11 +82,12 @@ export const command: Command = {
       const { loadCalculator } = await import('../model/load.js');
       const calc = await loadCalculator(modelPath);
       calc.checkElements?.(test.z);
-      const tty = process.stderr.isTTY;
+      const printer = new ProgressPrinter();
       const errors = evaluateCalculator(calc, confs, (done, total) => {
-        if (tty && (done % 20 === 0 || done === total)) process.stderr.write(`\rforce MAE: ${done}/${total} frames`);
+        if (printer.interactive && done % 20 !== 0 && done !== total) return;
+        printer.update(`force MAE: ${done}/${total} frames`, { fraction: done / total, final: done === total });
       });
-      if (tty) process.stderr.write('\n');
+      printer.done();
       inputs.forceErrors = { ...errors, model: resolve(modelPath), testSet: resolve(testPath) };
     }
 

@@ -3,7 +3,7 @@
  * h(r) MAE over several seeds), resumable, with a markdown table in the layout of ET-OREO's
  * Table 2. Parses options and prints progress; the work is in src/analysis/benchmark/.
  */
-import { formatDuration } from './progress.js';
+import { formatDuration, ProgressPrinter } from './progress.js';
 import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
@@ -108,20 +108,23 @@ export const command: Command = {
       process.removeListener('SIGINT', onSigint);
     };
     process.on('SIGINT', onSigint);
-    const tty = process.stderr.isTTY;
     const quiet = flag(p, 'quiet');
+    // MD progress is already timed by the runner (progressSeconds), so the printer writes every
+    // report it gets; force-MAE progress comes per frame and is thinned by the printer.
+    const printer = new ProgressPrinter({ logSeconds: 0 });
+    const forcePrinter = new ProgressPrinter();
     try {
       const outcome = await runBenchmark(options, {
-        log: (m) => process.stderr.write((tty && !quiet ? '\r\x1b[K' : '') + m + '\n'),
-        onForceProgress: quiet || !tty ? undefined : (done, total) => {
-          if (done % 25 === 0 || done === total) process.stderr.write(`\rforce MAE: ${done}/${total} frames`);
+        log: (m) => {
+          printer.done();
+          forcePrinter.done();
+          process.stderr.write(m + '\n');
         },
-        onProgress: quiet
-          ? undefined
-          : (pr) => {
-              if (tty) process.stderr.write('\r' + progressLine(pr).padEnd(100) + (pr.final ? '\n' : ''));
-              else process.stderr.write(progressLine(pr) + '\n');
-            },
+        onForceProgress: quiet ? undefined : (done, total) => {
+          if (forcePrinter.interactive && done % 25 !== 0 && done !== total) return;
+          forcePrinter.update(`force MAE: ${done}/${total} frames`, { fraction: done / total, final: done === total });
+        },
+        onProgress: quiet ? undefined : (pr) => printer.update(progressLine(pr), { final: pr.final }),
       });
       const r = outcome.results;
       const s = r.summary;

@@ -10,6 +10,7 @@ import { FORMATS, iterateConformations, readConformations, type FormatName } fro
 import type { ReadOptions } from '../data/read-options.js';
 import { SplitLookup, loadOrCreateSplits, readSplits, makeSplits, writeSplits } from '../data/splits.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec, type Parsed } from './args.js';
+import { ProgressPrinter } from './progress.js';
 import type { Command } from './main.js';
 
 const READER_OPTIONS: Record<string, OptionSpec> = {
@@ -164,14 +165,16 @@ async function shard(argv: string[]): Promise<number> {
     };
   }
   const t0 = Date.now();
+  // The total is not known while sources stream in, so into a log the printer writes by time only.
+  const printer = new ProgressPrinter();
   const index = await buildShards(config, out, {
     shardSize,
     precision,
     resume: flag(p, 'resume'),
     filter,
-    onProgress: (done, name) => process.stderr.write(`\r${done} conformations (${name}) ${((Date.now() - t0) / 1000).toFixed(0)} s   `),
+    onProgress: (done, name) => printer.update(`${done} conformations (${name}) ${((Date.now() - t0) / 1000).toFixed(0)} s`),
   });
-  process.stderr.write('\n');
+  printer.done();
   console.log(`wrote ${index.total} conformations (${index.atoms} atoms) in ${index.shards.length} shard(s) to ${out}`);
   return 0;
 }

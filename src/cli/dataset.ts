@@ -91,12 +91,13 @@ async function polymers(argv: string[]): Promise<number> {
       ? undefined
       : (system, pr) => {
           const now = performance.now();
-          if (!pr.final && now - lastReport < (printer.interactive ? 500 : 10000)) return;
+          // Into a log the printer thins the lines (10 s or 10 %); on a terminal, redraw twice a second.
+          if (!pr.final && printer.interactive && now - lastReport < 500) return;
           lastReport = now;
           printer.update(
             `${system} ${progressBar(pr.step, pr.targetSteps)} step ${pr.step}/${pr.targetSteps}  T ${pr.temperature.toFixed(0)} K  ETA ${formatDuration(pr.etaSeconds)}`,
+            { fraction: pr.step / pr.targetSteps, final: pr.final },
           );
-          if (pr.final) printer.done();
         },
   });
   const m = result.manifest;

@@ -7,6 +7,7 @@ import { readConformations } from '../data/read.js';
 import { evaluate } from '../train/evaluate.js';
 import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { ProgressPrinter } from './progress.js';
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file' },
@@ -38,10 +39,14 @@ export const command: Command = {
     if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
     for (const c of confs.slice(0, 1)) pot.checkElements(c.z);
     const t0 = Date.now();
+    const printer = new ProgressPrinter();
     const r = evaluate(pot, confs, num('eval', p, 'batch', 16, { min: 1, integer: true }), (done) => {
-      process.stderr.write(`\revaluated ${done}/${confs.length} (${((done / (Date.now() - t0)) * 1000).toFixed(1)} conf/s)`);
+      printer.update(`evaluated ${done}/${confs.length} (${((done / Math.max(1, Date.now() - t0)) * 1000).toFixed(1)} conf/s)`, {
+        fraction: done / confs.length,
+        final: done === confs.length,
+      });
     });
-    process.stderr.write('\n');
+    printer.done();
     const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), data, ...r }, null, 2);
     if (str(p, 'out')) writeFileAtomic(str(p, 'out')!, json + '\n');
     console.log(json);

@@ -45,7 +45,8 @@ export const command: Command = {
     const workers = num('label', p, 'workers', Math.max(1, availableParallelism()), { integer: true, min: 1 });
     const threads = num('label', p, 'threads', 1, { integer: true, min: 1 });
     const calculator = referenceCalculatorFrom('label', p, { threads });
-    const printer = new ProgressPrinter();
+    // labelFile times the reports itself (progressSeconds below), so the printer writes each one.
+    const printer = new ProgressPrinter({ logSeconds: 0 });
     const quiet = flag(p, 'quiet');
     console.error(`labelling ${input} with ${calculator.name}, ${workers} at a time → ${output}`);
     const result = await labelFile({
@@ -65,8 +66,8 @@ export const command: Command = {
                 (pr.kept ? ` (+${pr.kept} from before)` : '') +
                 `  ${pr.framesPerSecond.toPrecision(3)} frames/s  ETA ${formatDuration(pr.etaSeconds)}` +
                 (pr.failed ? `  ${pr.failed} failed` : ''),
+              { final: pr.final },
             );
-            if (pr.final) printer.done();
           },
       onFailure: (i, err) => {
         printer.done();

@@ -63,8 +63,19 @@ export async function main(argv: string[]): Promise<number> {
     return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (debug) console.error(err);
-    else if (err instanceof OreoError) console.error(`oreo ${name}: error: ${err.message}`);
-    else console.error(`oreo ${name}: error: ${(err as Error)?.message ?? String(err)}\n(run with --debug for the stack trace)`);
+    else if (err instanceof OreoError) console.error(errorLine(name, err.message));
+    else console.error(`${errorLine(name, (err as Error)?.message ?? String(err))}\n(run with --debug for the stack trace)`);
     return 1;
   }
+}
+
+/**
+ * "oreo <command>: error: <message>". Many messages already start with "oreo <command>: " (or
+ * "oreo <command> <subcommand>: ") so that they read well when src/ is used as a library; that
+ * leading copy becomes the label instead of being printed a second time, for every command, and
+ * a subcommand it names is kept ("oreo dataset polymers: error: …").
+ */
+export function errorLine(name: string, message: string): string {
+  const m = new RegExp(`^(oreo ${name.replace(/[^A-Za-z0-9-]/g, '')}(?: [A-Za-z0-9-]+)?): `).exec(message);
+  return m ? `${m[1]}: error: ${message.slice(m[0].length)}` : `oreo ${name}: error: ${message}`;
 }

@@ -4,6 +4,8 @@
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
+import type { Potential, StructureBatch } from '../model/potential.js';
+import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
 import { readMd17Npz } from '../data/md17.js';
 import { readExtxyzFile, frameToConformation } from '../data/extxyz.js';
@@ -19,8 +21,47 @@ const spec: Record<string, OptionSpec> = {
   out: { type: 'string', help: 'write the JSON here instead of stdout' },
   batch: { type: 'string', help: 'frames per model call (default 16)' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s own precision)' },
+  path: { type: 'string', help: 'fast (fused inference, as MD uses; the default where the model supports it) | autodiff' },
   help: { type: 'boolean' },
 };
+
+/**
+ * Units of a model's outputs. A model that states its units (meta.units) is taken at its word.
+ * A TorchMD-Net checkpoint predicts in the units of whatever data it was trained on, which the
+ * file does not record, so they stay "model". Every other model here is an oreo model, trained on
+ * labels that oreo's readers converted to eV and eV/Å (src/units.ts), so that is what it predicts.
+ */
+export function predictionUnits(pot: Potential): { energy: string; forces: string } {
+  const stated = pot.meta.units as { energy?: unknown; forces?: unknown } | undefined;
+  if (stated && typeof stated.energy === 'string' && typeof stated.forces === 'string') return { energy: stated.energy, forces: stated.forces };
+  if (pot.meta.format === 'torchmd-net') return { energy: 'model', forces: 'model/Å' };
+  return { energy: 'eV', forces: 'eV/Å' };
+}
+
+type Predictor = (b: Required<StructureBatch>) => { energy: ArrayLike<number>; forces: ArrayLike<number> };
+
+/**
+ * The fused inference path (src/model/fast, what MD runs) when asked for or by default, else the
+ * autodiff path. Today the fast path covers every ET oreo loads; should a model ever fall outside
+ * it (its constructor refuses what it does not implement), the default falls back to autodiff and
+ * says why, while an explicit --path fast is an error.
+ */
+function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'fast' | 'autodiff'; predict: Predictor; note?: string } {
+  if (wanted !== undefined && wanted !== 'fast' && wanted !== 'autodiff') throw new OreoError(`--path ${wanted}: expected fast or autodiff`);
+  const autodiff: Predictor = (b) => {
+    const p = pot.predict(b);
+    return { energy: p.energy.data, forces: p.forces.data };
+  };
+  if (wanted === 'autodiff') return { path: 'autodiff', predict: autodiff };
+  let fast: FastEnergyForces;
+  try {
+    fast = new FastEnergyForces(pot);
+  } catch (err) {
+    if (!(err instanceof OreoError) || wanted === 'fast') throw err instanceof OreoError ? new OreoError(`--path fast: ${err.message}`) : err;
+    return { path: 'autodiff', predict: autodiff, note: `the fast path does not cover this model (${err.message}); using autodiff` };
+  }
+  return { path: 'fast', predict: (b) => fast.compute(b.z, b.positions, b.mol, b.nMol) };
+}
 
 /** Structures to predict on: an MD17-style npz or any xyz/extxyz file (ASE units). */
 function readStructures(path: string): Conformation[] {
@@ -28,14 +69,21 @@ function readStructures(path: string): Conformation[] {
   return readExtxyzFile(path).map((f, i) => frameToConformation(f, path, i));
 }
 
-const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64]';
+const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64] [--path fast|autodiff]';
 
 export const command: Command = {
   summary: 'energies and forces of structures with a model (JSON)',
   async run(argv) {
     const p = parseArgs('predict', argv, spec);
     if (p.options.help) {
-      console.log(helpText(usage, 'Prints {"frames":[{"energy":E,"forces":[[fx,fy,fz],...]},...]} in the model\'s units (eV, eV/Å for oreo models).', spec));
+      console.log(
+        helpText(
+          usage,
+          'Prints {"model":FILE,"units":{…},"path":"fast"|"autodiff","frames":[{"frame":i,"energy":E,"forces":[[fx,fy,fz],...]},...]} ' +
+            'in the model\'s units (eV, eV/Å for oreo models; a TorchMD-Net checkpoint\'s are those of its training data, shown as "model").',
+          spec,
+        ),
+      );
       return 0;
     }
     const dtype = str(p, 'dtype');
@@ -55,6 +103,8 @@ export const command: Command = {
     const frames = str(p, 'frames') ? parseFrameList(str(p, 'frames')!, structures.length) : structures.map((_, i) => i);
     const batchSize = num('predict', p, 'batch', 16, { min: 1, integer: true });
     for (const i of frames) pot.checkElements(structures[i].z);
+    const chosen = choosePredictor(pot, str(p, 'path'));
+    if (chosen.note) console.error(`oreo predict: ${chosen.note}`);
 
     const results: { frame: number; energy: number; forces: number[][] }[] = [];
     for (let b = 0; b < frames.length; b += batchSize) {
@@ -70,19 +120,19 @@ export const command: Command = {
         mol.fill(m, o, o + s.z.length);
         o += s.z.length;
       });
-      const pred = pot.predict({ z, positions, mol, nMol: chunk.length });
+      const pred = chosen.predict({ z, positions, mol, nMol: chunk.length });
       o = 0;
       chunk.forEach((s, m) => {
         const forces: number[][] = [];
         for (let a = 0; a < s.z.length; a++) {
           const k = 3 * (o + a);
-          forces.push([pred.forces.data[k], pred.forces.data[k + 1], pred.forces.data[k + 2]]);
+          forces.push([pred.forces[k], pred.forces[k + 1], pred.forces[k + 2]]);
         }
-        results.push({ frame: frames[b + m], energy: pred.energy.data[m], forces });
+        results.push({ frame: frames[b + m], energy: pred.energy[m], forces });
         o += s.z.length;
       });
     }
-    const json = JSON.stringify({ model: pot.meta.source ?? null, units: { energy: 'model', forces: 'model/Å' }, frames: results });
+    const json = JSON.stringify({ model: modelPath, units: predictionUnits(pot), path: chosen.path, frames: results });
     const out = str(p, 'out');
     if (out) {
       writeFileAtomic(out, json + '\n');

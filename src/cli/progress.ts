@@ -19,28 +19,76 @@ export function progressBar(done: number, total: number, width = 24): string {
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
 }
 
-/** Writes progress to stderr: in place on a terminal, one line per report otherwise. */
+export interface ProgressPrinterOptions {
+  stream?: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
+  /** Into a log file (not a terminal): at most one line per this many seconds (default 10)… */
+  logSeconds?: number;
+  /** …unless the work has moved on by this fraction since the last line (default 0.1). */
+  logFraction?: number;
+  /** Clock, ms; replaceable so that tests need not wait. */
+  now?: () => number;
+}
+
+/**
+ * Writes progress to stderr. On a terminal the line is redrawn in place (a carriage return, then
+ * the line padded over the previous one). Into a file or pipe, carriage returns would make one
+ * run-on line, so each report is a whole newline-terminated line instead, and only every
+ * `logSeconds` or every `logFraction` of the work, plus the final one, so that a long run leaves
+ * a readable log rather than thousands of lines. Every progress writer in src/cli goes through here.
+ */
 export class ProgressPrinter {
   private last = '';
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  private readonly stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
+  private readonly logMs: number;
+  private readonly logFraction: number;
+  private readonly now: () => number;
+  private lastLogAt = -Infinity;
+  private lastLogFraction = -Infinity;
+
+  constructor(options: ProgressPrinterOptions = {}) {
+    this.stream = options.stream ?? process.stderr;
+    this.logMs = (options.logSeconds ?? 10) * 1000;
+    this.logFraction = options.logFraction ?? 0.1;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   get interactive(): boolean {
     return !!this.stream.isTTY;
   }
 
-  update(line: string): void {
+  /**
+   * Report `line`. `fraction` (0..1) is how far the work is, when known; `final` marks the last
+   * report, which is always written and, on a terminal, ends the line.
+   */
+  update(line: string, progress: { fraction?: number; final?: boolean } = {}): void {
     if (this.interactive) {
       const pad = Math.max(0, this.last.length - line.length);
       this.stream.write(`\r${line}${' '.repeat(pad)}`);
-    } else {
-      this.stream.write(line + '\n');
+      this.last = line;
+      if (progress.final) this.done();
+      return;
     }
-    this.last = line;
+    const t = this.now();
+    const f = progress.fraction;
+    const due =
+      progress.final ||
+      t - this.lastLogAt >= this.logMs ||
+      (f !== undefined && f - this.lastLogFraction >= this.logFraction - 1e-12);
+    if (!due) return;
+    this.stream.write(line + '\n');
+    this.lastLogAt = t;
+    if (f !== undefined) this.lastLogFraction = f;
+    if (progress.final) this.done();
   }
 
-  /** End the in-place line so that later output starts on a fresh line. */
+  /**
+   * End the in-place line so that later output starts on a fresh line. The next report starts a
+   * new task (e.g. the next system of a dataset), so its first line is written at once.
+   */
   done(): void {
     if (this.interactive && this.last) this.stream.write('\n');
     this.last = '';
+    this.lastLogAt = -Infinity;
+    this.lastLogFraction = -Infinity;
   }
 }

@@ -7,10 +7,11 @@ import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';
-import { formatDuration } from './progress.js';
+import { formatDuration, ProgressPrinter } from './progress.js';
 import type { Calculator } from '../md/calculator.js';
 import { readInitialStructure } from '../md/init.js';
 import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
+import { defaultThermostatSettings } from '../md/integrators/types.js';
 import { analyticPotentialsHelp, createAnalyticCalculator, isAnalyticSpec } from '../md/potentials/registry.js';
 import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } from '../md/run.js';
 
@@ -20,9 +21,9 @@ const spec: Record<string, OptionSpec> = {
   threads: { type: 'string', help: 'compute threads for a learned model: 1 (default) or 2 (a helper thread takes half of each large matrix product; pays from ≈ 128 features up)' },
   init: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
   steps: { type: 'string', help: 'total number of steps (on --resume: the new total)' },
-  dt: { type: 'string', help: 'time step, fs' },
-  temperature: { type: 'string', help: 'thermostat temperature, K; also the initial-velocity temperature' },
-  thermostat: { type: 'string', help: `${thermostatKinds.join(' | ')}` },
+  dt: { type: 'string', help: 'time step, fs (default 0.5, as MDsim)' },
+  temperature: { type: 'string', help: 'thermostat temperature, K; also the initial-velocity temperature (default 500, as MDsim)' },
+  thermostat: { type: 'string', help: `${thermostatKinds.join(' | ')} (default nose-hoover, as MDsim)` },
   ttime: { type: 'string', help: 'Nosé–Hoover thermostat time in units of dt (default 20, as MDsim)' },
   friction: { type: 'string', help: 'Langevin friction, 1/fs (default 0.01)' },
   'chain-length': { type: 'string', help: 'Nosé–Hoover chain length (default 3)' },
@@ -43,8 +44,33 @@ const spec: Record<string, OptionSpec> = {
 };
 
 const usage =
-  'oreo simulate --model FILE|SPEC --init FILE[:frame] --steps N --dt FS --temperature K ' +
-  '--thermostat nose-hoover|nhc|langevin|nve --out DIR  |  oreo simulate --resume DIR [--steps N]';
+  'oreo simulate --model FILE|SPEC --init FILE[:frame] --steps N --out DIR [--dt FS] [--temperature K] ' +
+  '[--thermostat nose-hoover|nhc|langevin|nve]  |  oreo simulate --resume DIR [--steps N]';
+
+/**
+ * A new run without --dt, --temperature or --thermostat follows the MDsim benchmark protocol
+ * (0.5 fs, 500 K, Nosé–Hoover with ttime 20·dt), the setting the models here are judged in. A
+ * default is never silent: the first line of output says which values were defaulted.
+ */
+export const simulateDefaults = { dt: 0.5, temperature: 500, thermostat: 'nose-hoover' as ThermostatKind };
+
+/** "dt 0.5 fs (default), 500 K (default), nose-hoover ttime 20·dt = 10 fs (default)". */
+export function settingsLine(
+  s: { dt: number; temperature: number; thermostat: ThermostatKind; ttime: number; friction: number; chainLength: number },
+  given: (key: string) => boolean,
+): string {
+  const d = (key: string) => (given(key) ? '' : ' (default)');
+  const parts = [`dt ${s.dt} fs${d('dt')}`];
+  if (s.thermostat !== 'nve') parts.push(`${s.temperature} K${d('temperature')}`);
+  let thermo = `${s.thermostat}${d('thermostat')}`;
+  // ttime counts time steps (MDsim's convention), so the line also gives it in fs.
+  const ttime = `ttime ${s.ttime}·dt = ${+(s.ttime * s.dt).toPrecision(6)} fs${d('ttime')}`;
+  if (s.thermostat === 'nose-hoover') thermo += ` ${ttime}`;
+  if (s.thermostat === 'nhc') thermo += ` ${ttime}, chain length ${s.chainLength}${d('chain-length')}`;
+  if (s.thermostat === 'langevin') thermo += ` friction ${s.friction} /fs${d('friction')}`;
+  parts.push(thermo);
+  return parts.join(', ');
+}
 
 function progressLine(p: Progress): string {
   return (
@@ -124,8 +150,25 @@ export const command: Command = {
       if (model === undefined) throw new OreoError('oreo simulate: the checkpoint does not record a model; give --model');
       reference = ckpt.reference;
     } else {
-      const missing = ['model', 'init', 'steps', 'dt', 'temperature', 'thermostat', 'out'].filter((k) => str(p, k) === undefined);
+      const missing = ['model', 'init', 'steps', 'out'].filter((k) => str(p, k) === undefined);
       if (missing.length) throw new OreoError(`oreo simulate: missing ${missing.map((k) => '--' + k).join(', ')} (see oreo simulate --help)`);
+      options.dt ??= simulateDefaults.dt;
+      options.temperature ??= simulateDefaults.temperature;
+      options.thermostat ??= simulateDefaults.thermostat;
+      const given = (key: string) => str(p, key) !== undefined;
+      console.error(
+        `oreo simulate: ${settingsLine(
+          {
+            dt: options.dt,
+            temperature: options.temperature,
+            thermostat: options.thermostat,
+            ttime: options.ttime ?? defaultThermostatSettings.ttime,
+            friction: options.friction ?? defaultThermostatSettings.friction,
+            chainLength: options.chainLength ?? defaultThermostatSettings.chainLength,
+          },
+          given,
+        )}, ${options.steps} steps`,
+      );
       validateThermostatSettings({
         thermostat: options.thermostat!,
         dt: options.dt!,
@@ -155,17 +198,17 @@ export const command: Command = {
       process.removeListener('SIGINT', onSigint);
     };
     process.on('SIGINT', onSigint);
-    const tty = process.stderr.isTTY;
     const quiet = flag(p, 'quiet');
+    // The run already times its reports (progressSeconds: 1 s on a terminal, 10 s into a log),
+    // so the printer writes each one it gets.
+    const printer = new ProgressPrinter({ logSeconds: 0 });
     try {
       const result = await runSimulation(options, calculator, {
-        log: (m) => process.stderr.write(m + '\n'),
-        onProgress: quiet
-          ? undefined
-          : (pr) => {
-              if (tty) process.stderr.write('\r' + progressLine(pr).padEnd(100) + (pr.final ? '\n' : ''));
-              else process.stderr.write(progressLine(pr) + '\n');
-            },
+        log: (m) => {
+          printer.done();
+          process.stderr.write(m + '\n');
+        },
+        onProgress: quiet ? undefined : (pr) => printer.update(progressLine(pr), { final: pr.final }),
       });
       const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
       if (result.status === 'completed') {

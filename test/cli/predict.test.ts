@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOreo } from '../cli.js';
-import { fixturesDir } from '../paths.js';
 import { formatExtxyzFrame } from '../../src/data/extxyz.js';
+import { dataDir, fixturesDir, repoRoot } from '../paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oreo-predict-'));
 const dir = join(fixturesDir, 'torchmdnet', 'et-tiny-vcut');
@@ -55,3 +55,42 @@ test('oreo --help lists the commands', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /predict/);
 });
+
+const oreoModel = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+const rmd17 = join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz');
+
+test('oreo predict on an .oreo model names the file and its units (eV, eV/Å) and the path it ran', () => {
+  const r = runOreo(['predict', '--model', oreoModel, '--input', rmd17, '--frames', '0']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.model, oreoModel);
+  assert.deepEqual(out.units, { energy: 'eV', forces: 'eV/Å' });
+  assert.equal(out.path, 'fast');
+  // A TorchMD-Net checkpoint does not record its training data's units: they stay "model".
+  const t = JSON.parse(runOreo(['predict', '--model', join(dir, 'model.ckpt'), '--input', xyz]).stdout);
+  assert.equal(t.model, join(dir, 'model.ckpt'));
+  assert.deepEqual(t.units, { energy: 'model', forces: 'model/Å' });
+});
+
+test('oreo predict: the fast and autodiff paths agree to 1e-10 in float64 on rMD17 aspirin', () => {
+  const run = (path: string) => {
+    const r = runOreo(['predict', '--model', oreoModel, '--input', rmd17, '--frames', '0,7', '--dtype', 'float64', '--path', path]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { path: string; frames: { energy: number; forces: number[][] }[] };
+  };
+  const fast = run('fast');
+  const slow = run('autodiff');
+  assert.equal(fast.path, 'fast');
+  assert.equal(slow.path, 'autodiff');
+  assert.equal(fast.frames.length, 2);
+  fast.frames.forEach((f, i) => {
+    const g = slow.frames[i];
+    assert.ok(Math.abs(f.energy - g.energy) <= 1e-10 * Math.max(1, Math.abs(g.energy)), `frame ${i}: energy ${f.energy} vs ${g.energy}`);
+    const scale = Math.max(1, ...g.forces.flat().map(Math.abs));
+    f.forces.flat().forEach((x, k) => assert.ok(Math.abs(x - g.forces.flat()[k]) <= 1e-10 * scale, `frame ${i} component ${k}: ${x} vs ${g.forces.flat()[k]}`));
+  });
+  const bad = runOreo(['predict', '--model', oreoModel, '--input', rmd17, '--frames', '0', '--path', 'quick']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^oreo predict: error: --path quick: expected fast or autodiff/);
+});
+

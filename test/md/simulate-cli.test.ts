@@ -54,11 +54,28 @@ test('bad input fails before the run starts, with a message naming the problem',
   await failsWith(withOption(base(out), 'model', 'lj:size=3'), /unknown parameter 'size'/);
   await failsWith(withOption(base(out), 'model', join(tmp, 'nomodel.ckpt')), /no such file, and not an analytic potential/);
   await failsWith(withOption(base(out), 'steps', '2.5'), /--steps 2.5: must be an integer/);
-  await failsWith(withOption(base(out), 'temperature', null), /missing --temperature/);
+  await failsWith(withOption(base(out), 'steps', null), /missing --steps/);
   await failsWith(withOption([...base(out), '--friction', '-1'], 'thermostat', 'langevin'), /--friction must be > 0 \(1\/fs\)/);
   await failsWith([...base(out), '--threads', '3'], /--threads 3: at most 2 compute threads/);
   await failsWith([...base(out), '--threads', '0'], /--threads 0: must be ≥ 1|--threads/);
   assert.ok(!existsSync(out), 'nothing was written');
+});
+
+test('without --dt, --temperature, --thermostat a run follows MDsim (0.5 fs, 500 K, Nosé–Hoover) and says so first', () => {
+  const out = join(tmp, 'defaults');
+  const r = runOreo(['simulate', '--model', 'lj', '--init', argonXyz, '--steps', '4', '--seed', '1', '--out', out, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr.split('\n')[0], 'oreo simulate: dt 0.5 fs (default), 500 K (default), nose-hoover (default) ttime 20·dt = 10 fs (default), 4 steps');
+  const settings = readCheckpoint(out).settings;
+  assert.deepEqual([settings.dt, settings.temperature, settings.thermostat, settings.ttime], [0.5, 500, 'nose-hoover', 20]);
+  // Values given are not marked as defaults.
+  const out2 = join(tmp, 'given');
+  const r2 = runOreo(['simulate', '--model', 'lj', '--init', argonXyz, '--steps', '4', '--dt', '2', '--thermostat', 'langevin', '--out', out2, '--quiet']);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(r2.stderr.split('\n')[0], 'oreo simulate: dt 2 fs, 500 K (default), langevin friction 0.01 /fs (default), 4 steps');
+  const help = runOreo(['simulate', '--help']);
+  assert.match(help.stdout, /--dt VALUE\s+time step, fs \(default 0\.5, as MDsim\)/);
+  assert.match(help.stdout, /--thermostat VALUE\s+.*\(default nose-hoover, as MDsim\)/);
 });
 
 test('a run, a resume to a longer target, and the result equal to one straight run', async () => {
@@ -99,6 +116,6 @@ test('oreo simulate drives an imported TorchMD-Net model (exit code, files, prog
   const bad = runOreo(['simulate', '--model', join(modelDir, 'model.ckpt'), '--init', init, '--steps', '20', '--dt', '0',
     '--temperature', '500', '--thermostat', 'langevin', '--out', join(tmp, 'bad')]);
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^oreo simulate: error: oreo simulate: --dt must be > 0 fs/);
+  assert.match(bad.stderr, /^oreo simulate: error: --dt must be > 0 fs/);
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/); // no stack trace
 });

@@ -8,6 +8,7 @@ import { markAttachmentPoints, polymerSmiles } from '../../src/polymers/build.js
 import { buildPolymer, embedPolymer, polymerAtomicNumbers, type PolymerStructure } from '../../src/polymers/embed.js';
 import { PAPER_UNITS, resolveUnit } from '../../src/polymers/units.js';
 import { XtbCalculator } from '../../src/qm/xtb.js';
+import { skipUnless } from '../system-tools.js';
 
 // Repeat-unit compositions worked out by hand from the Table 3 SMILES (the [*] ends excluded):
 // CK   -(CH2)8-                         C8H16
@@ -101,7 +102,7 @@ test('3D structures for L = 1, 2 of every unit: right atoms, covalent bond lengt
   assert.deepEqual(a.positions, b.positions);
 });
 
-test('relaxing with xtb lowers the energy and keeps the chain intact', () => {
+test('relaxing with xtb lowers the energy and keeps the chain intact', { skip: skipUnless('xtb') }, () => {
   const calc = new XtbCalculator();
   const raw = embedPolymer(PAPER_UNITS.LAC2.smiles, 1);
   const built = buildPolymer(PAPER_UNITS.LAC2.smiles, 1, { calculator: calc, level: 'normal' });

@@ -11,8 +11,9 @@ import { COMBINED_FILE, generatePolymerDataset, MANIFEST_FILE, type PolymerManif
 import { PAPER_UNITS } from '../../src/polymers/units.js';
 import { XtbCalculator } from '../../src/qm/xtb.js';
 import { runOreo } from '../cli.js';
+import { skipUnless } from '../system-tools.js';
 
-test('a small polymer dataset: MD frames labelled by xtb, manifest, combined file, resume', async () => {
+test('a small polymer dataset: MD frames labelled by xtb, manifest, combined file, resume', { skip: skipUnless('xtb') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'oreo-test-polyds-'));
   try {
     const calc = new XtbCalculator();

@@ -10,6 +10,7 @@ import { INPUT_INDEX_KEY, labelFile, partialPath } from '../../src/qm/label.js';
 import { XtbCalculator } from '../../src/qm/xtb.js';
 import { runOreo } from '../cli.js';
 import { dataDir } from '../paths.js';
+import { skipUnless } from '../system-tools.js';
 
 const aspirin = join(dataDir, 'md17', 'md17_aspirin_nequip_15frames.xyz');
 
@@ -25,7 +26,7 @@ function firstFrames(dir: string, n: number): string {
   return path;
 }
 
-test('labels are the calculator’s energies and forces, in input order with 2 workers', async () => {
+test('labels are the calculator’s energies and forces, in input order with 2 workers', { skip: skipUnless('xtb') }, async () => {
   const dir = workDir();
   try {
     const input = firstFrames(dir, 4);
@@ -55,7 +56,7 @@ test('labels are the calculator’s energies and forces, in input order with 2 w
   }
 });
 
-test('an interrupted run resumes from OUT.partial and ends with the same file', async () => {
+test('an interrupted run resumes from OUT.partial and ends with the same file', { skip: skipUnless('xtb') }, async () => {
   const dir = workDir();
   try {
     const input = firstFrames(dir, 5);
@@ -87,7 +88,7 @@ test('an interrupted run resumes from OUT.partial and ends with the same file', 
   }
 });
 
-test('periodic frames, unknown elements and foreign output files are refused', async () => {
+test('periodic frames, unknown elements and foreign output files are refused', { skip: skipUnless('xtb') }, async () => {
   const dir = workDir();
   try {
     const calc = new XtbCalculator();
@@ -106,7 +107,7 @@ test('periodic frames, unknown elements and foreign output files are refused', a
   }
 });
 
-test('oreo label CLI: labels a file, and refuses a missing xtb with a clear message', () => {
+test('oreo label CLI: labels a file', { skip: skipUnless('xtb') }, () => {
   const dir = workDir();
   try {
     const input = firstFrames(dir, 2);
@@ -115,6 +116,16 @@ test('oreo label CLI: labels a file, and refuses a missing xtb with a clear mess
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(readExtxyzFile(output).length, 2);
     assert.match(ok.stderr, /2\/2 frames/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Needs no xtb: it is about what a person without one sees.
+test('oreo label CLI refuses a missing xtb with a clear message', () => {
+  const dir = workDir();
+  try {
+    const input = firstFrames(dir, 2);
     const bad = runOreo(['label', '--input', input, '--out', join(dir, 'x.extxyz'), '--xtb', '/nonexistent/xtb']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /oreo label: error: .*'\/nonexistent\/xtb' not found/);
@@ -124,7 +135,7 @@ test('oreo label CLI: labels a file, and refuses a missing xtb with a clear mess
   }
 });
 
-test('a failing calculation stops the run with the frame named, or is left out with skipFailed', async () => {
+test('a failing calculation stops the run with the frame named, or is left out with skipFailed', { skip: skipUnless('xtb') }, async () => {
   const dir = workDir();
   try {
     const input = firstFrames(dir, 2);

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from '../../cli/args.js';
+import { ProgressPrinter } from '../../cli/progress.js';
 import { trainOptionSpec, applyTrainOptions } from '../../cli/train-options.js';
 import { OreoError } from '../../errors.js';
 import type { Conformation } from '../../data/conformation.js';
@@ -146,10 +147,14 @@ export async function evalPropertyModel(modelPath: string, data: string, options
   if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
   for (const c of confs) model.checkElements(c.z);
   const t0 = Date.now();
+  const printer = new ProgressPrinter();
   const r = evaluateProperty(model, confs, data, options.batch, (done) => {
-    process.stderr.write(`\revaluated ${done}/${confs.length} (${((done / Math.max(1, Date.now() - t0)) * 1000).toFixed(1)} mol/s)`);
+    printer.update(`evaluated ${done}/${confs.length} (${((done / Math.max(1, Date.now() - t0)) * 1000).toFixed(1)} mol/s)`, {
+      fraction: done / confs.length,
+      final: done === confs.length,
+    });
   });
-  process.stderr.write('\n');
+  printer.done();
   const json = JSON.stringify({ model: modelPath, data, ...r }, null, 2);
   if (options.out) writeFileAtomic(options.out, json + '\n');
   console.log(json);
