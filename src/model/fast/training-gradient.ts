@@ -288,8 +288,13 @@ export class FusedTrainingGradient {
         const out = this.run(z, positions, mol, nMol, adj, true);
         const intact = arena.intact, overflow = arena.overflow;
         arena.end();
-        // Too small a block: the call ran partly on JS arrays (still right); grow for next time.
-        if (overflow > 0) arena.grow(overflow);
+        // Too small a block: the call ran partly on JS arrays. Its numbers are right but rounded
+        // differently from the all-WASM kernels, so grow and redo it: a step's gradient must not
+        // depend on whether this object is fresh (a resumed run must retrace an uninterrupted one).
+        if (overflow > 0) {
+          arena.grow(overflow);
+          if (attempt < 3) continue;
+        }
         if (intact) return out;
         // Something grew the memory mid-call: views went stale, the numbers are not trusted.
       } catch (e) {
