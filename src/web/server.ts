@@ -169,6 +169,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
         'Cross-Origin-Resource-Policy': 'same-origin',
+        // Cross-origin isolation (COOP + COEP): the page gets SharedArrayBuffer, which a
+        // second WASM thread for in-browser MD needs. Everything is served from here, so
+        // require-corp costs nothing.
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
         'Content-Security-Policy': APP_CSP,
         ...extra,
       });
@@ -272,6 +277,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
       'Content-Security-Policy': FILES_CSP,
       'Cache-Control': 'no-cache',
     });

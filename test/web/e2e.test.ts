@@ -152,6 +152,8 @@ describe('web app in headless Chromium', () => {
   it('runs 200 MD steps in the browser and reads back finite energies', { skip }, async (t) => {
     await page.click('#nav-live');
     await page.waitForSelector('#live');
+    // oreo serve's COOP/COEP headers make the page cross-origin isolated (SharedArrayBuffer).
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'page is not cross-origin isolated');
     await page.selectOption('#md-molecule', ASPIRIN);
     await page.selectOption('#md-model', MODEL_ID);
     await page.fill('#md-steps', '200');

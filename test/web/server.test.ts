@@ -72,6 +72,12 @@ describe('oreo serve', () => {
     assert.match(page.body, /<script type="module" src="\/app.js">/);
     assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
     for (const f of ['/app.js', '/app.css', '/md-worker.js']) assert.equal((await get(server, f)).status, 200, f);
+    // Cross-origin isolated, so the page may use SharedArrayBuffer (threads) for in-browser MD.
+    for (const f of ['/', '/app.js', '/md-worker.js', '/api/runs']) {
+      const r = await get(server, f);
+      assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin', f);
+      assert.equal(r.headers['cross-origin-embedder-policy'], 'require-corp', f);
+    }
   });
 
   it('lists the MD run, its analysis and the training run', async () => {
