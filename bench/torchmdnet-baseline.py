@@ -12,6 +12,13 @@ What it measures
     prints median/min/max in ms. Torch runs on one thread, so the number is
     comparable with oreo's single-threaded engine timed in the same sitting.
 
+With ``--train`` it times one training step instead, as the reference training
+    loop (and ``oreo bench --train``) takes it: a batch of 32 copies of that frame,
+    model in train mode (forces by autograd with ``create_graph=True``), loss
+    MSE(F_pred, F_ref) with F_ref the frame's rMD17 forces in eV/A, backward,
+    AdamW step (lr 1e-7, so the weights stay where they were timed). Only the
+    6x128x32 size, as in the issue that asks for the comparison.
+
 Prerequisites (Debian bookworm; the apt packages only exist for /usr/bin/python3,
 not for a pyenv python on PATH)
     apt-get install -y python3-torch python3-numpy python3-yaml python3-scipy
@@ -70,6 +77,9 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--repeat", type=int, default=21)
     p.add_argument("--seed", type=int, default=0, help="seed for the random weights")
+    p.add_argument("--train", action="store_true",
+                   help="time a batch training step (6x128x32 only) instead of inference")
+    p.add_argument("--batch", type=int, default=32, help="molecules per training batch (--train)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object as the last line")
     a = p.parse_args()
@@ -142,6 +152,38 @@ def build_model(create_model, layers, channels, rbf):
     })
 
 
+def time_training_step(args, create_model, z, pos, f_ref):
+    import torch
+    label, layers, channels, rbf = SIZES[0]
+    torch.manual_seed(args.seed)
+    model = build_model(create_model, layers, channels, rbf).train()
+    n, b = len(z), args.batch
+    zb = z.repeat(b)
+    posb = pos.repeat(b, 1)
+    batch = torch.arange(b).repeat_interleave(n)
+    fb = f_ref.repeat(b, 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-7, weight_decay=0.0)
+
+    def step():
+        opt.zero_grad()
+        _, forces = model(zb, posb, batch)
+        loss = torch.mean((forces - fb) ** 2)
+        loss.backward()
+        opt.step()
+        return float(loss)
+
+    for _ in range(args.warmup):
+        step()
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"model": label, "train": True, "batch": b, "median_ms": round(statistics.median(times), 3),
+            "min_ms": round(min(times), 3), "max_ms": round(max(times), 3),
+            "params": sum(p.numel() for p in model.parameters())}
+
+
 def main():
     args = parse_args()
     import numpy as np
@@ -164,6 +206,21 @@ def main():
     version = torchmdnet_version(torchmdnet, args.torchmdnet)
     print(f"torch {torch.__version__}, torchmdnet {version}, threads {torch.get_num_threads()}, "
           f"{len(z)} atoms from {args.input} frame 0, warmup {args.warmup}, repeat {args.repeat}")
+
+    if args.train:
+        with np.load(args.input) as d:
+            if "forces" not in d.files:
+                sys.exit(f"{args.input}: missing field forces (needed for --train)")
+            # rMD17 forces are kcal/mol/A; eV/A as oreo trains in.
+            f_ref = torch.tensor(d["forces"][0] / 23.0605, dtype=torch.float32)
+        rows = [time_training_step(args, create_model, z, pos, f_ref)]
+        print(f"{rows[0]['model']}: training step, batch {args.batch}; median {rows[0]['median_ms']:.1f} ms, "
+              f"min {rows[0]['min_ms']:.1f}, max {rows[0]['max_ms']:.1f}")
+        if args.json:
+            print(json.dumps({"rows": rows, "torch": torch.__version__, "torchmdnet": version,
+                              "threads": torch.get_num_threads(), "atoms": len(z), "batch": args.batch,
+                              "warmup": args.warmup, "repeat": args.repeat}))
+        return
 
     rows = []
     for label, layers, channels, rbf in SIZES:
