@@ -60,6 +60,17 @@ const APP_CSP = [
   "frame-ancestors 'self'",
 ].join('; ');
 
+/** Sent with every answer, the app's and the run files' alike. */
+const COMMON_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  // Cross-origin isolation (COOP + COEP): the page gets SharedArrayBuffer, which a second WASM
+  // thread for in-browser MD needs. Everything is served from here, so require-corp costs nothing.
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+} as const;
+
 /** Files from run folders may be HTML or SVG written by anyone: show them, never run their scripts. */
 const FILES_CSP = "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'";
 
@@ -166,14 +177,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       res.writeHead(status, {
         'Content-Type': type,
         'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
-        'X-Content-Type-Options': 'nosniff',
-        'Referrer-Policy': 'no-referrer',
-        'Cross-Origin-Resource-Policy': 'same-origin',
-        // Cross-origin isolation (COOP + COEP): the page gets SharedArrayBuffer, which a
-        // second WASM thread for in-browser MD needs. Everything is served from here, so
-        // require-corp costs nothing.
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
+        ...COMMON_HEADERS,
         'Content-Security-Policy': APP_CSP,
         ...extra,
       });
@@ -274,11 +278,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     res.writeHead(200, {
       'Content-Type': FILE_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(size),
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+      ...COMMON_HEADERS,
       'Content-Security-Policy': FILES_CSP,
       'Cache-Control': 'no-cache',
     });
