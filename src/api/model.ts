@@ -1,0 +1,172 @@
+/**
+ * The model part of oreo's library API: open a model file (or its bytes), then ask for energies
+ * and forces of one structure or of a batch. Units are oreo's: Å in, eV and eV/Å out.
+ *
+ * This is a thin layer over src/model: `Model` holds a `Potential` and, made on first use, the
+ * fused inference path (src/model/fast), which is what MD uses too, so numbers from here and
+ * from `oreo simulate` agree exactly.
+ */
+import type { DType } from '../engine/index.js';
+import type { Calculator } from '../md/calculator.js';
+import { InputError, OreoError } from '../errors.js';
+import { Potential } from '../model/potential.js';
+import { loadPotential } from '../model/load.js';
+import { parseModel, saveModel } from '../model/io/native.js';
+import { loadTorchMDNetBytes } from '../model/io/torchmdnet.js';
+import { FastEnergyForces } from '../model/fast/energy-forces.js';
+
+/**
+ * One molecule: atomic numbers and Cartesian positions in Å, either flat
+ * `[x0, y0, z0, x1, …]` or one `[x, y, z]` per atom. Every record `readStructures` returns is one.
+ */
+export interface Structure {
+  z: ArrayLike<number>;
+  positions: ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+}
+
+export interface EnergyAndForces {
+  /** Potential energy, eV (the model's own unit for a TorchMD-Net model trained on other units). */
+  energy: number;
+  /** Forces −∂E/∂r, flat [fx0, fy0, fz0, …], eV/Å. */
+  forces: Float64Array;
+}
+
+export interface LoadModelOptions {
+  /** Arithmetic: 'float64' or 'float32' (default: the precision the model file records). */
+  dtype?: DType;
+  /** For bytes: a name used in error messages and metadata (default 'model bytes'). */
+  name?: string;
+}
+
+/** Flatten positions given either way, checking the count against the atoms. */
+export function flatPositions(s: Structure, where = 'structure'): Float64Array {
+  const n = s.z.length;
+  const p = s.positions;
+  if (p.length > 0 && typeof p[0] !== 'number') {
+    const rows = p as ArrayLike<ArrayLike<number>>;
+    if (rows.length !== n) throw new OreoError(`${where}: ${n} atoms but ${rows.length} position rows`);
+    const out = new Float64Array(3 * n);
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (r.length !== 3) throw new OreoError(`${where}: position of atom ${i} has ${r.length} components, expected 3`);
+      out[3 * i] = r[0];
+      out[3 * i + 1] = r[1];
+      out[3 * i + 2] = r[2];
+    }
+    return out;
+  }
+  if (p.length !== 3 * n) throw new OreoError(`${where}: ${n} atoms need ${3 * n} coordinates, got ${p.length}`);
+  return Float64Array.from(p as ArrayLike<number>);
+}
+
+export class Model {
+  private fastPath: FastEnergyForces | null = null;
+
+  /** Wrap a Potential (from training, `createPotential`, or a loader). */
+  constructor(readonly potential: Potential) {}
+
+  /** Name recorded in the model file, or where it came from. */
+  get name(): string {
+    return String(this.potential.meta.name ?? this.potential.meta.source ?? 'ET');
+  }
+
+  /** Atomic numbers the model was trained on, when the file records them (oreo models do). */
+  get elements(): number[] | undefined {
+    const e = this.potential.meta.elements as number[] | undefined;
+    return e && e.length > 0 ? [...e] : undefined;
+  }
+
+  /** Neighbour cutoff, Å. */
+  get cutoff(): number {
+    return this.potential.config.cutoff_upper;
+  }
+
+  /** Throws an OreoError naming the elements when the model cannot (or was not trained to) handle them. */
+  checkElements(z: ArrayLike<number>): void {
+    this.potential.checkElements(Int32Array.from(z));
+  }
+
+  private fast(): FastEnergyForces {
+    return (this.fastPath ??= new FastEnergyForces(this.potential));
+  }
+
+  /**
+   * Energy and forces of one molecule, through the fused inference path. Elements the model
+   * was not trained on are refused (the energy would be meaningless).
+   */
+  energyAndForces(s: Structure): EnergyAndForces {
+    const z = Int32Array.from(s.z);
+    this.potential.checkElements(z);
+    const r = this.fast().compute(z, flatPositions(s));
+    return { energy: r.energy[0], forces: r.forces };
+  }
+
+  /** Energies and forces of many molecules in one model call (faster than one call each for small molecules). */
+  energyAndForcesBatch(structures: Structure[]): EnergyAndForces[] {
+    const n = structures.reduce((k, s) => k + s.z.length, 0);
+    const z = new Int32Array(n);
+    const positions = new Float64Array(3 * n);
+    const mol = new Int32Array(n);
+    let o = 0;
+    structures.forEach((s, m) => {
+      z.set(Int32Array.from(s.z), o);
+      positions.set(flatPositions(s, `structure ${m}`), 3 * o);
+      mol.fill(m, o, o + s.z.length);
+      o += s.z.length;
+    });
+    structures.forEach((s, m) => {
+      try {
+        this.potential.checkElements(Int32Array.from(s.z));
+      } catch (e) {
+        throw new OreoError(`structure ${m}: ${(e as Error).message}`);
+      }
+    });
+    const r = this.fast().compute(z, positions, mol, structures.length);
+    o = 0;
+    return structures.map((s, m) => {
+      const forces = r.forces.slice(3 * o, 3 * (o + s.z.length));
+      o += s.z.length;
+      return { energy: r.energy[m], forces };
+    });
+  }
+
+  /** Energies only (eV), one per structure. */
+  energies(structures: Structure[]): number[] {
+    return this.energyAndForcesBatch(structures).map((r) => r.energy);
+  }
+
+  /**
+   * The model as an MD calculator (the interface `Dynamics` and `runSimulation` take). Its own
+   * fast-path buffers, so it can run beside this Model's calls.
+   */
+  calculator(): Calculator {
+    return this.potential.asCalculator(this.name);
+  }
+
+  /** Save as an oreo `.oreo` model file (written to a temporary file, then renamed). */
+  save(path: string): void {
+    saveModel(this.potential, path);
+  }
+
+  /**
+   * Call after changing `potential.params` in place (e.g. a training step you ran yourself), so
+   * that the fast path re-reads the weights.
+   */
+  weightsChanged(): void {
+    this.fastPath?.refresh();
+  }
+}
+
+/**
+ * Open a model: a path to an oreo `.oreo` file or a TorchMD-Net `.ckpt`/`.pt` (told apart by
+ * content), or the bytes of one (e.g. from `fetch` in a browser, or a file input).
+ */
+export function loadModel(source: string | Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Model {
+  if (typeof source === 'string') return new Model(loadPotential(source, { dtype: options.dtype }));
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  const name = options.name ?? 'model bytes';
+  const head = new TextDecoder().decode(bytes.subarray(0, 8));
+  if (head === 'OREOTNS1') return new Model(parseModel(bytes, name, { dtype: options.dtype }));
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return new Model(loadTorchMDNetBytes(bytes, name, { dtype: options.dtype }));
+  throw new InputError(name, 'not a model oreo can read (expected an oreo .oreo model or a TorchMD-Net .ckpt/.pt)');
+}
