@@ -10,11 +10,13 @@ import { resolve } from 'node:path';
 import { asksForPropertyTask } from '../train/property/task-flag.js';
 
 const spec: Record<string, OptionSpec> = {
-  from: { type: 'string', help: 'pre-trained model: oreo .oreo or TorchMD-Net .ckpt' },
+  from: { type: 'string', help: 'pre-trained model: oreo .oreo or TorchMD-Net .ckpt; or an architecture .json (TorchMD-Net hyper-parameters) for fresh weights' },
   data: { type: 'string', help: 'target conformations with forces (rMD17 npz, extxyz, …)' },
   train: { type: 'string', help: 'number of training conformations (e.g. 950)' },
   val: { type: 'string', help: 'number of validation conformations (e.g. 50)' },
   test: { type: 'string', help: 'test file evaluated at the end (e.g. rmd17_aspirin_test_01.npz)' },
+  'split-indices': { type: 'string', help: "TorchMD-Net splits.npz (idx_train, idx_val) of --data's frames, in place of --train/--val's seeded draw" },
+  standardize: { type: 'boolean', help: "fresh weights only: set the output scale to the training energies' spread (TorchMD-Net's standardize)" },
   splits: { type: 'string', help: 'pre-training splits.json: refuse conformations of its test split' },
   objective: { type: 'string', help: 'et-oreo | et-ore | supervised (default et-ore: forces only)' },
   task: { type: 'string', help: 'forces (default) | property (see oreo finetune --task property --help)' },
@@ -41,6 +43,10 @@ export const command: Command = {
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     const training = applyTrainOptions('finetune', p, { ...paperDefaults, warmupSteps: 1000, maxSteps: 10_000, valEvery: 100 });
+    const splitIndices = str(p, 'split-indices');
+    if (splitIndices && (p.options.train !== undefined || p.options.val !== undefined)) {
+      throw new OreoError('finetune: --split-indices names the training and validation frames; leave out --train and --val');
+    }
     const r = await finetune({
       from: requireStr('finetune', p, 'from'),
       data: requireStr('finetune', p, 'data'),
@@ -54,6 +60,8 @@ export const command: Command = {
       dtype: dtype as 'float32' | 'float64' | undefined,
       resume: flag(p, 'resume'),
       scratch: flag(p, 'scratch'),
+      splitIndices,
+      standardize: flag(p, 'standardize'),
     });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);

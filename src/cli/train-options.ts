@@ -17,6 +17,7 @@ export const trainOptionSpec: Record<string, OptionSpec> = {
   clip: { type: 'string', help: 'gradient-norm clip, 0 = off' },
   seed: { type: 'string', help: 'random seed' },
   'training-path': { type: 'string', help: "parameter gradient: auto (fused where the model allows, default) | fused | autodiff (the create-graph reference)" },
+  schedule: { type: 'string', help: 'after warm-up: plateau (reduce-on-plateau, default) | cosine (to 0 at --steps)' },
   'time-limit': { type: 'string', help: 'stop after MINUTES of training clock (steps + validation; kept across --resume), 0 = none' },
 };
 
@@ -34,6 +35,7 @@ export function applyTrainOptions(cmd: string, p: Parsed, base: TrainConfig): Tr
     clip: num(cmd, p, 'clip', base.clip, { min: 0 }),
     seed: num(cmd, p, 'seed', base.seed, { min: 0, integer: true }),
     trainingPath: trainingPath(cmd, p, base.trainingPath),
+    schedule: schedule(cmd, p, base.schedule),
     timeLimitMinutes: num(cmd, p, 'time-limit', base.timeLimitMinutes ?? 0, { min: 0 }),
   };
 }
@@ -42,5 +44,12 @@ function trainingPath(cmd: string, p: Parsed, fallback: TrainConfig['trainingPat
   const v = str(p, 'training-path');
   if (v === undefined) return fallback;
   if (v !== 'auto' && v !== 'fused' && v !== 'autodiff') throw new OreoError(`${cmd}: --training-path ${v}: expected auto, fused or autodiff`);
+  return v;
+}
+
+function schedule(cmd: string, p: Parsed, fallback: TrainConfig['schedule']): TrainConfig['schedule'] {
+  const v = str(p, 'schedule');
+  if (v === undefined) return fallback;
+  if (v !== 'plateau' && v !== 'cosine') throw new OreoError(`${cmd}: --schedule ${v}: expected plateau or cosine`);
   return v;
 }

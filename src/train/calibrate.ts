@@ -49,11 +49,7 @@ export function calibrateElementEnergies(pot: Potential, confs: Conformation[], 
     const b = makeBatch(labelled.slice(i, i + batchSize));
     raw.push(...pot.energy(b).data);
   }
-  const elements = [...new Set(labelled.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
-  const A = labelled.map((c) => elements.map((e) => c.z.filter((x) => x === e).length));
-  const target = labelled.map((c, m) => c.energy! - raw[m]);
-  // A tiny ridge keeps the fit defined when compositions do not separate the elements (one molecule).
-  const coef = ridge(A, target, 1e-8 * labelled.length);
+  const { elements, A, coef } = fitElementConstants(labelled, raw);
   if (coef.some((x) => !Number.isFinite(x))) {
     atomref.data.set(saved);
     throw new OreoError('per-element energy fit failed (non-finite solution)');
@@ -70,4 +66,17 @@ export function calibrateElementEnergies(pot: Potential, confs: Conformation[], 
     mae += Math.abs(fitted - c.energy!);
   });
   return { refs, mae: mae / labelled.length };
+}
+
+/**
+ * Least-squares constants per element, E_ref(m) − base(m) ≈ Σ_e n_{m,e} c_e, with `base` the
+ * model's own energies (or zeros for the constants alone).
+ */
+export function fitElementConstants(labelled: Conformation[], base: ArrayLike<number>): { elements: number[]; A: number[][]; coef: number[] } {
+  const elements = [...new Set(labelled.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
+  const A = labelled.map((c) => elements.map((e) => c.z.filter((x) => x === e).length));
+  const target = labelled.map((c, m) => c.energy! - base[m]);
+  // A tiny ridge keeps the fit defined when compositions do not separate the elements (one molecule).
+  const coef = ridge(A, target, 1e-8 * labelled.length);
+  return { elements, A, coef };
 }

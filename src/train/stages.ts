@@ -5,7 +5,9 @@
  * per-element energy calibration and a model file ready for `predict` / `simulate`.
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { readSplitIndices } from '../data/split-indices.js';
+import { configFromHyperParameters } from '../model/config.js';
 import { loadDataset } from '../data/dataset.js';
 import { loadOrCreateSplits, selectPart, readSplits, assertNoLeak, SplitLookup } from '../data/splits.js';
 import { contentHash, geometryKey } from '../data/identity.js';
@@ -15,11 +17,11 @@ import { createPotential } from '../model/init.js';
 import { loadPotential } from '../model/load.js';
 import { saveModel } from '../model/io/native.js';
 import { Potential } from '../model/potential.js';
-import { OreoError } from '../errors.js';
+import { OreoError, InputError } from '../errors.js';
 import { PretrainConfig } from './run-config.js';
 import { train, TrainConfig } from './trainer.js';
 import { ObjectiveConfig } from './objective.js';
-import { calibrateElementEnergies } from './calibrate.js';
+import { calibrateElementEnergies, fitElementConstants } from './calibrate.js';
 import { evaluate } from './evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
@@ -104,10 +106,24 @@ export interface FinetuneOptions {
   test?: string;
   /** Keep only the architecture of `from` and start from fresh weights (the from-scratch baseline). */
   scratch?: boolean;
+  /** TorchMD-Net-style splits.npz (idx_train, idx_val) of `data`'s frames, in place of a seeded draw. */
+  splitIndices?: string;
+  /**
+   * Energy standardization as TorchMD-Net's `standardize`: before training, the output scale
+   * `std` is set to the spread of the training energies (after per-element constants). Only for
+   * fresh weights: it rescales every atomic output.
+   */
+  standardize?: boolean;
+}
+
+/** `from` as a file of TorchMD-Net hyper-parameters (JSON): an architecture with no weights. */
+function isArchitectureFile(path: string): boolean {
+  return path.toLowerCase().endsWith('.json');
 }
 
 export async function finetune(o: FinetuneOptions) {
   let all = await readConformations(o.data, { kind: 'off-equilibrium' });
+  const before0 = all.length;
   const pretrainSplits = o.splits ? readSplits(o.splits) : undefined;
   if (pretrainSplits) {
     // Conformations the pre-training run kept for its test split are never drawn for training
@@ -120,38 +136,49 @@ export async function finetune(o: FinetuneOptions) {
       process.stderr.write(`excluded ${before - all.length} conformations of ${o.data} that are in the pre-training test split\n`);
     }
   }
-  if (o.nTrain + o.nVal > all.length) {
-    throw new OreoError(`${o.data} has ${all.length} conformations; --train ${o.nTrain} + --val ${o.nVal} is more`);
+  let trainSet: Conformation[];
+  let valSet: Conformation[];
+  if (o.splitIndices) {
+    ({ trainSet, valSet } = pickByIndices(o, all, before0));
+  } else {
+    if (o.nTrain + o.nVal > all.length) {
+      throw new OreoError(`${o.data} has ${all.length} conformations; --train ${o.nTrain} + --val ${o.nVal} is more`);
+    }
+    // Seeded shuffle of the file, then train / val slices (TorchMD-Net's convention).
+    const order = [...all.keys()];
+    let s = (o.training.seed ^ 0x5bd1e995) >>> 0;
+    for (let i = order.length - 1; i > 0; i--) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      const j = Math.floor((s / 2 ** 32) * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    trainSet = order.slice(0, o.nTrain).map((i) => all[i]);
+    valSet = order.slice(o.nTrain, o.nTrain + o.nVal).map((i) => all[i]);
   }
-  // Seeded shuffle of the file, then train / val slices (TorchMD-Net's convention).
-  const order = [...all.keys()];
-  let s = (o.training.seed ^ 0x5bd1e995) >>> 0;
-  for (let i = order.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor((s / 2 ** 32) * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const trainSet = order.slice(0, o.nTrain).map((i) => all[i]);
-  const valSet = order.slice(o.nTrain, o.nTrain + o.nVal).map((i) => all[i]);
   let testSet: Conformation[] | undefined;
   if (o.test) testSet = await readConformations(o.test, { kind: 'off-equilibrium' });
   if (pretrainSplits) {
     const report = assertNoLeak(pretrainSplits, { train: trainSet, val: valSet, test: testSet });
     for (const w of report.warnings) if (!o.quiet) process.stderr.write(`warning: ${w}\n`);
   }
-  const loaded = loadPotential(o.from, { dtype: o.dtype });
-  const pot = o.scratch ? createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed }) : loaded;
+  const pot = startingModel(o);
   ensureAtomref(pot);
   pot.checkElements(Int32Array.from(elementsOf(trainSet)));
+  // With --resume the checkpoint's weights and buffers replace these; the set-up is redone
+  // only so that a fresh start and a resumed one see the same model before the checkpoint loads.
+  const energyPrep = prepareEnergyScale(pot, trainSet, o);
+  if (energyPrep && !o.quiet) process.stderr.write(`${energyPrep}\n`);
   const t0 = Date.now();
   const result = train({ pot, train: trainSet, val: valSet, objective: o.objective, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
   const done = finish(pot, trainSet, o.out, {
     name: `oreo ET fine-tuned on ${o.data.split('/').pop()}`,
     stage: 'finetune',
-    from: o.scratch ? `architecture of ${o.from}, fresh weights` : o.from,
+    from: o.scratch || isArchitectureFile(o.from) ? `architecture of ${o.from}, fresh weights` : o.from,
+    splitIndices: o.splitIndices ?? null,
+    standardized: energyPrep,
     data: o.data,
-    nTrain: o.nTrain,
-    nVal: o.nVal,
+    nTrain: trainSet.length,
+    nVal: valSet.length,
     objective: o.objective,
     training: o.training,
     steps: result.steps,
@@ -164,7 +191,9 @@ export async function finetune(o: FinetuneOptions) {
     test = evaluate(pot, testSet);
     writeFileAtomic(join(o.out, 'test-metrics.json'), JSON.stringify(test, null, 2) + '\n');
   }
-  return { ...result, ...done, test };
+  // Which frames of `data` trained and validated, so a reader can check the split.
+  const frames = { train: trainSet.map((c) => c.index ?? -1), val: valSet.map((c) => c.index ?? -1) };
+  return { ...result, ...done, test, frames };
 }
 
 /** TorchMD-Net models without a prior get an (all-zero) Atomref so calibration has a place to go. */
@@ -174,4 +203,71 @@ function ensureAtomref(pot: Potential): void {
   const data = pot.dtype === 'float64' ? new Float64Array(max) : new Float32Array(max);
   pot.params.set('prior_model.0.atomref.weight', new Tensor(data, [max, 1]));
   (pot.config as { prior_model: string | null }).prior_model = 'Atomref';
+}
+
+/** The model training starts from: pre-trained weights, or fresh ones of an architecture. */
+function startingModel(o: FinetuneOptions): Potential {
+  if (isArchitectureFile(o.from)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(o.from, 'utf8'));
+    } catch (err) {
+      throw new InputError(o.from, `cannot read the architecture (TorchMD-Net hyper-parameters as JSON): ${(err as Error).message}`);
+    }
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(o.from, 'expected a JSON object of TorchMD-Net hyper-parameters');
+    const cfg = configFromHyperParameters(raw as Record<string, unknown>, o.from);
+    return createPotential(cfg, { dtype: o.dtype, seed: o.training.seed });
+  }
+  const loaded = loadPotential(o.from, { dtype: o.dtype });
+  return o.scratch ? createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed }) : loaded;
+}
+
+/**
+ * Train / validation frames named by a splits.npz. Indices are frames of the data file as read;
+ * a frame the pre-training test split holds is an error here, not a silent drop, because the
+ * indices were chosen by someone else and must mean the same frames.
+ */
+function pickByIndices(o: FinetuneOptions, kept: Conformation[], nFrames: number): { trainSet: Conformation[]; valSet: Conformation[] } {
+  const idx = readSplitIndices(o.splitIndices!, nFrames);
+  const byFrame = new Map<number, Conformation>();
+  kept.forEach((c, i) => byFrame.set(c.index ?? i, c));
+  const take = (part: Int32Array, field: string) =>
+    [...part].map((f) => {
+      const c = byFrame.get(f);
+      if (!c) throw new InputError(o.splitIndices!, `frame ${f} of ${o.data} is in the pre-training test split (${o.splits})`, undefined, field);
+      return c;
+    });
+  return { trainSet: take(idx.train, 'idx_train'), valSet: take(idx.val, 'idx_val') };
+}
+
+/**
+ * Put the model's energies on the training set's scale before training, when the objective has
+ * an energy term: without it the first steps fit a constant offset of thousands of eV (the
+ * energy term's gradient swamps the force term's). Per-element constants go into the Atomref
+ * prior (least squares); with `standardize`, `std` becomes the spread of what is left, so the
+ * network's outputs start on the scale of the energies they must fit (TorchMD-Net's
+ * standardization). Returns a line for the log, or null when nothing was done.
+ */
+function prepareEnergyScale(pot: Potential, trainSet: Conformation[], o: FinetuneOptions): string | null {
+  const fresh = o.scratch || isArchitectureFile(o.from);
+  if (o.standardize && !fresh) {
+    throw new OreoError('--standardize rescales every atomic output of the model; use it for fresh weights (--scratch or an architecture .json), not a pre-trained model');
+  }
+  const labelled = trainSet.filter((c) => c.energy !== undefined && Number.isFinite(c.energy));
+  if (o.standardize && labelled.length < 2) throw new OreoError(`--standardize needs energies: ${o.data} has ${labelled.length} labelled training conformations`);
+  if (!(o.standardize || o.objective.energy > 0) || labelled.length === 0) return null;
+  let line = '';
+  if (o.standardize) {
+    // Spread of the energies after the best per-element constants alone (no network).
+    const fit = fitElementConstants(labelled, new Float64Array(labelled.length));
+    const resid = labelled.map((c, i) => c.energy! - fit.A[i].reduce((sum, n, k) => sum + n * fit.coef[k], 0));
+    const m = resid.reduce((a, b) => a + b, 0) / resid.length;
+    const std = Math.sqrt(resid.reduce((a, b) => a + (b - m) ** 2, 0) / (resid.length - 1));
+    if (!(std > 0)) throw new OreoError(`--standardize: the training energies of ${o.data} do not vary (std ${std} eV)`);
+    pot.params.get('std')!.data[0] = std;
+    line = `standardized: std ${std.toPrecision(6)} eV (spread of ${labelled.length} training energies after per-element constants); `;
+  }
+  const fit = calibrateElementEnergies(pot, labelled);
+  const refs = Object.entries(fit.refs).map(([z, v]) => `${z}: ${v.toFixed(4)}`).join(', ');
+  return `${line}per-element energies before training (eV) {${refs}}, energy MAE ${(1000 * fit.mae).toFixed(1)} meV`;
 }
