@@ -10,6 +10,7 @@ export type { Structure, EnergyAndForces, LoadModelOptions } from './api/model.j
 export { Dynamics } from './api/dynamics.js';
 export type { DynamicsOptions, DynamicsStart, Observer, RunResult } from './api/dynamics.js';
 export { readStructures, writeExtxyz } from './api/data.js';
+export { bundledData, bundledModel } from './data/bundled.js';
 export type { Conformation } from './data/conformation.js';
 export { runSimulation } from './md/run.js';
 export type { SimulationOptions, SimulationResult } from './md/run.js';

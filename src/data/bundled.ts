@@ -31,3 +31,8 @@ export function packageRoot(): string {
 export function bundledData(...parts: string[]): string {
   return join(packageRoot(), 'data', ...parts);
 }
+
+/** Path of a model shipped in `models/`, e.g. bundledModel('oreo-aspirin-small.oreo'). */
+export function bundledModel(file: string): string {
+  return join(packageRoot(), 'models', file);
+}
