@@ -7,8 +7,14 @@
 //
 // Detection looks for the same file the code will start, without running it: a PATH lookup for a
 // bare name (as spawn does), or the path itself. That keeps it to a few stat calls per test file.
+// TorchMD-Net (skipUnlessTorchMDNet, at the end) is the exception: a Python package can only be
+// found by importing it, so it runs a probe once, and it is never forced (see there why).
 import { accessSync, constants, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+const scriptsDir = join(repoRoot, 'scripts');
 
 export type SystemTool = 'xtb' | 'chromium';
 
@@ -74,3 +80,45 @@ export function skipUnless(tool: SystemTool): string | false {
   }
   return reason;
 }
+
+/**
+ * TorchMD-Net for the checks that load oreo's exported checkpoints with TorchMD-Net's own
+ * `load_model` (test/model/export.test.ts, through scripts/torchmdnet-check-export.py): a Python
+ * with torch (`$PYTHON`, default /usr/bin/python3, where Debian's python3-torch lives) and the
+ * TorchMD-Net source (`$TORCHMDNET_SRC`, default /work/tmdnet/torchmd-net) or an installed
+ * `torchmdnet` package.
+ *
+ * Unlike skipUnless, this is a skip even under OREO_REQUIRE_SYSTEM_TOOLS=1. CI (.ci/run) installs
+ * only what Debian packages and the repository's own files provide, and TorchMD-Net is neither:
+ * it is no Debian package, oreo does not vendor it, and its pip package wants torch ≥ 2 and the
+ * network. Forcing it would make CI fail on a program CI cannot install; the pure-oreo round
+ * trip (export, re-import, identical energies and forces) runs everywhere instead.
+ */
+export function skipUnlessTorchMDNet(): string | false {
+  if (torchmdnetReason === undefined) {
+    const python = torchmdnetPython();
+    const install =
+      `install it with: sudo apt-get install python3-torch python3-numpy, and the TorchMD-Net v2.6.2 source at ` +
+      `$TORCHMDNET_SRC (default ${DEFAULT_TORCHMDNET_SRC}); the steps are in scripts/torchmdnet-check-export.py`;
+    if (!findProgram(python)) {
+      torchmdnetReason = `needs TorchMD-Net ('${python}' not found; set $PYTHON); ${install}`;
+    } else {
+      const probe = spawnSync(python, [join(scriptsDir, 'torchmdnet-check-export.py'), '--probe', '--torchmdnet', torchmdnetSource()], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const why = (probe.stderr || probe.error?.message || '').trim().split('\n').pop();
+      torchmdnetReason = probe.status === 0 ? false : `needs TorchMD-Net (${python}: ${why || 'probe failed'}); ${install}`;
+    }
+  }
+  return torchmdnetReason;
+}
+
+export const DEFAULT_TORCHMDNET_SRC = '/work/tmdnet/torchmd-net';
+export function torchmdnetPython(): string {
+  return process.env.PYTHON || '/usr/bin/python3';
+}
+export function torchmdnetSource(): string {
+  return process.env.TORCHMDNET_SRC || DEFAULT_TORCHMDNET_SRC;
+}
+let torchmdnetReason: string | false | undefined;

@@ -12,6 +12,7 @@ export interface Command {
 // Lazy so that `oreo --help` and a single command load only what they need.
 const commands: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./predict.js')).command,
+  export: async () => (await import('./export.js')).command,
   simulate: async () => (await import('./simulate.js')).command,
   data: async () => (await import('./data.js')).command,
   analyze: async () => (await import('./analyze.js')).command,

@@ -59,7 +59,23 @@ export function potentialFromTorchObject(obj: unknown, file: string, options: Im
   if (!params.has('std')) params.set('std', scalarTensor(1, dtype));
   const missing = [...shapes.keys()].filter((k) => !params.has(k));
   if (missing.length > 0) throw new InputError(file, `state_dict lacks parameters: ${missing.join(', ')}`);
-  return new Potential(cfg, params, dtype, { source: file, format: 'torchmd-net', hyper_parameters: toPlain(hp) });
+  return new Potential(cfg, params, dtype, { source: file, format: 'torchmd-net', hyper_parameters: toPlain(hp), ...exportRecord(obj.get('oreo')) });
+}
+
+/**
+ * What `oreo export --format torchmdnet` recorded beside the checkpoint (its `oreo` key, which
+ * TorchMD-Net ignores): the units, the elements the model was trained on and its name, so that a
+ * model exported and read back predicts and checks elements as the original did.
+ */
+function exportRecord(raw: unknown): Record<string, unknown> {
+  if (!(raw instanceof Map)) return {};
+  const rec = toPlain(raw) as Record<string, unknown>;
+  const meta: Record<string, unknown> = {};
+  const units = rec.units as { energy?: unknown; forces?: unknown } | null | undefined;
+  if (units && typeof units.energy === 'string' && typeof units.forces === 'string') meta.units = { energy: units.energy, forces: units.forces };
+  if (Array.isArray(rec.elements) && rec.elements.every((z) => Number.isInteger(z))) meta.elements = rec.elements;
+  if (typeof rec.name === 'string') meta.name = rec.name;
+  return meta;
 }
 
 function scalarTensor(v: number, dtype: DType): Tensor {
