@@ -4,10 +4,15 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
-export function runOreo(args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): SpawnSyncReturns<string> {
+/** The node arguments that run `oreo ARGS`, for tests that spawn it asynchronously. */
+export function oreoArgv(args: string[]): string[] {
   const compiled = import.meta.url.includes('/dist/');
   const entry = compiled ? join(repoRoot, 'bin', 'oreo.js') : join(repoRoot, 'scripts', 'oreo-dev.mjs');
-  return spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), entry, ...args], {
+  return [...(compiled ? [] : ['--import', 'tsx']), entry, ...args];
+}
+
+export function runOreo(args: string[], options: { cwd?: string; env?: Record<string, string>; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, oreoArgv(args), {
     encoding: 'utf8',
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...(options.env ?? {}) },

@@ -1,6 +1,6 @@
-// The helper that skips tests needing optional system programs (xtb, Chromium): its lookup agrees
-// with how spawn finds programs, and under OREO_REQUIRE_SYSTEM_TOOLS=1 a missing program is a
-// failure, not a skip (what CI relies on).
+// The helper that skips tests needing optional system programs (xtb, Chromium, Python with ASE):
+// its lookup agrees with how spawn finds programs, and under OREO_REQUIRE_SYSTEM_TOOLS=1 a missing
+// program is a failure, not a skip (what CI relies on).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,12 +32,12 @@ test('findProgram looks a bare name up on PATH and checks a path as given', () =
   }
 });
 
-/** skipUnless('xtb') in a fresh process with the given environment: its outcome, printed as JSON. */
-function skipInChild(env: Record<string, string>) {
+/** skipUnless(tool) in a fresh process with the given environment: its outcome, printed as JSON. */
+function skipInChild(env: Record<string, string>, tool = 'xtb') {
   const here = fileURLToPath(new URL('./system-tools.js', import.meta.url));
   const compiled = import.meta.url.includes('/dist/');
   const module = compiled ? here : here.replace(/\.js$/, '.ts');
-  const code = `import(${JSON.stringify('file://' + module)}).then((m) => { try { console.log(JSON.stringify(m.skipUnless('xtb'))); } catch (e) { console.error(e.message); process.exit(3); } });`;
+  const code = `import(${JSON.stringify('file://' + module)}).then((m) => { try { console.log(JSON.stringify(m.skipUnless(${JSON.stringify(tool)}))); } catch (e) { console.error(e.message); process.exit(3); } });`;
   return spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', code], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
@@ -57,3 +57,15 @@ test('a missing program is a skip with its install command, or a failure under O
   assert.equal(JSON.parse(present.stdout), false);
 });
 
+
+test('python3-ase: a Python without ASE, or none, is a skip naming python3-ase, or a failure when required', () => {
+  const none = skipInChild({ PYTHON: '/nonexistent/bin/python3', OREO_REQUIRE_SYSTEM_TOOLS: '' }, 'python3-ase');
+  assert.equal(none.status, 0, none.stderr);
+  assert.match(JSON.parse(none.stdout), /needs python3-ase \('\/nonexistent\/bin\/python3' not found\); install it with: sudo apt-get install python3-ase/);
+  // A program that runs but cannot import ASE's socket module: node, which fails on `-c`.
+  const noAse = skipInChild({ PYTHON: process.execPath, OREO_REQUIRE_SYSTEM_TOOLS: '' }, 'python3-ase');
+  assert.match(JSON.parse(noAse.stdout), /needs python3-ase \('.*' cannot import ase\.calculators\.socketio\); install it with: sudo apt-get install python3-ase/);
+  const required = skipInChild({ PYTHON: '/nonexistent/bin/python3', OREO_REQUIRE_SYSTEM_TOOLS: '1' }, 'python3-ase');
+  assert.equal(required.status, 3);
+  assert.match(required.stderr, /OREO_REQUIRE_SYSTEM_TOOLS=1 but a test needs python3-ase.*sudo apt-get install python3-ase/);
+});

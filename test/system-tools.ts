@@ -1,14 +1,16 @@
-// Optional system programs some tests need (xtb, Chromium). On a machine with only Node, `npm test`
-// must pass, so a test that needs a missing program is skipped, and the skip message names the one
-// command that installs it. CI (.ci/run) installs them and sets OREO_REQUIRE_SYSTEM_TOOLS=1: there a
-// missing program is a failure, so a broken install can never turn the whole xtb suite into skips.
+// Optional system programs some tests need (xtb, Chromium, Python with ASE). On a machine with only
+// Node, `npm test` must pass, so a test that needs a missing program is skipped, and the skip
+// message names the one command that installs it. CI (.ci/run) installs them and sets
+// OREO_REQUIRE_SYSTEM_TOOLS=1: there a missing program is a failure, so a broken install can never
+// turn the whole xtb suite into skips.
 //
 // Use:  test('…', { skip: skipUnless('xtb') }, async () => { … })
 //
 // Detection looks for the same file the code will start, without running it: a PATH lookup for a
 // bare name (as spawn does), or the path itself. That keeps it to a few stat calls per test file.
 // TorchMD-Net (skipUnlessTorchMDNet, at the end) is the exception: a Python package can only be
-// found by importing it, so it runs a probe once, and it is never forced (see there why).
+// found by importing it, so it runs a probe once, and it is never forced (see there why). ASE
+// ('python3-ase') is probed the same way, once, but is a Debian package, so it is forced in CI.
 import { accessSync, constants, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
@@ -16,7 +18,7 @@ import { repoRoot } from './paths.js';
 
 const scriptsDir = join(repoRoot, 'scripts');
 
-export type SystemTool = 'xtb' | 'chromium';
+export type SystemTool = 'xtb' | 'chromium' | 'python3-ase';
 
 /** The Chromium binary the browser end-to-end test drives (Debian's package puts it here). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -26,12 +28,31 @@ interface ToolInfo {
   program(): string;
   /** The one command that installs it (Debian/Ubuntu, as .ci/run does). */
   install: string;
+  /** Beyond being there, what the program must do: undefined if it does it, else what fails. */
+  probe?(program: string): string | undefined;
+}
+
+/**
+ * The Python the ASE tests run: $PYTHON (as for TorchMD-Net below), else the system one, where
+ * Debian's python3-ase installs ASE.
+ */
+export function systemPython(): string {
+  return process.env.PYTHON || '/usr/bin/python3';
 }
 
 const TOOLS: Record<SystemTool, ToolInfo> = {
   // XtbCalculator runs $OREO_XTB, else `xtb` from PATH (src/qm/xtb.ts); so do the tests.
   xtb: { program: () => process.env.OREO_XTB ?? 'xtb', install: 'sudo apt-get install xtb' },
   chromium: { program: () => CHROMIUM, install: 'sudo apt-get install chromium' },
+  // ASE's i-PI socket server, which test/driver/ase-socket.test.ts runs against `oreo driver`.
+  'python3-ase': {
+    program: systemPython,
+    install: 'sudo apt-get install python3-ase',
+    probe(program) {
+      const r = spawnSync(program, ['-c', 'import ase.calculators.socketio'], { encoding: 'utf8', timeout: 60_000 });
+      return r.status === 0 ? undefined : `'${program}' cannot import ase.calculators.socketio`;
+    },
+  },
 };
 
 function isExecutableFile(path: string): boolean {
@@ -72,7 +93,9 @@ export function skipUnless(tool: SystemTool): string | false {
   if (reason === undefined) {
     const info = TOOLS[tool];
     const program = info.program();
-    reason = findProgram(program) ? false : `needs ${tool} ('${program}' not found); install it with: ${info.install}`;
+    const found = findProgram(program);
+    const failed = found ? info.probe?.(found) : `'${program}' not found`;
+    reason = failed === undefined ? false : `needs ${tool} (${failed}); install it with: ${info.install}`;
     cache.set(tool, reason);
   }
   if (reason && systemToolsRequired()) {

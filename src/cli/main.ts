@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).command,
   label: async () => (await import('./label.js')).command,
   dataset: async () => (await import('./dataset.js')).command,
+  driver: async () => (await import('./driver.js')).command,
 };
 
 function usage(): string {
