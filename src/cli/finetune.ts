@@ -4,7 +4,7 @@ import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './a
 import { finetune } from '../train/stages.js';
 import { parseObjective } from '../train/run-config.js';
 import { paperDefaults } from '../train/trainer.js';
-import { trainOptionSpec, applyTrainOptions } from './train-options.js';
+import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
 import { OreoError } from '../errors.js';
 import { resolve } from 'node:path';
 import { asksForPropertyTask } from '../train/property/task-flag.js';
@@ -43,6 +43,7 @@ export const command: Command = {
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     const training = applyTrainOptions('finetune', p, { ...paperDefaults, warmupSteps: 1000, maxSteps: 10_000, valEvery: 100 });
+    startTrainingThreads('finetune', p);
     const splitIndices = str(p, 'split-indices');
     if (splitIndices && (p.options.train !== undefined || p.options.val !== undefined)) {
       throw new OreoError('finetune: --split-indices names the training and validation frames; leave out --train and --val');

@@ -3,7 +3,7 @@ import type { Command } from './main.js';
 import { parseArgs, requireStr, flag, helpText, OptionSpec } from './args.js';
 import { readPretrainConfig } from '../train/run-config.js';
 import { pretrain } from '../train/stages.js';
-import { trainOptionSpec, applyTrainOptions } from './train-options.js';
+import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
 
 const spec: Record<string, OptionSpec> = {
   config: { type: 'string', help: 'JSON config: data sources with kinds, model, objective, training, splits, out' },
@@ -22,6 +22,7 @@ export const command: Command = {
     }
     const cfg = readPretrainConfig(requireStr('pretrain', p, 'config'));
     cfg.training = applyTrainOptions('pretrain', p, cfg.training);
+    startTrainingThreads('pretrain', p);
     const r = await pretrain(cfg, { resume: flag(p, 'resume') });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);

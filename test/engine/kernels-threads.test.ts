@@ -11,6 +11,13 @@ import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
 import { FastEnergyForces } from '../../src/model/fast/index.js';
 import { Rng } from '../../src/md/random.js';
+import { join } from 'node:path';
+import { readMd17Npz } from '../../src/data/md17.js';
+import { makeBatch } from '../../src/data/batch.js';
+import { ObjectiveGradients } from '../../src/train/gradient-path.js';
+import { ET_OREO } from '../../src/train/objective.js';
+import { dataDir } from '../paths.js';
+import { runOreo } from '../cli.js';
 
 function random(Kind: typeof Float32Array | typeof Float64Array, n: number, seed: number) {
   const rng = new Rng(seed);
@@ -75,6 +82,37 @@ test('the fast ET path on two threads matches one thread, and a model moves betw
       fast.dispose();
     }
   }
+});
+
+test('a fused training step on two threads gives the same loss and parameter gradients as one thread', () => {
+  // Large enough that the helper takes half of the products (64 features, 8 aspirin-sized molecules).
+  const cfg = configFromHyperParameters({ embedding_dimension: 64, num_layers: 2, num_rbf: 16, num_heads: 4, cutoff_upper: 5, prior_model: 'Atomref' });
+  const frames = readMd17Npz(join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz')).slice(0, 8);
+  const batch = makeBatch(frames.map((c, i) => ({ ...c, kind: i % 2 ? 'equilibrium' : 'off-equilibrium' })));
+  for (const dtype of ['float32', 'float64'] as const) {
+    const step = () => {
+      const pot = createPotential(cfg, { dtype, seed: 7 });
+      const path = new ObjectiveGradients(pot, ET_OREO, 'fused');
+      try {
+        return path.step(batch, new Rng(11));
+      } finally {
+        path.dispose();
+      }
+    };
+    try {
+      const one = step();
+      assert.equal(setKernelThreads(2), 2);
+      const two = step();
+      assert.equal(two.value, one.value);
+      assert.equal(two.grads.length, one.grads.length);
+      two.grads.forEach((g, i) => assert.deepEqual(g!.data, one.grads[i]!.data, `${dtype} gradient ${i}`));
+    } finally {
+      setKernelThreads(1);
+    }
+  }
+  const r = runOreo(['finetune', '--from', 'x.json', '--data', 'y.npz', '--threads', '3']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--threads 3: at most 2 compute threads/);
 });
 
 test('setKernelThreads refuses nonsense', () => {

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from '../../cli/args.js';
 import { ProgressPrinter } from '../../cli/progress.js';
-import { trainOptionSpec, applyTrainOptions } from '../../cli/train-options.js';
+import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from '../../cli/train-options.js';
 import { OreoError } from '../../errors.js';
 import type { Conformation } from '../../data/conformation.js';
 import { readConformations } from '../../data/read.js';
@@ -75,6 +75,7 @@ export async function runPropertyFinetune(argv: string[]): Promise<number> {
     ...applyTrainOptions('finetune', p, propertyTrainingDefaults),
     schedule: oneOf(p, 'schedule', ['cosine', 'plateau'] as const, 'cosine'),
   };
+  startTrainingThreads('finetune', p);
   const denoise = num('finetune', p, 'denoise', 0, { min: 0 });
   const r = await finetuneProperty({
     data: requireStr('finetune', p, 'data'),
