@@ -179,11 +179,39 @@ async function shard(argv: string[]): Promise<number> {
   return 0;
 }
 
+const EXPORT: Record<string, OptionSpec> = {
+  ...READER_OPTIONS,
+  format: { type: 'string', help: 'torchmdnet-hdf5 (the layout of TorchMD-Net\'s HDF5 dataset)' },
+  out: { type: 'string', help: 'file to write (.h5)' },
+  precision: { type: 'string', help: '32 | 64 (default 64; TorchMD-Net reads float32 either way)' },
+  help: { type: 'boolean' },
+};
+
+async function exportData(argv: string[]): Promise<number> {
+  const p = parseArgs('data export', argv, EXPORT);
+  if (flag(p, 'help') || p.positionals.length === 0) {
+    console.log(helpText('oreo data export --format torchmdnet-hdf5 --out FILE.h5 INPUT...', 'Write conformations (Å, eV, eV/Å) for TorchMD-Net\'s HDF5 dataset: a group per atom count with types, pos, energy, forces.', EXPORT));
+    return flag(p, 'help') ? 0 : 2;
+  }
+  if (str(p, 'format') !== 'torchmdnet-hdf5') throw new OreoError(`oreo data export: --format ${str(p, 'format') ?? '(missing)'}: expected torchmdnet-hdf5`);
+  const precision = num('data export', p, 'precision', 64, { integer: true });
+  if (precision !== 32 && precision !== 64) throw new OreoError(`oreo data export: --precision ${precision}: expected 32 or 64`);
+  const out = requireStr('data export', p, 'out');
+  const { format: _reader, ...opts } = readerOptions({ ...p, options: { ...p.options, format: undefined } });
+  const sources = [];
+  for (const file of p.positionals) sources.push({ file, conformations: await readConformations(file, opts) });
+  const { writeTorchmdnetHdf5 } = await import('../data/torchmdnet-hdf5.js');
+  const r = await writeTorchmdnetHdf5(sources, out, { precision });
+  console.log(`wrote ${r.conformations} conformations (${r.labels.join(' + ')}) in ${r.groups.length} group(s) to ${out}`);
+  return 0;
+}
+
 const SUB: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   inspect: { summary: 'summarise a data file (format, counts, labels, ranges in oreo units)', run: inspect },
   convert: { summary: 'write any readable data file as ASE extxyz', run: convert },
   split: { summary: 'make (or check and reuse) seeded train/val/test splits', run: split },
   shard: { summary: 'write a dataset config to binary shards for streaming', run: shard },
+  export: { summary: "write conformations for TorchMD-Net (its HDF5 dataset layout)", run: exportData },
 };
 
 export const command: Command = {
