@@ -12,6 +12,7 @@ import { makeBatch } from '../data/batch.js';
 import { FastEnergyForces } from '../model/fast/index.js';
 import { ET_OREO } from '../train/objective.js';
 import { ObjectiveGradients } from '../train/gradient-path.js';
+import { setTrainingThreads } from '../train/parallel-gradients.js';
 import { AdamW } from '../train/optimizer.js';
 import { Rng } from '../md/random.js';
 import { OreoError } from '../errors.js';
@@ -24,7 +25,7 @@ const spec: Record<string, OptionSpec> = {
   frame: { type: 'string', help: 'frame of --input (default 0)' },
   repeat: { type: 'string', help: 'timed calls (default 20)' },
   warmup: { type: 'string', help: 'untimed calls first (default 5)' },
-  threads: { type: 'string', help: 'compute threads, 1 (default) or 2: a helper thread runs half of each large matrix product' },
+  threads: { type: 'string', help: 'compute threads, 1 (default) or 2: a helper thread runs half of each large matrix product (with --train: half of the batch\'s molecules)' },
   path: { type: 'string', help: 'fast (fused inference, or with --train the fused training gradient; default) | autodiff (the engine tape)' },
   kernels: { type: 'string', help: 'auto | wasm | js' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s)' },
@@ -52,8 +53,17 @@ export const command: Command = {
     if (wanted > 2) throw new OreoError(`--threads ${wanted}: at most 2 compute threads are implemented`);
     const kernels = (str(p, 'kernels') ?? 'auto') as KernelBackend;
     setKernelBackend(kernels);
-    const threads = kernels === 'js' ? 1 : setKernelThreads(wanted);
-    if (threads < wanted) console.error('oreo bench: shared WASM memory is unavailable here; running on one thread');
+    const train = flag(p, 'train');
+    // Training splits each batch's molecules between the threads (data parallel); inference
+    // splits the matrix products.
+    let threads: number;
+    if (train) {
+      setTrainingThreads(wanted);
+      threads = wanted;
+    } else {
+      threads = kernels === 'js' ? 1 : setKernelThreads(wanted);
+      if (threads < wanted) console.error('oreo bench: shared WASM memory is unavailable here; running on one thread');
+    }
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     const modelPath = requireStr('bench', p, 'model');
@@ -66,7 +76,6 @@ export const command: Command = {
     pot.checkElements(conf.z);
     const repeat = num('bench', p, 'repeat', 20, { min: 1, integer: true });
     const warmup = num('bench', p, 'warmup', 5, { min: 0, integer: true });
-    const train = flag(p, 'train');
     const path = str(p, 'path') ?? 'fast';
     if (path !== 'fast' && path !== 'autodiff') throw new OreoError(`--path ${path}: expected fast or autodiff`);
     // With --train, fast means the fused training gradient.

@@ -11,7 +11,9 @@ import { MD17_MOLECULES, parseMolecule } from '../analysis/benchmark/molecules.j
 import { DEFAULT_BASE_SEED, DEFAULT_SEEDS, MDSIM_MD17_PROTOCOL } from '../analysis/benchmark/protocol.js';
 import { runBenchmark, type BenchmarkOptions, type SeedProgress } from '../analysis/benchmark/runner.js';
 import { formatMeanStd } from '../analysis/benchmark/stats.js';
-import { MANIFEST_FILE, RESULTS_FILE, TABLE_FILE } from '../analysis/benchmark/results.js';
+import { MANIFEST_FILE, RESULTS_FILE, TABLE_FILE, type BenchmarkResults } from '../analysis/benchmark/results.js';
+import { PUBLISHED_REFERENCE, PUBLISHED_TABLE2 } from '../analysis/benchmark/published.js';
+import { scaleLine } from '../analysis/benchmark/table.js';
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file (.oreo or TorchMD-Net .ckpt), or an analytic potential (harmonic, morse, lj)' },
@@ -132,6 +134,7 @@ export const command: Command = {
       if (s.force_mae_meV_per_A !== null) console.log(`force MAE      ${s.force_mae_meV_per_A.toFixed(2)} meV/Å`);
       console.log(`stability      ${formatMeanStd(s.stability_ps, 2)} ps (of ${r.simulated_ps_target} ps)`);
       console.log(`h(r) MAE       ${formatMeanStd(s.hr_mae, 4)}`);
+      printPublished(r);
       console.log(`results        ${outcome.outDir}/${RESULTS_FILE}, ${outcome.outDir}/${TABLE_FILE} (settings in ${MANIFEST_FILE})`);
       if (outcome.status === 'interrupted') {
         console.log(`interrupted; continue with: oreo benchmark md17 --resume --out ${outcome.outDir}`);
@@ -143,3 +146,16 @@ export const command: Command = {
     }
   },
 };
+
+/** The paper's rows for the molecule beside oreo's summary, with both scales stated. */
+function printPublished(r: BenchmarkResults): void {
+  const rows = PUBLISHED_TABLE2[r.molecule];
+  if (!rows.length) return;
+  const w = Math.max(...rows.map((p) => p.model.length));
+  console.log('');
+  console.log(`${'model'.padEnd(w)}  ${'force MAE'.padStart(9)}  ${'stability (ps)'.padStart(14)}  ${'h(r) MAE'.padStart(11)}`);
+  for (const p of rows) console.log(`${p.model.padEnd(w)}  ${p.forceMae.padStart(9)}  ${p.stability.padStart(14)}  ${p.hrMae.padStart(11)}`);
+  console.log(`(${PUBLISHED_REFERENCE})`);
+  console.log(scaleLine(r));
+  console.log('');
+}

@@ -4,7 +4,7 @@
 import { OptionSpec, Parsed, num, str } from './args.js';
 import { OreoError } from '../errors.js';
 import { TrainConfig } from '../train/trainer.js';
-import { setKernelThreads } from '../engine/kernels/threads.js';
+import { setTrainingThreads } from '../train/parallel-gradients.js';
 
 export const trainOptionSpec: Record<string, OptionSpec> = {
   lr: { type: 'string', help: 'peak learning rate (paper 1e-4)' },
@@ -19,7 +19,7 @@ export const trainOptionSpec: Record<string, OptionSpec> = {
   seed: { type: 'string', help: 'random seed' },
   'training-path': { type: 'string', help: "parameter gradient: auto (fused where the model allows, default) | fused | autodiff (the create-graph reference)" },
   schedule: { type: 'string', help: 'after warm-up: plateau (reduce-on-plateau, default) | cosine (to 0 at --steps)' },
-  threads: { type: 'string', help: 'compute threads: 1 (default) or 2 (a helper thread takes half of each large matrix product; same numbers as one thread)' },
+  threads: { type: 'string', help: "compute threads: 1 (default) or 2 (a helper thread takes half of each batch's molecules; same loss, gradients equal to float rounding)" },
   'time-limit': { type: 'string', help: 'stop after MINUTES of training clock (steps + validation; kept across --resume), 0 = none' },
 };
 
@@ -57,15 +57,14 @@ function schedule(cmd: string, p: Parsed, fallback: TrainConfig['schedule']): Tr
 }
 
 /**
- * Start the helper thread when --threads 2 asks for it. Not part of TrainConfig: the thread count
- * changes speed, not results (products split by columns give the same bits), so a run resumed
- * with another count continues the same trajectory.
+ * Ask for the helper thread when --threads 2 says so: the fused training step then splits each
+ * batch's molecules between two threads (src/train/parallel-gradients.ts). Not part of
+ * TrainConfig: the thread count changes speed, and the gradients only by float rounding, so a
+ * run may resume with another count.
  */
 export function startTrainingThreads(cmd: string, p: Parsed): number {
   const wanted = num(cmd, p, 'threads', 1, { min: 1, integer: true });
   if (wanted > 2) throw new OreoError(`${cmd}: --threads ${wanted}: at most 2 compute threads are implemented`);
-  if (wanted === 1) return 1;
-  const got = setKernelThreads(wanted);
-  if (got < wanted) console.error(`oreo ${cmd}: shared WASM memory is unavailable here; training on one thread`);
-  return got;
+  setTrainingThreads(wanted);
+  return wanted;
 }

@@ -18,6 +18,7 @@ import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { FusedTrainingGradient, fusedTrainingUnsupported } from '../model/fast/training-gradient.js';
 import { batchLoss, extendBatch, lossAdjoints, type LossTerms, type NormalSource, type ObjectiveConfig } from './objective.js';
 import { OreoError } from '../errors.js';
+import { GradientHelper, splitMolecules, trainingThreads, type Share } from './parallel-gradients.js';
 
 export type TrainingPathChoice = 'auto' | 'fused' | 'autodiff';
 
@@ -37,6 +38,8 @@ export class ObjectiveGradients {
   private fast: FastEnergyForces | null = null;
   private fused: FusedTrainingGradient | null = null;
   private readonly params: [string, Tensor][];
+  /** The second thread's share of each fused step (setTrainingThreads(2)), or null. */
+  private helper: GradientHelper | null = null;
 
   constructor(
     readonly pot: Potential,
@@ -50,6 +53,11 @@ export class ObjectiveGradients {
     this.fallbackReason = choice === 'autodiff' ? null : why;
     this.path = choice === 'autodiff' || why ? 'autodiff' : 'fused';
     if (why && choice === 'auto') warn(`oreo: training on the autodiff path (slower): the fused training gradient does not cover ${why}`);
+  }
+
+  /** Threads the fused step runs on (2 once the helper has started). */
+  get threads(): number {
+    return this.helper ? 2 : 1;
   }
 
   /** Loss and gradients of one batch at the potential's current parameters. */
@@ -67,10 +75,13 @@ export class ObjectiveGradients {
     if (!this.fast) {
       this.fast = new FastEnergyForces(this.pot);
       this.fused = new FusedTrainingGradient(this.pot);
+      if (trainingThreads() === 2) this.helper = new GradientHelper(this.pot);
     } else {
       this.fast.refresh(); // the optimizer changed the parameters in place
     }
     const ext = extendBatch(batch, this.objective, rng);
+    const shares = this.helper ? splitMolecules(ext.mol, ext.nMol) : null;
+    if (shares) return this.stepOnTwoThreads(batch, ext, shares);
     const ef = this.fast.compute(ext.z, ext.positions, ext.mol, ext.nMol);
     const l = lossAdjoints(batch, ext, this.objective, ef.energy, ef.forces);
     const g = this.fused!.gradients(ext.z, ext.positions, ext.mol, ext.nMol, l);
@@ -78,6 +89,41 @@ export class ObjectiveGradients {
       const d = g.get(name);
       if (!d) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'`);
       return new Tensor(d, t.shape);
+    });
+    return { value: l.total, parts: l.parts, grads };
+  }
+
+  /** The fused step with the batch's molecules cut in two: this thread takes the first share. */
+  private stepOnTwoThreads(batch: Batch, ext: ReturnType<typeof extendBatch>, [mine, theirs]: [Share, Share]): StepResult {
+    const helper = this.helper!;
+    const part = (s: Share) => {
+      const mol = new Int32Array(s.a1 - s.a0);
+      for (let a = s.a0; a < s.a1; a++) mol[a - s.a0] = ext.mol[a] - s.m0;
+      return { z: ext.z.subarray(s.a0, s.a1), positions: ext.positions.subarray(3 * s.a0, 3 * s.a1), mol, nMol: s.m1 - s.m0 };
+    };
+    const a = part(mine), b = part(theirs);
+    helper.forward(this.pot, b.z.slice(), b.positions.slice(), b.mol, b.nMol);
+    const ef = this.fast!.compute(a.z, a.positions, a.mol, a.nMol);
+    const energy = new Float64Array(ext.nMol), forces = new Float64Array(3 * ext.z.length);
+    energy.set(ef.energy.subarray(0, a.nMol));
+    forces.set(ef.forces.subarray(0, 3 * a.z.length));
+    const other = helper.collect<{ energy: Float64Array; forces: Float64Array }>();
+    energy.set(other.energy, mine.m1);
+    forces.set(other.forces, 3 * mine.a1);
+    const l = lossAdjoints(batch, ext, this.objective, energy, forces);
+    helper.gradients(l.dForces.slice(3 * theirs.a0), l.dEnergy.slice(theirs.m0));
+    const g = this.fused!.gradients(a.z, a.positions, a.mol, a.nMol, {
+      dForces: l.dForces.subarray(0, 3 * mine.a1),
+      dEnergy: l.dEnergy.subarray(0, mine.m1),
+    });
+    const theirGrads = new Map(helper.collect<{ grads: [string, Float64Array | Float32Array][] }>().grads);
+    const grads = this.params.map(([name, t]) => {
+      const d = g.get(name);
+      const o = theirGrads.get(name);
+      if (!d || !o) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'`);
+      const sum = d.slice();
+      for (let k = 0; k < sum.length; k++) sum[k] += o[k];
+      return new Tensor(sum, t.shape);
     });
     return { value: l.total, parts: l.parts, grads };
   }
@@ -99,5 +145,7 @@ export class ObjectiveGradients {
   dispose(): void {
     this.fast?.dispose();
     this.fast = null;
+    this.helper?.dispose();
+    this.helper = null;
   }
 }

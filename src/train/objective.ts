@@ -16,6 +16,7 @@ import { Tensor, add, constant, gather, mulScalar, reshape, square, sub, sumAll 
 import type { Batch } from '../data/batch.js';
 import type { Potential } from '../model/potential.js';
 import { OreoError } from '../errors.js';
+import type { Conformation } from '../data/conformation.js';
 
 export interface ObjectiveConfig {
   forces: number;
@@ -45,6 +46,19 @@ export function checkObjective(o: ObjectiveConfig, where: string): void {
     throw new OreoError(`${where}: objective.denoiseTarget must be 'epsilon' or 'score'`);
   }
   if (o.forces + o.zeroForce + o.denoise + o.energy === 0) throw new OreoError(`${where}: every objective weight is 0`);
+}
+
+/**
+ * Whether any term of the objective reads this conformation. ET-ORE has no term for an
+ * equilibrium structure (no reference forces, no zero-force or denoising term), so a mix built
+ * for ET-OREO carries conformations it cannot learn from; the trainer leaves those out rather
+ * than fail on a batch that happens to hold only them.
+ */
+export function objectiveApplies(c: Conformation, o: ObjectiveConfig): boolean {
+  const eq = c.kind === 'equilibrium';
+  if (o.forces > 0 && !eq && c.forces !== undefined) return true;
+  if (eq && (o.zeroForce > 0 || o.denoise > 0)) return true;
+  return o.energy > 0 && c.energy !== undefined;
 }
 
 export interface LossTerms {

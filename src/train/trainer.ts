@@ -12,7 +12,7 @@ import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
 import { permutation, deriveSeed } from '../data/rng.js';
 import { Rng, RngState } from '../md/random.js';
-import { ObjectiveConfig, checkObjective, NormalSource } from './objective.js';
+import { ObjectiveConfig, checkObjective, NormalSource, objectiveApplies } from './objective.js';
 import type { Batch } from '../data/batch.js';
 import type { Tensor } from '../engine/index.js';
 import { AdamW, clipGradients } from './optimizer.js';
@@ -187,6 +187,16 @@ export function train(run: TrainRun): TrainResult {
     checkObjective(objective, 'training config');
   }
   const extra = run.task ? { task: run.task.describe(), config } : { objective, config };
+  if (objective && !run.task) {
+    const keep = (set: Conformation[], what: string) => {
+      const kept = set.filter((c) => objectiveApplies(c, objective));
+      if (kept.length < set.length && !run.quiet) {
+        process.stderr.write(`${set.length - kept.length} of ${set.length} ${what} conformations carry no term of this objective (e.g. equilibrium structures under et-ore) and are left out\n`);
+      }
+      return kept;
+    };
+    run = { ...run, train: keep(run.train, 'training'), val: keep(run.val, 'validation') };
+  }
   if (run.train.length === 0) throw new OreoError('the training set is empty');
   mkdirSync(run.outDir, { recursive: true });
   const ckptPath = join(run.outDir, 'checkpoint.oreo-train');

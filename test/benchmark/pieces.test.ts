@@ -63,12 +63,18 @@ function results(): BenchmarkResults {
 test('table.md puts oreo first, published rows beside it when there are any, and says so when there are none', () => {
   const plain = renderTable(results(), []);
   assert.match(plain, /\| oreo: aspirin\.oreo \(2 seeds\) \| 12\.35 \| 15\.00 \(5\.00\) \| 0\.200 \(0\.100\) \|/);
-  assert.match(plain, /not reproduced here/);
+  assert.match(plain, /No published rows are shown/);
   assert.match(plain, /comparable only up to 20\.00 ps/);
   const withRows = renderTable(results(), [{ model: 'Other model', forceMae: 'a', stability: 'b', hrMae: 'c', source: 'some paper, Table 9' }]);
   const lines = withRows.split('\n');
   const oreoLine = lines.findIndex((l) => l.startsWith('| oreo:'));
   assert.equal(lines[oreoLine + 1], '| Other model | a | b | c |');
   assert.match(withRows, /Published rows: some paper, Table 9\./);
-  assert.doesNotMatch(withRows, /not reproduced here/);
+  assert.doesNotMatch(withRows, /No published rows are shown/);
+  assert.match(withRows, /Scale — oreo's row: aspirin\.oreo, one CPU, 20\.00 ps per seed; published models: .*6\.87M parameters/);
+  // By default the paper's Table 2 rows for the molecule, labelled published.
+  const table2 = renderTable(results());
+  assert.match(table2, /\| published: ET-OREO \| 1\.0 \| 300 \(0\) \| 0\.02 \(0\.00\) \|/);
+  assert.match(table2, /\| published: TorchMDNet \| 7\.4 \| 102 \(45\) \| 0\.04 \(0\.00\) \|/);
+  assert.equal(table2.split('\n').filter((l) => l.startsWith('| published: ')).length, 7);
 });

@@ -10,7 +10,7 @@ import { createPotential } from '../../src/model/init.js';
 import { readMd17Npz } from '../../src/data/md17.js';
 import { makeBatch } from '../../src/data/batch.js';
 import type { Conformation } from '../../src/data/conformation.js';
-import { batchLoss, ObjectiveConfig, ET_OREO } from '../../src/train/objective.js';
+import { batchLoss, ObjectiveConfig, ET_OREO, objectiveApplies } from '../../src/train/objective.js';
 import { train, paperDefaults } from '../../src/train/trainer.js';
 import { parsePretrainConfig } from '../../src/train/run-config.js';
 import { calibrateElementEnergies } from '../../src/train/calibrate.js';
@@ -125,4 +125,21 @@ test('bad configs fail before training, naming the key', () => {
     [{ data: { sources: [src] }, objective: 'et-oreo-x' }, /unknown objective/],
   ];
   for (const [raw, re] of cases) assert.throws(() => parsePretrainConfig(raw, file), re);
+});
+
+test('et-ore leaves out the equilibrium structures it has no term for, instead of failing on a batch of them', () => {
+  const obj: ObjectiveConfig = { ...ET_OREO, zeroForce: 0, denoise: 0 };
+  assert.equal(objectiveApplies(eq[0], obj), false);
+  assert.equal(objectiveApplies(offEq[0], obj), true);
+  assert.equal(objectiveApplies(eq[0], ET_OREO), true);
+  const pot = createPotential(tiny(32), { seed: 5 });
+  const out = mkdtempSync(join(tmpdir(), 'oreo-etore-'));
+  // The validation set holds only equilibrium structures besides one off-equilibrium frame; a
+  // batch of them alone used to stop the run.
+  const r = train({
+    pot, train: [...eq, ...offEq.slice(0, 4)], val: [...eq, offEq[5]], objective: obj, outDir: out, quiet: true,
+    config: { ...paperDefaults, lr: 1e-4, lrStart: 1e-5, warmupSteps: 1, valEvery: 2, batchSize: 4, maxSteps: 4, seed: 1 },
+  });
+  assert.equal(r.steps, 4);
+  assert.ok(Number.isFinite(r.bestVal));
 });

@@ -104,6 +104,8 @@ export interface BenchmarkResults {
   version: number;
   molecule: Md17Molecule;
   model: string;
+  /** A learned model's size, as the table's scale line states it. */
+  modelSize?: string;
   /** True when every seed is finished (completed its steps or stopped early). */
   complete: boolean;
   steps: number;

@@ -111,6 +111,8 @@ export interface BenchmarkModel {
   spec: string;
   /** Analytic potentials such as `harmonic` are built around a structure; learned models ignore it. */
   calculatorFor(structure: { z: ArrayLike<number>; positions: ArrayLike<number> }): Calculator;
+  /** Size of a learned model ("ET 4 × 64 × 32 RBF, 8 heads, 123,456 parameters"), for the scale line of the table. */
+  size?: string;
 }
 
 /** Open a model file or an analytic potential spec (the same choices as `oreo simulate --model`). */
@@ -121,9 +123,12 @@ export async function openBenchmarkModel(spec: string, dtype?: 'float32' | 'floa
     return { spec, calculatorFor: (s) => createAnalyticCalculator(spec, s) };
   }
   if (!existsSync(spec)) throw new OreoError(`--model ${spec}: no such file, and not an analytic potential (lj, morse, harmonic)`);
-  const { loadCalculator } = await import('../../model/load.js');
-  const calc = await loadCalculator(spec, dtype ? { dtype } : {});
-  return { spec, calculatorFor: () => calc };
+  const { loadPotential } = await import('../../model/load.js');
+  const pot = loadPotential(spec, dtype ? { dtype } : {});
+  const calc = pot.asCalculator();
+  const c = pot.config;
+  const size = `ET ${c.num_layers} × ${c.embedding_dimension} × ${c.num_rbf} RBF, ${c.num_heads} heads, ${pot.parameterCount().toLocaleString('en-US')} parameters, ${pot.dtype}`;
+  return { spec, calculatorFor: () => calc, size };
 }
 
 /** A model file is recorded by absolute path (a resume may run from elsewhere); a spec as given. */
@@ -344,6 +349,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       version: BENCHMARK_VERSION,
       molecule: manifest.molecule,
       model: manifest.model,
+      ...(model.size ? { modelSize: model.size } : {}),
       complete,
       steps: manifest.steps,
       simulated_ps_target: (manifest.steps * P.dt) / 1000,

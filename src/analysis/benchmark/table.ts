@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { MOLECULE_LABELS } from './molecules.js';
-import { PUBLISHED_MISSING_NOTE, PUBLISHED_REFERENCE, PUBLISHED_TABLE2, type PublishedRow } from './published.js';
+import { PUBLISHED_MISSING_NOTE, PUBLISHED_REFERENCE, PUBLISHED_SCALE, PUBLISHED_TABLE2, type PublishedRow } from './published.js';
 import type { BenchmarkResults } from './results.js';
 import { formatMeanStd } from './stats.js';
 
@@ -24,6 +24,12 @@ function fixed(v: number | null | undefined, digits: number): string {
 /** A short label for the model: the file name, or the analytic spec as given. */
 export function modelLabel(model: string): string {
   return model.includes('/') ? basename(model) : model;
+}
+
+/** Both scales in one sentence: oreo's model and run length, and the published ones. */
+export function scaleLine(r: BenchmarkResults): string {
+  const ours = `oreo's row: ${r.modelSize ?? modelLabel(r.model)}, one CPU, ${fixed(r.simulated_ps_target, 2)} ps per seed`;
+  return `Scale — ${ours}; ${PUBLISHED_SCALE}.`;
 }
 
 export function renderTable(r: BenchmarkResults, published: readonly PublishedRow[] = PUBLISHED_TABLE2[r.molecule]): string {
@@ -62,6 +68,7 @@ export function renderTable(r: BenchmarkResults, published: readonly PublishedRo
   if (published.length) {
     const sources = [...new Set(published.map((p) => p.source))];
     lines.push(`Published rows: ${sources.join('; ')}.`, '');
+    lines.push(`${scaleLine(r)} Compare the direction of an effect, not absolute values.`, '');
   } else {
     lines.push(PUBLISHED_MISSING_NOTE, '');
   }
