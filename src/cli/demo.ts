@@ -15,7 +15,7 @@ import { MD17_MOLECULES, MOLECULE_LABELS, parseMolecule, type Md17Molecule } fro
 
 /** The bundled model of each molecule (cards in models/README.md). */
 export const DEMO_MODELS: Readonly<Record<Md17Molecule, string>> = {
-  aspirin: 'models/oreo-aspirin-small.oreo',
+  aspirin: 'models/oreo-aspirin-et4x64.oreo',
   ethanol: 'models/oreo-ethanol-et4x64.oreo',
   naphthalene: 'models/oreo-naphthalene-et4x64.oreo',
   salicylic: 'models/oreo-salicylic-et4x64.oreo',
