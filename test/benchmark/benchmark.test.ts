@@ -100,7 +100,7 @@ test('two seeds run the MDsim protocol from their test frames; metrics match an 
 
   const table = readFileSync(join(dir, 'table.md'), 'utf8');
   assert.match(table, /\| oreo: harmonic \(2 seeds\) \| [\d.]+ \| 0\.10 \(0\.00\) \| [\d.]+ \([\d.]+\) \|/);
-  assert.match(table, /not reproduced here/);
+  assert.match(table, /\| published: ET-OREO \| 1\.0 \| 300 \(0\) \| 0\.03 \(0\.00\) \|/);
 
   // A resume of a finished benchmark changes nothing and does not recompute the force MAE.
   const logs: string[] = [];
