@@ -16,7 +16,7 @@ import type { Batch } from '../data/batch.js';
 import type { Potential } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { FusedTrainingGradient, fusedTrainingUnsupported } from '../model/fast/training-gradient.js';
-import { batchLoss, extendBatch, lossAdjoints, type LossTerms, type NormalSource, type ObjectiveConfig } from './objective.js';
+import { batchLoss, extendBatch, lossAdjoints, type ExtendedBatch, type LossTerms, type NormalSource, type ObjectiveConfig } from './objective.js';
 import { OreoError } from '../errors.js';
 import { GradientHelper, splitMolecules, trainingThreads, type Share } from './parallel-gradients.js';
 
@@ -94,7 +94,7 @@ export class ObjectiveGradients {
   }
 
   /** The fused step with the batch's molecules cut in two: this thread takes the first share. */
-  private stepOnTwoThreads(batch: Batch, ext: ReturnType<typeof extendBatch>, [mine, theirs]: [Share, Share]): StepResult {
+  private stepOnTwoThreads(batch: Batch, ext: ExtendedBatch, [mine, theirs]: [Share, Share]): StepResult {
     const helper = this.helper!;
     const part = (s: Share) => {
       const mol = new Int32Array(s.a1 - s.a0);
