@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// The MD17 study's table (docs/results.md §6) from the run folders that scripts/md17-study.sh
-// writes: test force/energy MAE of each fine-tune, its steps and training clock, and the MD
-// benchmark's stability and h(r) (mean (std) over seeds), with the paper's ET rows beside.
-//   node scripts/md17-study-table.mjs [runs/md17-study]
+// The MD17 study's table (docs/results.md §6) from the result files that scripts/md17-study.sh
+// keeps in docs/md17-study/: test force/energy MAE of each fine-tune, its steps and training
+// clock, and the MD benchmark's stability and h(r) (mean (std) over seeds), with the paper's ET
+// rows beside.
+//   node scripts/md17-study-table.mjs [docs/md17-study | runs/md17-study]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PUBLISHED_TABLE2 } from '../dist/src/analysis/benchmark/published.js';
 import { formatMeanStd } from '../dist/src/analysis/benchmark/stats.js';
 
-const runs = process.argv[2] ?? 'runs/md17-study';
+const runs = process.argv[2] ?? 'docs/md17-study';
 const molecules = ['aspirin', 'ethanol', 'naphthalene', 'salicylic'];
 const starts = [['scratch', 'scratch'], ['et-ore', 'ET-ORE'], ['et-oreo', 'ET-OREO']];
 const paper = { scratch: 'TorchMDNet', 'et-ore': 'ET-ORO', 'et-oreo': 'ET-OREO' };
@@ -26,7 +27,9 @@ for (const m of molecules) {
   for (const [key, label] of starts) {
     const ft = join(runs, `ft-${m}-${key}`);
     const t = json(join(ft, 'test-metrics.json'));
-    const log = lastLine(join(ft, 'log.jsonl'));
+    // The training log's last line (a kept thinned log, or a run folder's full one); for runs whose
+    // folder was lost before logs were kept, training.json holds the steps and clock recorded then.
+    const log = lastLine(join(ft, 'log-thinned.jsonl')) ?? lastLine(join(ft, 'log.jsonl')) ?? json(join(ft, 'training.json'));
     const md = json(join(runs, `md-${m}-${key}`, 'results.json'));
     const p = PUBLISHED_TABLE2[m].find((r) => r.model === `published: ${paper[key]}`);
     const s = md?.summary;
