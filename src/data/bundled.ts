@@ -32,7 +32,7 @@ export function bundledData(...parts: string[]): string {
   return join(packageRoot(), 'data', ...parts);
 }
 
-/** Path of a model shipped in `models/`, e.g. bundledModel('oreo-aspirin-small.oreo'). */
+/** Path of a model shipped in `models/`, e.g. bundledModel('oreo-aspirin-et4x64.oreo'). */
 export function bundledModel(file: string): string {
   return join(packageRoot(), 'models', file);
 }

@@ -10,7 +10,7 @@ import { dataDir, repoRoot } from '../paths.js';
 const PACKAGE = 'oreo';
 const importOreo = (): Promise<typeof import('../../src/index.js')> => import(PACKAGE);
 
-const modelPath = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+const modelPath = join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo');
 const aspirin = join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz');
 
 test("import { loadModel, readStructures } from 'oreo' gives oreo predict's energy and forces", async () => {

@@ -17,7 +17,7 @@ function run(cmd: string, args: string[], cwd: string): string {
 
 const script = `
 import { loadModel, readStructures, bundledModel, bundledData } from 'oreo';
-const model = loadModel(bundledModel('oreo-aspirin-small.oreo'));
+const model = loadModel(bundledModel('oreo-aspirin-et4x64.oreo'));
 const frames = await readStructures(bundledData('rmd17', 'rmd17_aspirin_test_01.npz'), { limit: 3 });
 const { energy, forces } = model.energyAndForces(frames[2]);
 console.log(JSON.stringify({ energy, forces: Array.from(forces) }));
@@ -27,7 +27,7 @@ test('the npm pack tarball installs into a fresh project and its API equals oreo
   const work = mkdtempSync(join(tmpdir(), 'oreo-pack-'));
   const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], repoRoot)) as { filename: string; files: { path: string }[] }[];
   const files = new Set(packed[0].files.map((f) => f.path));
-  for (const f of ['bin/oreo.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'models/oreo-aspirin-small.oreo', 'data/rmd17/rmd17_aspirin_test_01.npz', 'LICENSE', 'data/PROVENANCE.md']) {
+  for (const f of ['bin/oreo.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'models/oreo-aspirin-et4x64.oreo', 'data/rmd17/rmd17_aspirin_test_01.npz', 'LICENSE', 'data/PROVENANCE.md']) {
     assert.ok(files.has(f), `tarball lacks ${f}`);
   }
   assert.ok(![...files].some((f) => f.startsWith('dist/test/') || f.startsWith('test/')), 'tests do not ship');
@@ -43,7 +43,7 @@ test('the npm pack tarball installs into a fresh project and its API equals oreo
 
   const installedCli = join(project, 'node_modules', '.bin', 'oreo');
   const cli = JSON.parse(
-    run(installedCli, ['predict', '--model', join(project, 'node_modules', 'oreo', 'models', 'oreo-aspirin-small.oreo'), '--input', join(project, 'node_modules', 'oreo', 'data', 'rmd17', 'rmd17_aspirin_test_01.npz'), '--frames', '2'], project),
+    run(installedCli, ['predict', '--model', join(project, 'node_modules', 'oreo', 'models', 'oreo-aspirin-et4x64.oreo'), '--input', join(project, 'node_modules', 'oreo', 'data', 'rmd17', 'rmd17_aspirin_test_01.npz'), '--frames', '2'], project),
   ) as { frames: { energy: number; forces: number[][] }[] };
   assert.equal(api.energy, cli.frames[0].energy);
   assert.deepEqual(api.forces, cli.frames[0].forces.flat());

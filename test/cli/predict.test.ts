@@ -56,7 +56,7 @@ test('oreo --help lists the commands', () => {
   assert.match(r.stdout, /predict/);
 });
 
-const oreoModel = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+const oreoModel = join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo');
 const rmd17 = join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz');
 
 test('oreo predict on an .oreo model names the file and its units (eV, eV/Å) and the path it ran', () => {

@@ -44,7 +44,7 @@ test('on a terminal: redrawn in place, the final report ends the line', () => {
 });
 
 test('oreo eval into a file writes newline-terminated progress lines, no carriage returns', () => {
-  const model = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+  const model = join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo');
   const r = runOreo(['eval', '--model', model, '--data', join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz'), '--limit', '40', '--batch', '2']);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!r.stderr.includes('\r'), JSON.stringify(r.stderr.slice(0, 200)));

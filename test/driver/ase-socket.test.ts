@@ -15,7 +15,7 @@ import { oreoArgv, runOreo } from '../cli.js';
 import { dataDir, repoRoot } from '../paths.js';
 import { skipUnless, systemPython } from '../system-tools.js';
 
-const model = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+const model = join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo');
 const structure = join(dataDir, 'rmd17', 'rmd17_aspirin_test_01.npz');
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

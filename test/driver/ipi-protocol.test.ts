@@ -319,7 +319,7 @@ test('the driver waits for a server that starts after it, and gives up after the
 test('oreo driver refuses unknown elements before connecting, and exits non-zero on a wrong atom count', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'oreo-ipi-'));
   try {
-    const model = join(repoRoot, 'models', 'oreo-aspirin-small.oreo');
+    const model = join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo');
     const xyz = join(dir, 'iron.xyz');
     writeFileSync(xyz, '2\n\nFe 0 0 0\nH 0 0 1.6\n');
     const bad = runOreo(['driver', '--model', model, '--structure', xyz, '--unix', join(dir, 'none'), '--connect-timeout', '0']);

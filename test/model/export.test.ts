@@ -30,7 +30,7 @@ const frames = FRAMES.map((i) => aspirin[i]);
 
 /** The models to export: the two bundled oreo models and the three TorchMD-Net fixtures. */
 const sources: { name: string; file: string }[] = [
-  { name: 'oreo-aspirin-small', file: join(repoRoot, 'models', 'oreo-aspirin-small.oreo') },
+  { name: 'oreo-aspirin-et4x64', file: join(repoRoot, 'models', 'oreo-aspirin-et4x64.oreo') },
   { name: 'oreo-pretrained-small', file: join(repoRoot, 'models', 'oreo-pretrained-small.oreo') },
   ...['et-tiny', 'et-tiny-vcut', 'et-small-f32'].map((n) => ({ name: n, file: join(fixturesDir, 'torchmdnet', n, 'model.ckpt') })),
 ];
@@ -216,9 +216,9 @@ test('TorchMD-Net 2.x load_model reads the exported checkpoints and predicts wha
   // A float32 model exported at precision 64: both sides in float64 arithmetic, so a wiring error
   // cannot hide in float32 rounding.
   const wide = loadPotential(sources[0].file, { dtype: 'float64' });
-  const wideFile = join(tmp, 'tmd-oreo-aspirin-small-f64.ckpt');
+  const wideFile = join(tmp, 'tmd-oreo-aspirin-et4x64-f64.ckpt');
   saveTorchMDNet(wide, wideFile, { precision: 64 });
-  runs.push({ name: 'oreo-aspirin-small at precision 64', file: wideFile, pot: loadPotential(wideFile) });
+  runs.push({ name: 'oreo-aspirin-et4x64 at precision 64', file: wideFile, pot: loadPotential(wideFile) });
 
   const r = spawnSync(torchmdnetPython(), [join(repoRoot, 'scripts', 'torchmdnet-check-export.py'), '--torchmdnet', torchmdnetSource(),
     '--input', aspirinFile, '--frames', FRAMES.join(','), '--model', ...runs.map((x) => x.file)], { encoding: 'utf8', timeout: 300_000 });

@@ -85,7 +85,7 @@ test('finetune trains on exactly the frames the splits file names, from an archi
 test('--standardize refuses a pre-trained model, and --split-indices refuses --train', async () => {
   const out = mkdtempSync(join(tmpdir(), 'oreo-ft-'));
   await assert.rejects(
-    finetune({ from: join(dataDir, '..', 'models', 'oreo-aspirin-small.oreo'), data: ethanol, nTrain: 4, nVal: 2, standardize: true, objective: PRESETS.supervised, training: { ...paperDefaults, maxSteps: 1 }, out, quiet: true }),
+    finetune({ from: join(dataDir, '..', 'models', 'oreo-aspirin-et4x64.oreo'), data: ethanol, nTrain: 4, nVal: 2, standardize: true, objective: PRESETS.supervised, training: { ...paperDefaults, maxSteps: 1 }, out, quiet: true }),
     /--standardize rescales every atomic output.*--scratch/,
   );
   const r = runOreo(['finetune', '--from', archFile(), '--data', ethanol, '--split-indices', writeSplits({ idx_train: [0], idx_val: [1] }), '--train', '5']);
