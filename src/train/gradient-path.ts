@@ -85,12 +85,7 @@ export class ObjectiveGradients {
     const ef = this.fast.compute(ext.z, ext.positions, ext.mol, ext.nMol);
     const l = lossAdjoints(batch, ext, this.objective, ef.energy, ef.forces);
     const g = this.fused!.gradients(ext.z, ext.positions, ext.mol, ext.nMol, l);
-    const grads = this.params.map(([name, t]) => {
-      const d = g.get(name);
-      if (!d) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'`);
-      return new Tensor(d, t.shape);
-    });
-    return { value: l.total, parts: l.parts, grads };
+    return { value: l.total, parts: l.parts, grads: this.gradientTensors(g) };
   }
 
   /** The fused step with the batch's molecules cut in two: this thread takes the first share. */
@@ -116,16 +111,24 @@ export class ObjectiveGradients {
       dForces: l.dForces.subarray(0, 3 * mine.a1),
       dEnergy: l.dEnergy.subarray(0, mine.m1),
     });
-    const theirGrads = new Map(helper.collect<{ grads: [string, Float64Array | Float32Array][] }>().grads);
-    const grads = this.params.map(([name, t]) => {
+    const helperGrads = new Map(helper.collect<{ grads: [string, Float64Array | Float32Array][] }>().grads);
+    return { value: l.total, parts: l.parts, grads: this.gradientTensors(g, helperGrads) };
+  }
+
+  /**
+   * The fused path's gradients by name as Tensors in the order of pot.trainable(); with `plus`
+   * (the helper thread's share), the sum of the two.
+   */
+  private gradientTensors(g: Map<string, Float64Array | Float32Array>, plus?: Map<string, Float64Array | Float32Array>): Tensor[] {
+    return this.params.map(([name, t]) => {
       const d = g.get(name);
-      const o = theirGrads.get(name);
-      if (!d || !o) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'`);
+      const o = plus ? plus.get(name) : d;
+      if (!d || !o) throw new OreoError(`fused training gradient gave nothing for parameter '${name}'${plus && d ? ' on the helper thread' : ''}`);
+      if (!plus) return new Tensor(d, t.shape);
       const sum = d.slice();
       for (let k = 0; k < sum.length; k++) sum[k] += o[k];
       return new Tensor(sum, t.shape);
     });
-    return { value: l.total, parts: l.parts, grads };
   }
 
   /** Loss of one batch without gradients (validation), on the fast path where it applies. */
