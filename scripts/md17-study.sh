@@ -41,7 +41,7 @@ case "$what" in
     out=$RUNS/pretrain-$obj
     resume=(); [[ -f $out/checkpoint.oreo-train ]] && resume=(--resume)
     $OREO pretrain --config data/configs/md17-study/pretrain-$obj.json --steps 7000 --schedule cosine --time-limit 28 "${resume[@]}"
-    keep pretrain-$obj test-metrics.json
+    keep pretrain-$obj   # the thinned log (pre-training writes no test metrics)
     ;;
   finetune)
     start=${2:?scratch, et-ore or et-oreo}; mol=${3:?molecule}
