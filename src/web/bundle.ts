@@ -1,8 +1,9 @@
 /**
  * The browser side of `oreo serve`, bundled in memory with esbuild when the server starts: the app
- * (src/web/app/main.ts, with 3Dmol.js and uPlot) and the MD Web Worker (src/web/worker/md-worker.ts,
- * with oreo's engine, ET and integrators). Building at start-up keeps the served code in step with
- * the sources and needs no build products in the repository.
+ * (src/web/app/main.ts, with 3Dmol.js and uPlot), the MD Web Worker (src/web/worker/md-worker.ts,
+ * with oreo's engine, ET and integrators) and that worker's kernel helper thread (kernel-helper.js).
+ * Building at start-up keeps the served code in step with the sources and needs no build products
+ * in the repository.
  *
  * A few engine modules import `node:fs` for functions the browser never calls (reading a model
  * from a path, writing one atomically). Those imports resolve to a stub that throws if called;
@@ -13,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OreoError } from '../errors.js';
 import { packageRoot } from '../data/bundled.js';
+import { TEAM_WORKER_SOURCE_BROWSER } from '../engine/kernels/wasm.js';
 
 export interface BundledFile {
   body: Uint8Array;
@@ -112,6 +114,9 @@ export async function buildWebAssets(options: BuildOptions = {}): Promise<WebAss
       assets.set('/' + name, { body: f.contents, type: typeOf(name) });
     }
   }
+  // The second kernel thread of the MD worker (engine/kernels/browser-threads.ts), as a file of
+  // this origin: the app's content security policy starts workers from here only.
+  assets.set('/kernel-helper.js', { body: new TextEncoder().encode(TEAM_WORKER_SOURCE_BROWSER), type: typeOf('kernel-helper.js') });
   const shell = join(root, 'web');
   for (const name of ['index.html', 'style.css', 'favicon.svg']) {
     const p = join(shell, name);

@@ -18,8 +18,9 @@ export interface MdSettings {
 }
 
 export type ToWorker =
-  /** Build the model and a fresh simulation at step 0. */
-  | { type: 'init'; model: ArrayBuffer; modelName: string; dtype: 'float32' | 'float64'; z: number[]; positions: number[]; settings: MdSettings }
+  /** Build the model and a fresh simulation at step 0. `threads`: 2 puts a helper Web Worker on
+   * half of each matrix product where the page is cross-origin isolated (default 1). */
+  | { type: 'init'; model: ArrayBuffer; modelName: string; dtype: 'float32' | 'float64'; z: number[]; positions: number[]; settings: MdSettings; threads?: number }
   /** Take `steps` more steps, reporting every `reportEvery` steps. */
   | { type: 'run'; steps: number; reportEvery: number }
   /** Stop after the current step. */

@@ -71,9 +71,13 @@ describe('oreo serve', () => {
     assert.equal(page.status, 200);
     assert.match(page.body, /<script type="module" src="\/app.js">/);
     assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
-    for (const f of ['/app.js', '/app.css', '/md-worker.js']) assert.equal((await get(server, f)).status, 200, f);
+    for (const f of ['/app.js', '/app.css', '/md-worker.js', '/kernel-helper.js']) assert.equal((await get(server, f)).status, 200, f);
+    // The MD worker's second kernel thread: a script of this origin (the CSP allows no Blob workers).
+    const helper = await get(server, '/kernel-helper.js');
+    assert.match(String(helper.headers['content-type']), /^text\/javascript/);
+    assert.match(helper.body, /function runKernelHelper\(module, memory, control\)/);
     // Cross-origin isolated, so the page may use SharedArrayBuffer (threads) for in-browser MD.
-    for (const f of ['/', '/app.js', '/md-worker.js', '/api/runs']) {
+    for (const f of ['/', '/app.js', '/md-worker.js', '/kernel-helper.js', '/api/runs']) {
       const r = await get(server, f);
       assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin', f);
       assert.equal(r.headers['cross-origin-embedder-policy'], 'require-corp', f);

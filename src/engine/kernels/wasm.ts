@@ -493,48 +493,65 @@ export const OP_QUIT = 0, OP_GEMM_F32 = 1, OP_GEMM_F64 = 2, OP_SILU_F32 = 3, OP_
 export const TEAM_CONTROL_INTS = 32;
 
 /**
- * The helper's program (plain JS, run as an eval'd worker script so that it needs no file of its
- * own). It spins on the job counter for a while after each job, since an energy+forces call
- * posts one every few hundred µs, and sleeps in Atomics.wait when work stops coming.
+ * The helper's program (plain JS, so that it needs no file of its own: Node runs it as an eval'd
+ * worker script, a browser from a Blob URL). It spins on the job counter for a while after each
+ * job, since an energy+forces call posts one every few hundred µs, and sleeps in Atomics.wait
+ * when work stops coming. The two entry points below differ only in how the helper receives the
+ * module, the memory and the control block.
  */
-export const TEAM_WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
-const c = new Int32Array(control);
-// Read before saying ready: the caller may post its first job the moment it hears.
-let seen = Atomics.load(c, 0);
-let x;
-try {
-  x = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  Atomics.store(c, 16, 1);
-} catch (e) {
-  Atomics.store(c, 16, -1);
-  Atomics.notify(c, 16);
-  throw e;
-}
-Atomics.notify(c, 16);
-for (;;) {
-  let spins = 0;
-  while (Atomics.load(c, 0) === seen) {
-    if (++spins > 2000000) {
-      Atomics.wait(c, 0, seen, 1000);
-      spins = 0;
-    }
-  }
-  seen = Atomics.load(c, 0);
-  const op = c[2];
-  if (op === ${OP_QUIT}) break;
+const TEAM_HELPER_LOOP = `
+function runKernelHelper(module, memory, control) {
+  const c = new Int32Array(control);
+  // Read before saying ready: the caller may post its first job the moment it hears.
+  let seen = Atomics.load(c, 0);
+  let x;
   try {
-    if (op === ${OP_GEMM_F32}) x.gemm_packed_cols_f32(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
-    else if (op === ${OP_GEMM_F64}) x.gemm_packed_cols_f64(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
-    else if (op === ${OP_SILU_F32}) x.silu_f32(c[3], c[4], c[5], c[6], c[7]);
-    else if (op === ${OP_SILU_F64}) x.silu_f64(c[3], c[4], c[5], c[6], c[7]);
-    else Atomics.store(c, 15, 1);
+    x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    Atomics.store(c, 16, 1);
   } catch (e) {
-    Atomics.store(c, 15, 1);
+    Atomics.store(c, 16, -1);
+    Atomics.notify(c, 16);
+    throw e;
   }
-  Atomics.store(c, 1, seen);
+  Atomics.notify(c, 16);
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(c, 0) === seen) {
+      if (++spins > 2000000) {
+        Atomics.wait(c, 0, seen, 1000);
+        spins = 0;
+      }
+    }
+    seen = Atomics.load(c, 0);
+    const op = c[2];
+    if (op === ${OP_QUIT}) break;
+    try {
+      if (op === ${OP_GEMM_F32}) x.gemm_packed_cols_f32(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+      else if (op === ${OP_GEMM_F64}) x.gemm_packed_cols_f64(c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
+      else if (op === ${OP_SILU_F32}) x.silu_f32(c[3], c[4], c[5], c[6], c[7]);
+      else if (op === ${OP_SILU_F64}) x.silu_f64(c[3], c[4], c[5], c[6], c[7]);
+      else Atomics.store(c, 15, 1);
+    } catch (e) {
+      Atomics.store(c, 15, 1);
+    }
+    Atomics.store(c, 1, seen);
+  }
 }
+`;
+
+/** The helper as a Node worker_threads script: module, memory and control come as workerData. */
+export const TEAM_WORKER_SOURCE = `${TEAM_HELPER_LOOP}
+const { workerData } = require('node:worker_threads');
+runKernelHelper(workerData.module, workerData.memory, workerData.control);
+`;
+
+/** The helper as a browser Web Worker script: module, memory and control come in its first message. */
+export const TEAM_WORKER_SOURCE_BROWSER = `${TEAM_HELPER_LOOP}
+self.onmessage = (e) => {
+  self.onmessage = null;
+  runKernelHelper(e.data.module, e.data.memory, e.data.control);
+  self.close();
+};
 `;
 
 /** The calling side of the helper thread: post one job, do our half, wait for its half. */
@@ -551,6 +568,11 @@ export class KernelTeam {
   awaitReady(timeoutMs: number): boolean {
     Atomics.wait(this.c, 16, 0, timeoutMs);
     return Atomics.load(this.c, 16) === 1;
+  }
+
+  /** Without blocking: 1 once the helper is ready, −1 if it failed to start, 0 while it starts. */
+  readiness(): number {
+    return Atomics.load(this.c, 16);
   }
 
   start(op: number, ...args: number[]): void {

@@ -85,6 +85,13 @@ export class LiveMd {
       molecule: { label: 'Molecule', input: sel('md-molecule', molecules.map((m) => [m.id, m.label]), aspirin) },
       model: { label: 'Model', input: sel('md-model', models.filter((m) => !m.info.error).map((m) => [m.id, `${m.id}${m.info.parameters ? ` (${m.info.parameters} parameters)` : ''}`])) },
       dtype: { label: 'Arithmetic', input: sel('md-dtype', [['float64', 'float64 (as oreo simulate)'], ['float32', 'float32 (faster)']]) },
+      // The second thread needs shared memory, which only a cross-origin isolated page has. On a
+      // machine of two cores or fewer the page's own drawing needs the other core: measured on
+      // two cores, a helper thread there made the MD no faster (docs/performance.md).
+      threads: {
+        label: 'Threads',
+        input: sel('md-threads', [['2', '2 (a helper worker)'], ['1', '1']], self.crossOriginIsolated && navigator.hardwareConcurrency >= 4 ? '2' : '1'),
+      },
       thermostat: {
         label: 'Thermostat',
         input: sel('md-thermostat', [['nose-hoover', 'Nosé–Hoover (MDsim)'], ['nhc', 'Nosé–Hoover chain'], ['langevin', 'Langevin'], ['nve', 'NVE (velocity Verlet)']]),
@@ -204,7 +211,8 @@ export class LiveMd {
       const modelId = this.value('model');
       if (!modelId) throw new Error('no model selected');
       const dtype = this.value('dtype') as 'float32' | 'float64';
-      const key = JSON.stringify([this.value('molecule'), modelId, dtype, settings]);
+      const threads = Number(this.value('threads'));
+      const key = JSON.stringify([this.value('molecule'), modelId, dtype, threads, settings]);
       this.running = true;
       delete this.status.dataset.done;
       this.runButton.disabled = true;
@@ -215,7 +223,7 @@ export class LiveMd {
         this.setStatus(`Loading ${modelId}…`);
         const model = await api.modelBytes(modelId);
         for (const s of Object.values(this.series)) s.length = 0;
-        this.worker.send({ type: 'init', model, modelName: modelId, dtype, z: mol.z, positions: mol.positions, settings }, [model]);
+        this.worker.send({ type: 'init', model, modelName: modelId, dtype, z: mol.z, positions: mol.positions, settings, threads }, [model]);
         this.loadedKey = key;
       }
       // Redraw about 20 times per second whatever the speed; report often enough for smooth plots.

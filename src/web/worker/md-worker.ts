@@ -1,8 +1,10 @@
 /**
  * The in-browser MD: a Web Worker that runs oreo's own engine, ET and integrators (the very
  * modules `oreo simulate` runs), so the page stays responsive while it steps. The engine's WASM
- * SIMD kernels compile synchronously here, which browsers allow in workers.
+ * SIMD kernels compile synchronously here, which browsers allow in workers. With two threads a
+ * nested helper worker takes half of each matrix product (engine/kernels/browser-threads.ts).
  */
+import { browserKernelThreads, browserThreadsUnavailable, setBrowserKernelThreads } from '../../engine/kernels/browser-threads.js';
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { createSimulation } from '../../md/setup.js';
 import type { Simulation } from '../../md/simulation.js';
@@ -14,6 +16,9 @@ interface WorkerScope {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
+
+/** The kernel helper's script, served next to this worker's (src/web/bundle.ts). */
+const HELPER_URL = new URL('kernel-helper.js', self.location.href).href;
 
 let sim: Simulation | null = null;
 /** Bumped by every run/stop message, so a superseded stepping loop ends itself. */
@@ -37,9 +42,13 @@ function frameOf(s: Simulation): MdFrame {
   };
 }
 
-function kernelsInUse(): string {
+function kernelsInUse(asked: number): string {
   const w = wasmKernels();
-  return w ? `WASM (${w.variant})` : 'JavaScript';
+  const threads = browserKernelThreads();
+  let text = w ? `WASM (${w.variant})` : 'JavaScript';
+  text += threads === 2 ? ', 2 threads' : ', 1 thread';
+  if (asked > threads) text += ` (2 asked: ${browserThreadsUnavailable() ?? 'unknown reason'})`;
+  return text;
 }
 
 /** Step in slices of ~25 ms, yielding between them so that a 'stop' message gets through. */
@@ -79,18 +88,19 @@ function run(target: number, reportEvery: number, gen: number): void {
   slice();
 }
 
-scope.onmessage = (e: MessageEvent<ToWorker>) => {
-  const m = e.data;
+async function handle(m: ToWorker): Promise<void> {
   try {
     switch (m.type) {
       case 'init': {
         generation++;
+        const threads = m.threads ?? 1;
+        await setBrowserKernelThreads(threads === 2 ? 2 : 1, { helperUrl: HELPER_URL });
         const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
         const z = Int32Array.from(m.z);
         pot.checkElements(z);
         const calculator = pot.asCalculator(m.modelName);
         sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
-        post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(), parameters: pot.parameterCount(), frame: frameOf(sim) });
+        post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(threads), parameters: pot.parameterCount(), frame: frameOf(sim) });
         break;
       }
       case 'run':
@@ -114,4 +124,12 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, id: m.type === 'forces' ? m.id : undefined });
   }
+}
+
+// One message at a time, in order: 'init' may wait for the helper worker to start, and a 'run'
+// sent right behind it must find the simulation built.
+let queue: Promise<void> = Promise.resolve();
+scope.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  queue = queue.then(() => handle(m));
 };
