@@ -26,7 +26,7 @@ import type { Potential } from '../potential.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from '../neighbors.js';
 import { Arena, ArenaFull } from './arena.js';
-import { packWeights, type FastWeights, type Linear } from './weights.js';
+import { flushSubnormal, packWeights, smallestNormal, type FastWeights, type Linear } from './weights.js';
 
 export interface FastResult {
   /** Energy of each molecule [nMol], eV for a physical model. */
@@ -423,6 +423,7 @@ export class FastEnergyForces {
     const R1 = R + 1;
     const f = this.rbf.need(P * R1), fd = this.rbfDer.need(P * R);
     const dt = this.dtype === 'float32';
+    const tiny = smallestNormal(this.dtype);
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
       let dx = pos[3 * b] - pos[3 * a], dy = pos[3 * b + 1] - pos[3 * a + 1], dz = pos[3 * b + 2] - pos[3 * a + 2];
@@ -447,8 +448,8 @@ export class FastEnergyForces {
       for (let k = 0; k < R; k++) {
         const diff = t - means[k];
         const g = Math.exp(-betas[k] * diff * diff);
-        f[p * R1 + k] = g * C;
-        fd[p * R + k] = g * (C * (-2 * betas[k] * diff * dtdr) + dC);
+        f[p * R1 + k] = flushSubnormal(g * C, tiny);
+        fd[p * R + k] = flushSubnormal(g * (C * (-2 * betas[k] * diff * dtdr) + dC), tiny);
       }
       f[p * R1 + R] = 1;
     }

@@ -25,6 +25,7 @@
 import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { Arena } from './arena.js';
+import { flushSubnormal, smallestNormal } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
@@ -385,6 +386,7 @@ export class FusedTrainingGradient {
     const u = this.work64(3 * P), uT = this.work64(3 * P);
     const C = this.work64(P), CT = this.work64(P);
     const F = Bw(2 * P * R1); // dual [P, R+1]
+    const tiny = smallestNormal(dtype);
     for (let p = 0; p < P; p++) {
       const a = pa[p], b = pb[p];
       let dx = positions[3 * b] - positions[3 * a], dy = positions[3 * b + 1] - positions[3 * a + 1], dz = positions[3 * b + 2] - positions[3 * a + 2];
@@ -408,8 +410,8 @@ export class FusedTrainingGradient {
         const g = Math.exp(-w.betas[j] * diff * diff);
         // dg/dr = g·h, h = 2βα·t·(t − μ)
         const gd = g * 2 * w.betas[j] * alpha * t * diff;
-        F[p * R1 + j] = g * c;
-        F[(P + p) * R1 + j] = (gd * c + g * c1) * rT;
+        F[p * R1 + j] = flushSubnormal(g * c, tiny);
+        F[(P + p) * R1 + j] = flushSubnormal((gd * c + g * c1) * rT, tiny);
       }
       F[p * R1 + R] = 1;
       F[(P + p) * R1 + R] = 0;
@@ -440,7 +442,7 @@ export class FusedTrainingGradient {
     };
     // Self-loop filters: r = 0, a constant basis f(0) (no tangent).
     const f0 = B(R1);
-    for (let j = 0; j < R; j++) f0[j] = Math.exp(-w.betas[j] * (1 - w.means[j]) ** 2);
+    for (let j = 0; j < R; j++) f0[j] = flushSubnormal(Math.exp(-w.betas[j] * (1 - w.means[j]) ** 2), tiny);
     f0[R] = 1;
     const filt0 = B(cols), fder0 = B(cols);
     if (cols > 0) {
