@@ -22,7 +22,7 @@ let running: { worker: BrowserWorker; team: KernelTeam } | null = null;
 /** Why the last attempt to start the helper failed, for the caller to show. */
 let lastFailure: string | null = null;
 
-/** Why two threads cannot be had here, or null when they can be tried. */
+/** Why two threads cannot be had here (this context, or the last failed start), or null. */
 export function browserThreadsUnavailable(): string | null {
   const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; SharedArrayBuffer?: unknown };
   if (typeof g.SharedArrayBuffer !== 'function') return 'no SharedArrayBuffer';
@@ -47,6 +47,7 @@ export async function setBrowserKernelThreads(n: number, options: { helperUrl?: 
     return 1;
   }
   if (running) return 2;
+  // Also after a failed start (lastFailure): it is not tried again, as each try may wait timeoutMs.
   if (browserThreadsUnavailable()) return 1;
   const shared = instantiateSharedKernels();
   if (!shared) return 1;

@@ -494,7 +494,7 @@ export const TEAM_CONTROL_INTS = 32;
 
 /**
  * The helper's program (plain JS, so that it needs no file of its own: Node runs it as an eval'd
- * worker script, a browser from a Blob URL). It spins on the job counter for a while after each
+ * worker script, a browser from a Blob URL or as a script the page's server sends). It spins on the job counter for a while after each
  * job, since an energy+forces call posts one every few hundred µs, and sleeps in Atomics.wait
  * when work stops coming. The two entry points below differ only in how the helper receives the
  * module, the memory and the control block.
