@@ -40,6 +40,16 @@ async function inkFraction(page: Page, selector: string): Promise<number> {
   }, png.toString('base64'));
 }
 
+/** Press Run on the live MD form, wait until it is done, and read its status (data-* and text). */
+async function runLiveMd(page: Page): Promise<Record<string, string | undefined>> {
+  await page.click('#md-run');
+  await page.waitForSelector('#md-status[data-done]', { timeout: 60_000 });
+  return page.evaluate(() => {
+    const el = document.getElementById('md-status')!;
+    return { ...el.dataset, text: el.textContent ?? '' };
+  });
+}
+
 // Each test is skipped on its own (not the suite) so that node:test's closing "skipped" count
 // shows them; the hooks then have nothing to set up.
 const skip = skipUnless('chromium');
@@ -162,12 +172,7 @@ describe('web app in headless Chromium', () => {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     assert.equal(await page.inputValue('#md-threads'), cores >= 4 ? '2' : '1');
     await page.selectOption('#md-threads', '2');
-    await page.click('#md-run');
-    await page.waitForSelector('#md-status[data-done]', { timeout: 60_000 });
-    const status: Record<string, string | undefined> = await page.evaluate(() => {
-      const el = document.getElementById('md-status')!;
-      return { ...el.dataset, text: el.textContent ?? '' };
-    });
+    const status = await runLiveMd(page);
     assert.equal(status.done, '200', status.text ?? '');
     assert.equal(status.step, '200');
     for (const k of ['epot', 'etot', 'temperature'] as const) assert.ok(Number.isFinite(Number(status[k])), `${k} = ${status[k]}`);
@@ -184,12 +189,7 @@ describe('web app in headless Chromium', () => {
   it('runs the same MD on one thread: the helper worker changes no number', { skip }, async (t) => {
     const twoThreads = await page.evaluate(() => ({ ...document.getElementById('md-status')!.dataset }));
     await page.selectOption('#md-threads', '1');
-    await page.click('#md-run');
-    await page.waitForSelector('#md-status[data-done]', { timeout: 60_000 });
-    const status: Record<string, string | undefined> = await page.evaluate(() => {
-      const el = document.getElementById('md-status')!;
-      return { ...el.dataset, text: el.textContent ?? '' };
-    });
+    const status = await runLiveMd(page);
     t.diagnostic(status.text!);
     assert.match(status.text!, /kernels: WASM \([^)]*\), 1 thread/);
     assert.equal(status.step, '200');
