@@ -11,6 +11,8 @@ import type { ThermostatKind } from '../md/integrators/types.js';
 import { defaultThermostatSettings } from '../md/integrators/types.js';
 import { createSimulation } from '../md/setup.js';
 import { Simulation, defaultStopLimits, type StopLimits } from '../md/simulation.js';
+import { MdLoop } from '../md/loop.js';
+import { type Collapse, Watchdog, type WatchdogOptions } from '../md/watchdog.js';
 import { freshSeed } from '../md/random.js';
 import { OreoError } from '../errors.js';
 import { Model, flatPositions, type Structure } from './model.js';
@@ -37,6 +39,13 @@ export interface DynamicsOptions {
   zeroAngularMomentum?: boolean;
   /** Stop when the temperature leaves [min, max] K or a value becomes non-finite (default 0.1, 1e5). */
   stopLimits?: Partial<StopLimits>;
+  /**
+   * The stability watchdog (on by default): a bond more than 0.5 Å off its starting length
+   * (MDsim's criterion), a runaway temperature or NVE energy drift stops `run` with a reason
+   * naming the bond or quantity and the time. `false` turns it off; `allowUnstable: true` only
+   * warns (through `onWarning`, default console.warn) and goes on.
+   */
+  stability?: false | (WatchdogOptions & { allowUnstable?: boolean; onWarning?: (message: string) => void });
 }
 
 export interface DynamicsStart extends Structure {
@@ -52,15 +61,17 @@ export type Observer = (md: Dynamics) => void | string;
 export interface RunResult {
   /** Steps taken by this `run` call. */
   steps: number;
-  /** Why the run stopped before the requested steps (an observer's reason or a stop limit). */
+  /** Why the run stopped before the requested steps (an observer's reason, a stop limit, or a collapse). */
   stopped?: string;
+  /** Set when the stability watchdog tripped: what came apart, and when (also under allowUnstable). */
+  collapse?: Collapse;
 }
 
 export class Dynamics {
   readonly simulation: Simulation;
   readonly seed: number;
-  private readonly observers: { fn: Observer; interval: number }[] = [];
-  private readonly limits: StopLimits;
+  /** The loop every MD in oreo runs (src/md/loop.ts), with its checks. */
+  readonly loop: MdLoop;
 
   constructor(model: Model | Calculator, start: DynamicsStart, options: DynamicsOptions = {}) {
     const calculator = model instanceof Model ? model.calculator() : model;
@@ -84,7 +95,21 @@ export class Dynamics {
         zeroAngularMomentum: options.zeroAngularMomentum ?? true,
       },
     );
-    this.limits = { ...defaultStopLimits, ...options.stopLimits };
+    const stability = options.stability ?? {};
+    const watchdog =
+      stability === false
+        ? undefined
+        : new Watchdog(
+            this.simulation,
+            { thermostat: options.thermostat ?? 'nve', temperature: options.thermostat === 'nve' || !options.thermostat ? (options.initialTemperature ?? temperature) : temperature },
+            stability,
+          );
+    this.loop = new MdLoop(this.simulation, {
+      limits: { ...defaultStopLimits, ...options.stopLimits },
+      watchdog,
+      allowUnstable: stability !== false && stability.allowUnstable,
+      onWarning: stability !== false && stability.onWarning ? stability.onWarning : (m) => console.warn(`oreo Dynamics: ${m}`),
+    });
   }
 
   /**
@@ -93,31 +118,19 @@ export class Dynamics {
    */
   attach(fn: Observer, interval = 1): this {
     if (!Number.isInteger(interval) || interval < 1) throw new OreoError(`attach: interval must be a whole number ≥ 1, got ${interval}`);
-    this.observers.push({ fn, interval });
+    this.loop.attach(() => fn(this), interval);
     return this;
   }
 
-  private notify(): string | undefined {
-    for (const o of this.observers) {
-      if (this.simulation.step % o.interval === 0) {
-        const reason = o.fn(this);
-        if (typeof reason === 'string') return reason;
-      }
-    }
-    return undefined;
-  }
-
-  /** Advance `steps` time steps. */
+  /** Advance `steps` time steps (fewer when the run stops: see `stopped`). */
   run(steps: number): RunResult {
     if (!Number.isInteger(steps) || steps < 0) throw new OreoError(`run: steps must be a whole number ≥ 0, got ${steps}`);
-    let stopped = this.notify();
-    let done = 0;
-    while (!stopped && done < steps) {
-      this.simulation.advance();
-      done++;
-      stopped = this.simulation.problem(this.limits) ?? this.notify();
-    }
-    return stopped ? { steps: done, stopped } : { steps: done };
+    const first = this.simulation.step;
+    const stop = this.loop.notify() ?? this.loop.run(first + steps);
+    const result: RunResult = { steps: this.simulation.step - first };
+    if (stop) result.stopped = stop.reason;
+    if (this.loop.firstCollapse) result.collapse = this.loop.firstCollapse;
+    return result;
   }
 
   /** Steps since the start. */

@@ -37,6 +37,10 @@ const spec: Record<string, OptionSpec> = {
   'zero-rotation': { type: 'boolean', help: 'remove the overall rotation from the initial velocities' },
   'min-temperature': { type: 'string', help: 'stop early below this temperature, K (default 0.1)' },
   'max-temperature': { type: 'string', help: 'stop early above this temperature, K (default 1e5)' },
+  'allow-unstable': { type: 'boolean', help: 'warn when the molecule comes apart (a bond > --bond-tolerance off its start, runaway temperature, NVE energy drift) and go on, instead of stopping with exit 3' },
+  'bond-tolerance': { type: 'string', help: 'a bond more than this many Å off its starting length is broken (default 0.5, MDsim\'s criterion)' },
+  'max-drift': { type: 'string', help: 'NVE: stop when the total energy drifts more than this, eV per atom (default 0.05)' },
+  'no-watchdog': { type: 'boolean', help: 'no stability checks beyond non-finite values and --min/--max-temperature (as MDsim runs)' },
   'checkpoint-sec': { type: 'string', help: 'write state.json at least this often, s (default 60)' },
   overwrite: { type: 'boolean', help: 'replace a run already in --out' },
   quiet: { type: 'boolean', help: 'no progress line' },
@@ -135,6 +139,17 @@ export const command: Command = {
       checkpointSeconds: str(p, 'checkpoint-sec') !== undefined ? num('simulate', p, 'checkpoint-sec', 60, { min: 0 }) : undefined,
       progressSeconds: process.stderr.isTTY ? 1 : 10,
     };
+    if (flag(p, 'no-watchdog')) {
+      if (flag(p, 'allow-unstable') || str(p, 'bond-tolerance') !== undefined || str(p, 'max-drift') !== undefined) {
+        throw new OreoError('oreo simulate: --no-watchdog turns the stability checks off; --allow-unstable, --bond-tolerance and --max-drift tune them');
+      }
+      options.stability = false;
+    } else {
+      options.stability = {};
+      if (flag(p, 'allow-unstable')) options.stability.allowUnstable = true;
+      if (str(p, 'bond-tolerance') !== undefined) options.stability.bondTolerance = num('simulate', p, 'bond-tolerance', 0.5, { min: 0, exclusiveMin: true });
+      if (str(p, 'max-drift') !== undefined) options.stability.maxDriftPerAtom = num('simulate', p, 'max-drift', 0.05, { min: 0, exclusiveMin: true });
+    }
     if (flag(p, 'zero-momentum')) options.zeroMomentum = true;
     if (flag(p, 'zero-rotation')) options.zeroAngularMomentum = true;
 
@@ -212,12 +227,22 @@ export const command: Command = {
       });
       const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
       if (result.status === 'completed') {
-        console.log(`completed ${result.step} steps (${result.timePs} ps) in ${formatDuration(result.wallSeconds)}; output in ${where}`);
+        const warn = result.collapse ? ` — UNSTABLE: ${result.collapse.message} (kept going: --allow-unstable)` : '';
+        console.log(`completed ${result.step} steps (${result.timePs} ps) in ${formatDuration(result.wallSeconds)}; output in ${where}${warn}`);
         return 0;
       }
       if (result.status === 'interrupted') {
         console.log(`interrupted at step ${result.step} (${result.timePs} ps); continue with: oreo simulate --resume ${result.outDir}`);
         return 130;
+      }
+      if (result.collapse && result.reason === result.collapse.message) {
+        console.error(`oreo simulate: the molecule ${result.collapse.message}`);
+        console.log(
+          `stopped: ${result.reason}. The trajectory up to and including that frame is in ${where}. ` +
+            'This model does not hold this molecule together under these conditions: check that it was trained on this molecule (or fine-tune it), ' +
+            'a smaller --dt, or a relaxed start (oreo optimize); --allow-unstable runs on regardless',
+        );
+        return 3;
       }
       console.log(`stopped early: ${result.reason}. Output up to the last saved frame is in ${where}`);
       return 3;

@@ -44,6 +44,23 @@ export interface RunSettings {
   zeroAngularMomentum: boolean;
   minTemperature: number;
   maxTemperature: number;
+  /** The stability watchdog's settings (src/md/watchdog.ts); absent in runs from before it, which run without it. */
+  stability?: StabilitySettings;
+}
+
+export interface StabilitySettings {
+  enabled: boolean;
+  /** Warn and go on after a collapse instead of stopping. */
+  allowUnstable: boolean;
+  /** Å */
+  bondTolerance: number;
+  runawayFactor: number;
+  /** eV per atom (NVE) */
+  maxDriftPerAtom: number;
+  /** Bonds given instead of found on the start, [i, j] 0-based. */
+  bonds?: [number, number][];
+  /** E_tot at step 0, eV: what the NVE drift is measured from, kept so a resume measures from it too. */
+  startEnergy?: number;
 }
 
 export interface Checkpoint {

@@ -22,6 +22,8 @@ import { THERMO_HEADER, thermoRow, timeInPs, trajectoryFrame } from './output.js
 import { freshSeed } from './random.js';
 import { createSimulation, restoreSimulation } from './setup.js';
 import { defaultStopLimits, type Simulation } from './simulation.js';
+import { MdLoop } from './loop.js';
+import { type Collapse, DEFAULT_BOND_TOLERANCE, DEFAULT_MAX_DRIFT_PER_ATOM, DEFAULT_RUNAWAY_FACTOR, Watchdog, type WatchdogOptions } from './watchdog.js';
 
 export const TRAJECTORY_FILE = 'trajectory.extxyz';
 export const THERMO_FILE = 'thermo.csv';
@@ -74,6 +76,13 @@ export interface SimulationOptions {
   progressSeconds?: number;
   /** Abort: the run stops after the current step, writes a checkpoint, and reports 'interrupted'. */
   signal?: AbortSignal;
+  /**
+   * The stability watchdog (watchdog.ts), on by default: a collapse stops the run as 'stopped'
+   * with a reason naming the bond or quantity and the time. `false` turns it off (the MD17
+   * benchmark, whose metrics come from the analysis afterwards, as MDsim's do);
+   * `allowUnstable` keeps going and only warns.
+   */
+  stability?: false | (WatchdogOptions & { allowUnstable?: boolean });
 }
 
 export interface Progress {
@@ -108,6 +117,8 @@ export interface SimulationResult {
   status: Exclude<RunStatus, 'running'>;
   /** Why a run stopped early or was interrupted. */
   reason?: string;
+  /** The stability watchdog's first trip (the stop itself, or a warning under allowUnstable). */
+  collapse?: Collapse;
   /** Steps completed (counted from the start of the run). */
   step: number;
   timePs: number;
@@ -134,6 +145,11 @@ export function readCheckpoint(outDir: string): Checkpoint {
   } catch (err) {
     throw new OreoError((err as Error).message);
   }
+}
+
+/** The temperature the watchdog's runaway ceiling scales: the target, or for NVE the starting one. */
+function watchTemperature(s: RunSettings): number {
+  return s.thermostat === 'nve' ? s.initTemperature : s.temperature;
 }
 
 function checkInteger(name: string, v: number, min: number): void {
@@ -164,6 +180,20 @@ export function resolveSettings(o: SimulationOptions): RunSettings {
   };
   if (o.model !== undefined) s.model = o.model;
   if (o.dtype !== undefined) s.dtype = o.dtype;
+  if (o.stability !== false) {
+    const w = o.stability ?? {};
+    s.stability = {
+      enabled: true,
+      allowUnstable: w.allowUnstable ?? false,
+      bondTolerance: w.bondTolerance ?? DEFAULT_BOND_TOLERANCE,
+      runawayFactor: w.runawayFactor ?? DEFAULT_RUNAWAY_FACTOR,
+      maxDriftPerAtom: w.maxDriftPerAtom ?? DEFAULT_MAX_DRIFT_PER_ATOM,
+    };
+    if (w.bonds) s.stability.bonds = w.bonds.map(([i, j]) => [i, j]);
+    if (!(s.stability.bondTolerance > 0)) throw new OreoError(`bond tolerance must be > 0 Å, got ${s.stability.bondTolerance}`);
+    if (!(s.stability.runawayFactor > 1)) throw new OreoError(`runaway factor must be > 1, got ${s.stability.runawayFactor}`);
+    if (!(s.stability.maxDriftPerAtom > 0)) throw new OreoError(`energy drift tolerance must be > 0 eV/atom, got ${s.stability.maxDriftPerAtom}`);
+  }
   if (o.init !== undefined) s.init = o.init;
   validateThermostatSettings(s);
   checkInteger('steps', s.steps, 0);
@@ -290,6 +320,9 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
       settings.steps = options.steps;
     }
     if (options.model !== undefined) settings.model = options.model;
+    if (options.stability && options.stability.allowUnstable !== undefined && settings.stability) {
+      settings.stability = { ...settings.stability, allowUnstable: options.stability.allowUnstable };
+    }
     checkCalculator(calculator, Int32Array.from(ckpt.atoms.z));
     for (const [path, bytes] of [[trajPath, ckpt.files.trajectoryBytes], [thermoPath, ckpt.files.thermoBytes]] as const) {
       const size = fileSize(path);
@@ -368,10 +401,13 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
   };
 
   let frames = 0;
-  const saveFrame = (): string | void => {
+  const writeFrame = (): void => {
     traj.write(formatExtxyzFrame(trajectoryFrame(sim)));
     thermo.write(thermoRow(sim));
     frames++;
+  };
+  const saveFrame = (): string | void => {
+    writeFrame();
     return hooks.onFrame?.(sim);
   };
 
@@ -394,6 +430,25 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
     });
   };
 
+  const stability = settings.stability;
+  const watchdog = stability?.enabled
+    ? new Watchdog(
+        sim,
+        { thermostat: settings.thermostat, temperature: watchTemperature(settings), startEnergy: stability.startEnergy },
+        {
+          bondTolerance: stability.bondTolerance,
+          runawayFactor: stability.runawayFactor,
+          maxDriftPerAtom: stability.maxDriftPerAtom,
+          referencePositions: reference.positions,
+          bonds: stability.bonds?.map(([i, j]) => [i, j] as const),
+        },
+      )
+    : undefined;
+  if (stability?.enabled && stability.startEnergy === undefined) stability.startEnergy = watchdog!.startEnergy;
+  const loop = new MdLoop(sim, { limits, watchdog, allowUnstable: stability?.allowUnstable, onWarning: (m) => log(m) });
+  loop.attach(() => saveFrame(), settings.saveEvery);
+  if (options.checkpointEvery) loop.attach(() => void (lastCheckpoint = checkpoint('running')), options.checkpointEvery);
+
   let status: Exclude<RunStatus, 'running'> = 'completed';
   let reason: string | undefined;
   let lastCheckpoint: Checkpoint;
@@ -407,31 +462,25 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
     lastCheckpoint = checkpoint(status === 'stopped' ? 'stopped' : 'running', reason);
     let lastCheckpointAt = performance.now();
     let lastProgressAt = performance.now();
-    let lastYieldAt = performance.now();
     while (status === 'completed' && sim.step < settings.steps) {
       if (options.signal?.aborted) {
         status = 'interrupted';
         reason = 'interrupted; continue with resume';
         break;
       }
-      sim.advance();
-      const problem = sim.problem(limits);
-      if (problem) {
+      // Step in slices of ~100 ms, then let signal handlers (Ctrl-C) and other tasks run.
+      const sliceStart = performance.now();
+      const stop = loop.run(settings.steps, () => performance.now() - sliceStart < 100 && !options.signal?.aborted);
+      if (stop) {
         status = 'stopped';
-        reason = problem;
-        brokenState = true;
+        reason = stop.reason;
+        if (stop.broken) brokenState = true;
+        // The frame the molecule came apart in is the one a person wants to look at.
+        else if (stop.kind === 'collapse') writeFrame();
         break;
       }
-      if (sim.step % settings.saveEvery === 0) {
-        const why = saveFrame();
-        if (why) {
-          status = 'stopped';
-          reason = why;
-          break;
-        }
-      }
       const now = performance.now();
-      if (now - lastCheckpointAt >= checkpointMs || (options.checkpointEvery && sim.step % options.checkpointEvery === 0)) {
+      if (now - lastCheckpointAt >= checkpointMs) {
         lastCheckpoint = checkpoint('running');
         lastCheckpointAt = now;
       }
@@ -439,11 +488,7 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
         report(false);
         lastProgressAt = now;
       }
-      // Let signal handlers (Ctrl-C) and other tasks run now and then.
-      if (now - lastYieldAt >= 100) {
-        await new Promise((resolve) => setImmediate(resolve));
-        lastYieldAt = performance.now();
-      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (brokenState) {
       // Keep the last good checkpoint, marked as stopped, with the output files as they are
@@ -469,6 +514,7 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
   return {
     status,
     reason,
+    collapse: loop.firstCollapse,
     step: sim.step,
     timePs: timeInPs(sim.step, settings.dt),
     frames,

@@ -15,6 +15,8 @@ export interface MdSettings {
   chainLength: number;
   zeroMomentum: boolean;
   zeroAngularMomentum: boolean;
+  /** Warn about a collapse (bond, runaway temperature, NVE drift) and go on instead of stopping. */
+  allowUnstable?: boolean;
 }
 
 export type ToWorker =
@@ -43,6 +45,8 @@ export interface MdFrame {
 export type FromWorker =
   | { type: 'ready'; atoms: number; kernels: string; parameters: number; frame: MdFrame }
   | { type: 'frame'; frame: MdFrame; stepsPerSecond: number }
-  | { type: 'done'; step: number; reason: string | null }
+  /** `collapse`: the stability watchdog stopped the run (what came apart, and when). */
+  | { type: 'done'; step: number; reason: string | null; collapse?: { timePs: number; kind: string; message: string } }
+  | { type: 'warning'; message: string }
   | { type: 'forces'; id: number; energy: number; forces: Float64Array }
   | { type: 'error'; message: string; id?: number };

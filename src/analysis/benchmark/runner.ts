@@ -421,6 +421,9 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
           zeroAngularMomentum: P.zeroAngularMomentum,
           minTemperature: P.minTemperature,
           maxTemperature: P.maxTemperature,
+          // MDsim runs every seed to its end and judges stability afterwards; the metrics depend
+          // on that, so the watchdog stays off here (--stop-at-collapse is the benchmark's own stop).
+          stability: false,
         } satisfies Partial<SimulationOptions>);
         if (manifest.dtype) simOptions.dtype = manifest.dtype;
         log(`seed ${seed} (${k + 1}/${seeds.length}): starting from test frame ${sr.startFrame}`);

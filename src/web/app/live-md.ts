@@ -215,6 +215,8 @@ export class LiveMd {
       const key = JSON.stringify([this.value('molecule'), modelId, dtype, threads, settings]);
       this.running = true;
       delete this.status.dataset.done;
+      delete this.status.dataset.collapsed;
+      delete this.status.dataset.collapseKind;
       this.runButton.disabled = true;
       this.stopButton.disabled = false;
       if (key !== this.loadedKey) {
@@ -326,9 +328,17 @@ export class LiveMd {
       case 'done':
         if (this.lastFrame) {
           this.draw(this.lastFrame, true);
-          this.setStatus(this.describe(this.lastFrame) + (m.reason ? ` · stopped: ${m.reason}` : ' · done'), m.reason && m.reason !== 'stopped' ? 'error' : 'info');
+          // A collapse leads the line: "collapsed at 0.0125 ps" is what a person must not miss.
+          const text = m.collapse
+            ? `collapsed at ${m.collapse.timePs} ps: ${m.collapse.message.replace(/^collapsed at [^:]*: /, '')} · ${this.describe(this.lastFrame)}`
+            : this.describe(this.lastFrame) + (m.reason ? ` · stopped: ${m.reason}` : ' · done');
+          this.setStatus(text, m.reason && m.reason !== 'stopped' ? 'error' : 'info');
         }
         if (m.reason && m.reason !== 'stopped') this.loadedKey = '';
+        if (m.collapse) {
+          this.status.dataset.collapsed = String(m.collapse.timePs);
+          this.status.dataset.collapseKind = m.collapse.kind;
+        }
         this.status.dataset.done = String(m.step);
         this.finish();
         break;
@@ -336,6 +346,9 @@ export class LiveMd {
         this.setStatus(`Error: ${m.message}`, 'error');
         this.loadedKey = '';
         this.finish();
+        break;
+      case 'warning':
+        this.setStatus(`${m.message} · ${this.lastFrame ? this.describe(this.lastFrame) : ''}`, 'error');
         break;
       case 'forces':
         break;

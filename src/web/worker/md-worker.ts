@@ -8,6 +8,8 @@ import { browserKernelThreads, browserThreadsUnavailable, setBrowserKernelThread
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { createSimulation } from '../../md/setup.js';
 import type { Simulation } from '../../md/simulation.js';
+import { MdLoop } from '../../md/loop.js';
+import { Watchdog } from '../../md/watchdog.js';
 import { potentialFromBytes } from '../model-bytes.js';
 import type { FromWorker, MdFrame, ToWorker } from '../protocol.js';
 
@@ -21,6 +23,9 @@ const scope = self as unknown as WorkerScope;
 const HELPER_URL = new URL('kernel-helper.js', self.location.href).href;
 
 let sim: Simulation | null = null;
+/** The stability watchdog of the current simulation (made at 'init', on the starting structure). */
+let watchdog: Watchdog | null = null;
+let allowUnstable = false;
 /** Bumped by every run/stop message, so a superseded stepping loop ends itself. */
 let generation = 0;
 
@@ -58,32 +63,39 @@ function run(target: number, reportEvery: number, gen: number): void {
     post({ type: 'error', message: 'no simulation: load a molecule and a model first' });
     return;
   }
+  // The same loop and checks as `oreo simulate` and the library's Dynamics (src/md/loop.ts).
+  const loop = new MdLoop(s, {
+    watchdog: watchdog ?? undefined,
+    allowUnstable: allowUnstable,
+    onWarning: (message) => post({ type: 'warning', message }),
+  });
   const t0 = performance.now();
   const step0 = s.step;
+  const report = () => {
+    const rate = ((s.step - step0) * 1000) / Math.max(1e-3, performance.now() - t0);
+    post({ type: 'frame', frame: frameOf(s), stepsPerSecond: rate });
+  };
+  loop.attach(() => report(), reportEvery);
   const slice = () => {
     if (gen !== generation) return;
     const sliceStart = performance.now();
     try {
-      while (s.step < target && performance.now() - sliceStart < 25) {
-        s.advance();
-        const problem = s.problem();
-        if (problem) {
-          post({ type: 'frame', frame: frameOf(s), stepsPerSecond: 0 });
-          post({ type: 'done', step: s.step, reason: problem });
-          sim = null;
-          return;
-        }
-        if (s.step % reportEvery === 0 || s.step === target) {
-          const rate = ((s.step - step0) * 1000) / Math.max(1e-3, performance.now() - t0);
-          post({ type: 'frame', frame: frameOf(s), stepsPerSecond: rate });
-        }
+      const stop = loop.run(target, () => performance.now() - sliceStart < 25);
+      if (stop) {
+        post({ type: 'frame', frame: frameOf(s), stepsPerSecond: 0 });
+        const c = stop.collapse;
+        post({ type: 'done', step: s.step, reason: stop.reason, collapse: c ? { timePs: c.timePs, kind: c.kind, message: c.message } : undefined });
+        sim = null;
+        return;
       }
     } catch (err) {
       post({ type: 'error', message: (err as Error).message });
       return;
     }
-    if (s.step >= target) post({ type: 'done', step: s.step, reason: null });
-    else setTimeout(slice, 0);
+    if (s.step >= target) {
+      if (s.step % reportEvery !== 0) report();
+      post({ type: 'done', step: s.step, reason: null });
+    } else setTimeout(slice, 0);
   };
   slice();
 }
@@ -100,6 +112,8 @@ async function handle(m: ToWorker): Promise<void> {
         pot.checkElements(z);
         const calculator = pot.asCalculator(m.modelName);
         sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
+        watchdog = new Watchdog(sim, { thermostat: m.settings.thermostat, temperature: m.settings.temperature });
+        allowUnstable = m.settings.allowUnstable ?? false;
         post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(threads), parameters: pot.parameterCount(), frame: frameOf(sim) });
         break;
       }
