@@ -41,6 +41,8 @@ export interface Structure3D extends MoleculeIdentity {
   positions: Float64Array;
   /** Bonded atom pairs from the chemical graph, flat [a0, b0, a1, b1, …] (for stability checks). */
   bonds: Int32Array;
+  /** Bond orders of `bonds` (1, 2, 3; Kekulé form), for writing SDF. */
+  bondOrders: Int32Array;
   /** Which conformer of this molecule (0-based) and the generator seed that made it. */
   conformer: number;
   seed: number;
@@ -145,11 +147,13 @@ function structureOf(conf: Molecule, smiles: string, identity: MoleculeIdentity,
   }
   const nb = conf.getAllBonds();
   const bonds = new Int32Array(2 * nb);
+  const bondOrders = new Int32Array(nb);
   for (let b = 0; b < nb; b++) {
     bonds[2 * b] = conf.getBondAtom(0, b);
     bonds[2 * b + 1] = conf.getBondAtom(1, b);
+    bondOrders[b] = conf.getBondOrder(b);
   }
-  return { ...identity, smiles, z, positions, bonds, conformer, seed };
+  return { ...identity, smiles, z, positions, bonds, bondOrders, conformer, seed };
 }
 
 /**

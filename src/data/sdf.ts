@@ -163,17 +163,37 @@ export function parseSdf(text: string, file: string, options: ReadOptions = {}):
 }
 
 /**
- * A V2000 molfile of a Conformation: atoms and coordinates only (no bonds are perceived), 4
- * decimals as the format allows. Used to export geometries for tools that take SDF.
+ * A V2000 molfile of a Conformation: atoms and coordinates, 4 decimals as the format allows, and
+ * the bonds when given (atoms 0-based, order 1–3, or 4 for aromatic); without them no bonds are
+ * perceived. Used to export geometries for tools that take SDF.
  */
-export function formatMolfileV2000(conf: Conformation, title = ''): string {
+export function formatMolfileV2000(conf: Conformation, title = '', bonds: readonly { a: number; b: number; order: number }[] = []): string {
   const n = conf.z.length;
   if (n > 999) throw new Error('V2000 molfiles hold at most 999 atoms');
-  const lines = [title.slice(0, 80), '  oreo      3D', '', `${String(n).padStart(3)}  0  0  0  0  0  0  0  0  0999 V2000`];
+  if (bonds.length > 999) throw new Error('V2000 molfiles hold at most 999 bonds');
+  const count = (k: number) => String(k).padStart(3);
+  const lines = [title.slice(0, 80), '  oreo      3D', '', `${count(n)}${count(bonds.length)}  0  0  0  0  0  0  0  0999 V2000`];
   for (let a = 0; a < n; a++) {
     const xyz = [0, 1, 2].map((k) => conf.positions[a * 3 + k].toFixed(4).padStart(10)).join('');
     lines.push(`${xyz} ${symbolOf(conf.z[a]).padEnd(3)} 0  0  0  0  0  0  0  0  0  0  0  0`);
   }
+  for (const { a, b, order } of bonds) {
+    if (!(a >= 0 && a < n && b >= 0 && b < n && order >= 1 && order <= 4)) throw new Error(`molfile: bad bond ${a}–${b} (order ${order})`);
+    lines.push(`${count(a + 1)}${count(b + 1)}${count(order)}  0`);
+  }
   lines.push('M  END');
   return lines.join('\n') + '\n';
+}
+
+/** One SDF record: the molfile, then `> <name>` data items, then `$$$$`. */
+export function formatSdfRecord(
+  conf: Conformation,
+  options: { title?: string; bonds?: readonly { a: number; b: number; order: number }[]; fields?: Record<string, string | number | boolean> } = {},
+): string {
+  let text = formatMolfileV2000(conf, options.title ?? '', options.bonds ?? []);
+  for (const [k, v] of Object.entries(options.fields ?? {})) {
+    if (/[<>\n]/.test(k)) throw new Error(`SDF: data item name '${k}' cannot be written`);
+    text += `> <${k}>\n${String(v).replace(/\n\s*\n/g, '\n')}\n\n`;
+  }
+  return text + '$$$$\n';
 }
