@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./predict.js')).command,
   export: async () => (await import('./export.js')).command,
   simulate: async () => (await import('./simulate.js')).command,
+  build: async () => (await import('./build.js')).command,
   optimize: async () => (await import('./optimize.js')).command,
   data: async () => (await import('./data.js')).command,
   analyze: async () => (await import('./analyze.js')).command,
