@@ -11,6 +11,11 @@ export interface OptionSpec {
   /** May be given several times; values collect in an array. */
   multiple?: boolean;
   help?: string;
+  /**
+   * This name is another spelling of option `aliasOf` (an older name kept working after the
+   * options were aligned across commands); its value lands under that key.
+   */
+  aliasOf?: string;
 }
 
 export interface Parsed {
@@ -21,11 +26,18 @@ export interface Parsed {
 export function parseArgs(command: string, argv: string[], spec: Record<string, OptionSpec>): Parsed {
   const options: Parsed['options'] = {};
   const positionals: string[] = [];
+  /** Which spelling set each option, so that an alias and its target given together are refused. */
+  const seen = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
+    }
+    // -h is --help everywhere (the one short option: a chemist's first guess).
+    if (arg === '-h' && spec.help) {
+      options.help = true;
+      continue;
     }
     if (!arg.startsWith('--') || arg === '-') {
       positionals.push(arg);
@@ -38,6 +50,12 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
       const known = Object.keys(spec).map((k) => '--' + k).join(', ');
       throw new OreoError(`oreo ${command}: unknown option --${key} (known: ${known || 'none'})`);
     }
+    const target = s.aliasOf ?? key;
+    const given = Object.keys(spec).filter((k) => k === target || spec[k].aliasOf === target);
+    if (options[target] !== undefined && !s.multiple && seen.get(target) !== key) {
+      throw new OreoError(`oreo ${command}: --${key} and --${seen.get(target)} are the same option (${given.map((k) => '--' + k).join(', ')}); give one`);
+    }
+    seen.set(target, key);
     let value: string | boolean;
     if (s.type === 'boolean') {
       if (eq > 0) throw new OreoError(`oreo ${command}: --${key} takes no value`);
@@ -49,11 +67,11 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
       value = argv[++i];
     }
     if (s.multiple) {
-      const prev = (options[key] as string[] | undefined) ?? [];
+      const prev = (options[target] as string[] | undefined) ?? [];
       prev.push(String(value));
-      options[key] = prev;
+      options[target] = prev;
     } else {
-      options[key] = value;
+      options[target] = value;
     }
   }
   return { options, positionals };
@@ -101,7 +119,7 @@ export function num(
 export function helpText(usage: string, summary: string, spec: Record<string, OptionSpec>): string {
   const lines = [`usage: ${usage}`, '', summary, ''];
   for (const [k, s] of Object.entries(spec)) {
-    lines.push(`  --${k}${s.type === 'string' ? ' VALUE' : ''}`.padEnd(28) + (s.help ?? ''));
+    lines.push(`  --${k}${s.type === 'string' ? ' VALUE' : ''}`.padEnd(28) + (s.aliasOf ? `same as --${s.aliasOf}${s.help ? ` (${s.help})` : ''}` : (s.help ?? '')));
   }
   return lines.join('\n');
 }

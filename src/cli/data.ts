@@ -222,7 +222,7 @@ export const command: Command = {
     if (!s) {
       const list = Object.entries(SUB).map(([k, v]) => `  ${k.padEnd(10)}${v.summary}`).join('\n');
       console.log(`usage: oreo data <subcommand> [options]\n\nsubcommands:\n${list}`);
-      return sub === undefined || sub === '--help' || sub === 'help' ? 0 : 2;
+      return sub === undefined || sub === '--help' || sub === '-h' || sub === 'help' ? 0 : 2;
     }
     return s.run(rest);
   },

@@ -13,8 +13,9 @@ import { connectToServer, describeAddress, serve, type DriverAddress } from '../
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file: oreo .oreo or TorchMD-Net .ckpt/.pt' },
-  structure: { type: 'string', help: 'the atoms\' elements, in the server\'s order: any file oreo reads (xyz, extxyz, npz, …); positions come from the server' },
-  frame: { type: 'string', help: 'frame of --structure to take the elements from (default 0; -1 = last)' },
+  input: { type: 'string', help: 'the atoms\' elements, in the server\'s order: any file oreo reads (xyz, extxyz, npz, …); positions come from the server' },
+  structure: { type: 'string', aliasOf: 'input', help: 'the older name' },
+  frame: { type: 'string', help: 'frame of --input to take the elements from (default 0; -1 = last)' },
   unix: { type: 'string', help: 'unix socket NAME: connects to /tmp/ipi_NAME (the ASE and i-PI convention); a NAME with a / is the path itself' },
   inet: { type: 'string', help: 'TCP server HOST:PORT' },
   threads: { type: 'string', help: 'compute threads: 1 (default) or 2 (a helper thread takes half of each large matrix product)' },
@@ -24,7 +25,7 @@ const spec: Record<string, OptionSpec> = {
   help: { type: 'boolean' },
 };
 
-const usage = 'oreo driver --model FILE --structure FILE (--unix NAME | --inet HOST:PORT) [--frame N] [--threads N] [--dtype float32|float64] [--connect-timeout S]';
+const usage = 'oreo driver --model FILE --input FILE (--unix NAME | --inet HOST:PORT) [--frame N] [--threads N] [--dtype float32|float64] [--connect-timeout S]';
 
 /** "host:port", "[::1]:port" or ":port" (localhost). */
 export function parseInet(value: string): { host: string; port: number } {
@@ -52,7 +53,7 @@ export const command: Command = {
     }
     if (p.positionals.length) throw new OreoError(`oreo driver: unexpected argument '${p.positionals[0]}'`);
     const modelPath = requireStr('driver', p, 'model');
-    const structure = requireStr('driver', p, 'structure');
+    const structure = requireStr('driver', p, 'input');
     const unix = str(p, 'unix');
     const inet = str(p, 'inet');
     if ((unix === undefined) === (inet === undefined)) throw new OreoError('oreo driver: give exactly one of --unix NAME and --inet HOST:PORT');
@@ -77,7 +78,7 @@ export const command: Command = {
     try {
       pot.checkElements(z);
     } catch (err) {
-      if (err instanceof OreoError) throw new OreoError(`--structure ${init.label}: ${err.message}`);
+      if (err instanceof OreoError) throw new OreoError(`--input ${init.label}: ${err.message}`);
       throw err;
     }
     if (threads === 2 && setKernelThreads(2) < 2) console.error('oreo driver: shared WASM memory is unavailable here; running on one thread');

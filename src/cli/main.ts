@@ -30,14 +30,18 @@ const commands: Record<string, () => Promise<Command>> = {
   driver: async () => (await import('./driver.js')).command,
 };
 
-function usage(): string {
+/** The help text: every command with its one-line summary (each command module's own `summary`). */
+async function usage(): Promise<string> {
+  const names = Object.keys(commands);
+  const summaries = await Promise.all(names.map(async (c) => (await commands[c]()).summary));
+  const width = Math.max(...names.map((c) => c.length)) + 2;
   return [
     'oreo — force-centric pre-trained Equivariant Transformer force fields and molecular dynamics',
     '',
-    'usage: oreo <command> [options]     (oreo <command> --help for its options)',
+    'usage: oreo <command> [options]     (oreo <command> --help or -h for its options)',
     '',
     'commands:',
-    ...Object.keys(commands).map((c) => '  ' + c),
+    ...names.map((c, i) => '  ' + c.padEnd(width) + summaries[i]),
     '',
     'Units: Å, eV, eV/Å, fs, amu, K unless a command says otherwise.',
     'Set OREO_DEBUG=1 or pass --debug to see stack traces.',
@@ -49,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   argv = argv.filter((a) => a !== '--debug');
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
+    console.log(await usage());
     return 0;
   }
   if (name === '--version') {

@@ -16,7 +16,7 @@ import { formatDuration } from './progress.js';
 
 const spec: Record<string, OptionSpec> = {
   input: { type: 'string', help: 'structure to relax: FILE[:frame] in any format oreo reads (frame 0 by default)' },
-  init: { type: 'string', help: 'same as --input (the name oreo simulate uses)' },
+  init: { type: 'string', aliasOf: 'input' },
   out: { type: 'string', help: 'relaxed structure: .xyz/.extxyz or .sdf (energy, fmax, converged recorded in it)' },
   ...calculatorOptionSpec,
   optimizer: { type: 'string', help: `${optimizerKinds.join(' | ')} (default lbfgs)` },
@@ -49,8 +49,7 @@ export const command: Command = {
       return 0;
     }
     if (p.positionals.length) throw new OreoError(`oreo optimize: unexpected argument '${p.positionals[0]}'`);
-    if (str(p, 'input') !== undefined && str(p, 'init') !== undefined) throw new OreoError('oreo optimize: give --input or --init, not both');
-    const input = str(p, 'input') ?? str(p, 'init');
+    const input = str(p, 'input');
     const out = str(p, 'out');
     if (input === undefined || out === undefined) throw new OreoError('oreo optimize: missing --input and/or --out (see oreo optimize --help)');
     structureFormatOf(out);

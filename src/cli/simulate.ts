@@ -19,7 +19,8 @@ const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file, or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
   threads: { type: 'string', help: 'compute threads for a learned model: 1 (default) or 2 (a helper thread takes half of each large matrix product; pays from ≈ 128 features up)' },
-  init: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
+  input: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, SDF, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
+  init: { type: 'string', aliasOf: 'input', help: 'the older name' },
   steps: { type: 'string', help: 'total number of steps (on --resume: the new total)' },
   dt: { type: 'string', help: 'time step, fs (default 0.5, as MDsim)' },
   temperature: { type: 'string', help: 'thermostat temperature, K; also the initial-velocity temperature (default 500, as MDsim)' },
@@ -48,7 +49,7 @@ const spec: Record<string, OptionSpec> = {
 };
 
 const usage =
-  'oreo simulate --model FILE|SPEC --init FILE[:frame] --steps N --out DIR [--dt FS] [--temperature K] ' +
+  'oreo simulate --model FILE|SPEC --input FILE[:frame] --steps N --out DIR [--dt FS] [--temperature K] ' +
   '[--thermostat nose-hoover|nhc|langevin|nve]  |  oreo simulate --resume DIR [--steps N]';
 
 /**
@@ -158,14 +159,14 @@ export const command: Command = {
     let reference: { z: ArrayLike<number>; positions: ArrayLike<number> };
     if (resumeDir !== undefined) {
       if (out !== undefined && out !== resumeDir) throw new OreoError('oreo simulate: --resume continues in its own directory; leave out --out or give the same one');
-      if (str(p, 'init') !== undefined) throw new OreoError('oreo simulate: --init cannot be used with --resume (the run continues from its checkpoint)');
+      if (str(p, 'input') !== undefined) throw new OreoError('oreo simulate: --input (--init) cannot be used with --resume (the run continues from its checkpoint)');
       const ckpt = readCheckpoint(resumeDir);
       model ??= ckpt.settings.model;
       dtype ??= ckpt.settings.dtype;
       if (model === undefined) throw new OreoError('oreo simulate: the checkpoint does not record a model; give --model');
       reference = ckpt.reference;
     } else {
-      const missing = ['model', 'init', 'steps', 'out'].filter((k) => str(p, k) === undefined);
+      const missing = ['model', 'input', 'steps', 'out'].filter((k) => str(p, k) === undefined);
       if (missing.length) throw new OreoError(`oreo simulate: missing ${missing.map((k) => '--' + k).join(', ')} (see oreo simulate --help)`);
       options.dt ??= simulateDefaults.dt;
       options.temperature ??= simulateDefaults.temperature;
@@ -192,7 +193,7 @@ export const command: Command = {
         friction: options.friction ?? 0.01,
         chainLength: options.chainLength ?? 3,
       });
-      const init = await readInitialStructure(str(p, 'init')!);
+      const init = await readInitialStructure(str(p, 'input')!);
       options.initial = init.atoms;
       options.init = init.label;
       if (flag(p, 'keep-velocities')) {

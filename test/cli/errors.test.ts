@@ -15,7 +15,7 @@ test('errorLine puts the command in front once and keeps a subcommand the messag
 
 test('every kind of CLI error prints the command name once', () => {
   const cases: [string[], RegExp][] = [
-    [['simulate', '--model', 'lj'], /^oreo simulate: error: missing --init, --steps, --out/],
+    [['simulate', '--model', 'lj'], /^oreo simulate: error: missing --input, --steps, --out/],
     [['eval', '--bogus', '1'], /^oreo eval: error: unknown option --bogus/],
     [['predict', '--model'], /^oreo predict: error: --model needs a value/],
     [['analyze', '--traj', 'x', '--frames', 'abc'], /^oreo analyze: error: /],

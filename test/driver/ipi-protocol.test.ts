@@ -324,7 +324,7 @@ test('oreo driver refuses unknown elements before connecting, and exits non-zero
     writeFileSync(xyz, '2\n\nFe 0 0 0\nH 0 0 1.6\n');
     const bad = runOreo(['driver', '--model', model, '--structure', xyz, '--unix', join(dir, 'none'), '--connect-timeout', '0']);
     assert.equal(bad.status, 1, bad.stderr);
-    assert.match(bad.stderr, /oreo driver: error: --structure .*iron\.xyz:0: the model was trained on .* only; this structure has Fe/);
+    assert.match(bad.stderr, /oreo driver: error: --input .*iron\.xyz:0: the model was trained on .* only; this structure has Fe/);
     const both = runOreo(['driver', '--model', model, '--structure', xyz, '--unix', 'x', '--inet', 'localhost:31415']);
     assert.match(both.stderr, /give exactly one of --unix NAME and --inet HOST:PORT/);
 

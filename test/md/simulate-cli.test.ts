@@ -84,7 +84,7 @@ test('a run, a resume to a longer target, and the result equal to one straight r
   assert.equal(await command.run(withOption(base(straight), 'steps', '80')), 0);
   assert.equal(await command.run(base(split)), 0);
   await failsWith(base(split), /already holds a simulation; continue it with --resume/);
-  await failsWith(['--resume', split, '--init', argonXyz], /--init cannot be used with --resume/);
+  await failsWith(['--resume', split, '--init', argonXyz], /--input \(--init\) cannot be used with --resume/);
   await failsWith(['--resume', split, '--dt', '1', '--quiet'], /cannot resume with dt = 1/);
   assert.equal(await command.run(['--resume', split, '--steps', '80', '--quiet']), 0);
   for (const f of ['trajectory.extxyz', 'thermo.csv']) {
