@@ -77,6 +77,11 @@ export class Dynamics {
     const calculator = model instanceof Model ? model.calculator() : model;
     const z = Int32Array.from(start.z);
     calculator.checkElements?.(z);
+    const unsuited = calculator.applicability?.(z);
+    if (unsuited) {
+      const warn = options.stability !== false && options.stability?.onWarning ? options.stability.onWarning : (m: string) => console.warn(`oreo Dynamics: ${m}`);
+      warn(`warning: ${unsuited}`);
+    }
     this.seed = options.seed ?? freshSeed();
     const temperature = options.temperature ?? 300;
     this.simulation = createSimulation(

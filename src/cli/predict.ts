@@ -7,18 +7,21 @@ import { loadPotential } from '../model/load.js';
 import type { Potential, StructureBatch } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
-import { readMd17Npz } from '../data/md17.js';
-import { readExtxyzFile, frameToConformation } from '../data/extxyz.js';
+import { readConformations } from '../data/read.js';
+import { formatExtxyzFrame, type InfoValue } from '../data/extxyz.js';
+import { formula } from '../elements.js';
 import type { Conformation } from '../data/conformation.js';
 import { parseFrameList } from './frames.js';
 import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { applicabilityWarning } from '../model/card.js';
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file: oreo .oreo or TorchMD-Net .ckpt/.pt' },
-  input: { type: 'string', help: 'structures: xyz/extxyz (multi-frame) or MD17-style .npz' },
+  input: { type: 'string', help: 'structures: any file oreo reads (xyz/extxyz, SDF, PDB, MD17 .npz, HDF5 sets, …)' },
   frames: { type: 'string', help: 'frames to predict, e.g. 0,5,10-20 or 0:100:10 (default all)' },
-  out: { type: 'string', help: 'write the JSON here instead of stdout' },
+  out: { type: 'string', help: 'FILE.json: the JSON there instead of stdout; FILE.extxyz/.xyz: the frames with oreo_energy and oreo_forces (and the file\'s labels as REF_energy, REF_forces), as MACE\'s eval_configs writes' },
+  'info-prefix': { type: 'string', help: 'prefix of the predicted keys in extxyz output (default oreo_)' },
   batch: { type: 'string', help: 'frames per model call (default 16)' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s own precision)' },
   path: { type: 'string', help: 'fast (fused inference, as MD uses; the default where the model supports it) | autodiff' },
@@ -63,10 +66,28 @@ function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'f
   return { path: 'fast', predict: (b) => fast.compute(b.z, b.positions, b.mol, b.nMol) };
 }
 
-/** Structures to predict on: an MD17-style npz or any xyz/extxyz file (ASE units). */
-function readStructures(path: string): Conformation[] {
-  if (path.toLowerCase().endsWith('.npz')) return readMd17Npz(path);
-  return readExtxyzFile(path).map((f, i) => frameToConformation(f, path, i));
+/** Structures to predict on, through the one reader dispatch (src/data/read.ts), units converted there. */
+async function readStructures(path: string): Promise<Conformation[]> {
+  return readConformations(path);
+}
+
+/**
+ * The frames with predictions as extxyz: the model's energy and forces under `prefix` keys
+ * (MACE's eval_configs convention, MACE_energy/MACE_forces there), the file's own labels as
+ * REF_energy/REF_forces (MACE's reference-key convention) so the file holds both for a parity plot.
+ */
+function predictionsAsExtxyz(structures: Conformation[], results: { frame: number; energy: number; forces: number[][] }[], prefix: string): string {
+  return results
+    .map((r) => {
+      const c = structures[r.frame];
+      const info: Record<string, InfoValue> = { frame: r.frame, [`${prefix}energy`]: r.energy };
+      const arrays: Record<string, Float64Array> = { [`${prefix}forces`]: Float64Array.from(r.forces.flat()) };
+      if (c.energy !== undefined) info.REF_energy = c.energy;
+      if (c.forces) arrays.REF_forces = c.forces;
+      if (c.props) for (const [k, v] of Object.entries(c.props)) info[k] = v;
+      return formatExtxyzFrame({ z: c.z, positions: c.positions, info, arrays, pbc: [false, false, false] });
+    })
+    .join('');
 }
 
 const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64] [--path fast|autodiff]';
@@ -78,7 +99,7 @@ export const command: Command = {
     if (p.options.help) {
       console.log(
         helpText(
-          usage,
+          usage + ' [--out FILE.extxyz]',
           'Prints {"model":FILE,"units":{…},"path":"fast"|"autodiff","frames":[{"frame":i,"energy":E,"forces":[[fx,fy,fz],...]},...]} ' +
             'in the model\'s units (eV, eV/Å for oreo models; a TorchMD-Net checkpoint\'s are those of its training data, shown as "model").',
           spec,
@@ -94,15 +115,26 @@ export const command: Command = {
     const modelPath = requireStr('predict', p, 'model');
     if (readPropertyHead(modelPath)) {
       const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), dtype: dtype as 'float32' | 'float64' | undefined };
-      return (await import('../train/property/cli.js')).runPropertyPredict(modelPath, requireStr('predict', p, 'input'), options, readStructures);
+      const input = requireStr('predict', p, 'input');
+      const read = await readStructures(input);
+      return (await import('../train/property/cli.js')).runPropertyPredict(modelPath, input, options, () => read);
     }
     const pot = loadPotential(modelPath, { dtype });
     const input = requireStr('predict', p, 'input');
-    const structures = readStructures(input);
+    const structures = await readStructures(input);
     if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
     const frames = str(p, 'frames') ? parseFrameList(str(p, 'frames')!, structures.length) : structures.map((_, i) => i);
     const batchSize = num('predict', p, 'batch', 16, { min: 1, integer: true });
     for (const i of frames) pot.checkElements(structures[i].z);
+    // A molecule-specific model asked about another molecule: say so once per composition.
+    const warned = new Set<string>();
+    for (const i of frames) {
+      const f = formula(structures[i].z);
+      if (warned.has(f)) continue;
+      warned.add(f);
+      const w = applicabilityWarning(pot.meta, structures[i].z, `model '${modelPath}'`);
+      if (w) console.error(`oreo predict: warning: ${w}`);
+    }
     const chosen = choosePredictor(pot, str(p, 'path'));
     if (chosen.note) console.error(`oreo predict: ${chosen.note}`);
 
@@ -134,7 +166,12 @@ export const command: Command = {
     }
     const json = JSON.stringify({ model: modelPath, units: predictionUnits(pot), path: chosen.path, frames: results });
     const out = str(p, 'out');
-    if (out) {
+    if (out && /\.(ext)?xyz$/i.test(out)) {
+      const units = predictionUnits(pot);
+      if (units.energy !== 'eV') console.error(`oreo predict: the model's units are ${units.energy}, ${units.forces}; the extxyz keys hold them as predicted`);
+      writeFileAtomic(out, predictionsAsExtxyz(structures, results, str(p, 'info-prefix') ?? 'oreo_'));
+      console.error(`wrote ${results.length} frames with ${str(p, 'info-prefix') ?? 'oreo_'}energy and ${str(p, 'info-prefix') ?? 'oreo_'}forces to ${out}`);
+    } else if (out) {
       writeFileAtomic(out, json + '\n');
       console.error(`wrote ${results.length} frames to ${out}`);
     } else {

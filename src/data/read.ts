@@ -18,6 +18,7 @@ import { isQm9XyzText, looksLikeQm9, normalizeQm9Props, readQm9Directory, readQm
 import type { ReadOptions } from './read-options.js';
 import { iterateSdfFile } from './sdf.js';
 import { iterateSpice, isSpiceGroup } from './spice.js';
+import { iteratePdbFile } from './pdb.js';
 
 export type { ReadOptions } from './read-options.js';
 
@@ -31,7 +32,8 @@ export type FormatName =
   | 'spice-h5'
   | 'sdf'
   | 'cxsmiles-csv'
-  | 'asedb-json';
+  | 'asedb-json'
+  | 'pdb';
 
 export interface FormatInfo {
   format: FormatName;
@@ -51,6 +53,7 @@ export const FORMATS: Record<FormatName, Omit<FormatInfo, 'format'>> = {
   sdf: { description: 'SDF / MOL (OpenChemLib)', fileUnits: 'Å' },
   'cxsmiles-csv': { description: 'CSV of CXSMILES with 3D coordinates (PCQM4Mv2 sample)', fileUnits: 'Å; gap eV' },
   'asedb-json': { description: 'ASE database JSON export', fileUnits: 'Å, eV, eV/Å; QM9 properties as the file states' },
+  pdb: { description: 'PDB (ATOM/HETATM records, one structure per MODEL)', fileUnits: 'Å' },
 };
 
 function head(path: string, bytes = 4096): Buffer {
@@ -107,10 +110,11 @@ export async function detectFormat(path: string): Promise<FormatName> {
   if (ext === '.sdf' || ext === '.mol' || ext === '.sd') return 'sdf';
   if (ext === '.csv') return 'cxsmiles-csv';
   if (ext === '.json') return 'asedb-json';
+  if (ext === '.pdb' || ext === '.ent') return 'pdb';
   if (ext === '.xyz' || ext === '.extxyz') return isQm9XyzText(text) ? 'qm9-xyz' : 'extxyz';
   if (/^\s*\d+\s*\r?\n/.test(text)) return isQm9XyzText(text) ? 'qm9-xyz' : 'extxyz';
   if (/V[23]000/.test(text)) return 'sdf';
-  throw new InputError(path, `cannot tell the format of '${basename(path)}' (known: .xyz .extxyz .npz .h5 .hdf5 .sdf .mol .csv .json, or a QM9 directory)`);
+  throw new InputError(path, `cannot tell the format of '${basename(path)}' (known: .xyz .extxyz .npz .h5 .hdf5 .sdf .mol .pdb .csv .json, or a QM9 directory)`);
 }
 
 /**
@@ -176,6 +180,9 @@ export async function* iterateConformations(path: string, options: ReadOptions &
       return;
     case 'asedb-json':
       yield* take(readAseDbJson(path, options));
+      return;
+    case 'pdb':
+      yield* take(iteratePdbFile(path, options));
       return;
   }
 }

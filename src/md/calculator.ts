@@ -18,4 +18,9 @@ export interface Calculator {
   compute(z: Int32Array, positions: Float64Array): EnergyForces;
   /** Throws a clear error if this calculator cannot handle these elements. */
   checkElements?(z: Int32Array): void;
+  /**
+   * Why this calculator may not suit this molecule (e.g. a model fine-tuned on another molecule),
+   * or null. Runs warn with it before the first step; it never stops them.
+   */
+  applicability?(z: Int32Array): string | null;
 }

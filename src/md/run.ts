@@ -348,6 +348,8 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
     }
     if (!atoms.positions.every(Number.isFinite)) throw new OreoError('starting structure has non-finite positions');
     checkCalculator(calculator, atoms.z);
+    const unsuited = calculator.applicability?.(atoms.z);
+    if (unsuited) log(`warning: ${unsuited}`);
     if (!options.overwrite && (existsSync(statePath) || existsSync(trajPath))) {
       throw new OreoError(`${outDir} already holds a simulation; continue it with --resume ${outDir}, or choose another output directory`);
     }

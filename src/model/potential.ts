@@ -11,6 +11,7 @@ import type { Calculator, EnergyForces } from '../md/calculator.js';
 import { OreoError } from '../errors.js';
 import { symbolOf } from '../elements.js';
 import { FastEnergyForces } from './fast/energy-forces.js';
+import { applicabilityWarning } from './card.js';
 
 export interface StructureBatch {
   z: Int32Array;
@@ -115,6 +116,7 @@ export class Potential {
       return {
         name,
         checkElements: (z) => this.checkElements(z),
+        applicability: (z) => applicabilityWarning(this.meta, z, `model '${name}'`),
         compute: (z, positions): EnergyForces => {
           const r = fast.compute(z, positions);
           return { energy: r.energy[0], forces: r.forces };
@@ -124,6 +126,7 @@ export class Potential {
     return {
       name,
       checkElements: (z) => this.checkElements(z),
+      applicability: (z) => applicabilityWarning(this.meta, z, `model '${name}'`),
       compute: (z, positions): EnergyForces => {
         const p = this.predict({ z, positions });
         return { energy: p.energy.data[0], forces: Float64Array.from(p.forces.data) };

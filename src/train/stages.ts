@@ -26,6 +26,7 @@ import { evaluate } from './evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
+import { compositionOf } from '../model/card.js';
 
 function elementsOf(confs: Conformation[]): number[] {
   return [...new Set(confs.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
@@ -42,7 +43,12 @@ function finish(pot: Potential, trainSet: Conformation[], outDir: string, meta: 
   }
   const known = new Set<number>((pot.meta.elements as number[] | undefined) ?? []);
   for (const e of elementsOf(trainSet)) known.add(e);
-  Object.assign(pot.meta, meta, { elements: [...known].sort((a, b) => a - b), energyCalibrationMAE_meV: calibrationMAE });
+  Object.assign(pot.meta, meta, {
+    elements: [...known].sort((a, b) => a - b),
+    energyCalibrationMAE_meV: calibrationMAE,
+    // What the model is for: a fine-tune replaces its base's composition with its own data's.
+    composition: compositionOf(trainSet),
+  });
   const model = join(outDir, 'model.oreo');
   saveModel(pot, model);
   writeLossCurve(join(outDir, 'log.jsonl'), join(outDir, 'loss'));

@@ -80,6 +80,8 @@ test('finetune trains on exactly the frames the splits file names, from an archi
   assert.equal(model.meta.nTrain, 6);
   assert.equal(model.meta.splitIndices, split);
   assert.match(String(model.meta.from), /fresh weights/);
+  // The card says what the model is for: ethanol, six conformations.
+  assert.deepEqual(model.meta.composition, { conformations: 6, molecules: 1, formulas: { C2H6O: 6 }, truncated: false, specific: true });
 });
 
 test('--standardize refuses a pre-trained model, and --split-indices refuses --train', async () => {

@@ -111,6 +111,8 @@ async function handle(m: ToWorker): Promise<void> {
         const z = Int32Array.from(m.z);
         pot.checkElements(z);
         const calculator = pot.asCalculator(m.modelName);
+        const unsuited = calculator.applicability?.(z);
+        if (unsuited) post({ type: 'warning', message: `warning: ${unsuited}` });
         sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
         watchdog = new Watchdog(sim, { thermostat: m.settings.thermostat, temperature: m.settings.temperature });
         allowUnstable = m.settings.allowUnstable ?? false;
