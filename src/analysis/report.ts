@@ -12,6 +12,7 @@ import type { ThermoTable } from './io.js';
 import { lineChart, type ChartSpec, type Marker, type Series } from './plot/chart.js';
 import { svgToPng } from './plot/png.js';
 import { bondName, summarize, type SimulationAnalysis } from './simulation.js';
+import { describeRun, type RunInfo } from './run-info.js';
 
 export interface ReportInputs {
   /** Where the trajectory came from (a folder or a label). */
@@ -25,6 +26,8 @@ export interface ReportInputs {
   forceErrors?: ForceErrors & { testSet: string; model: string };
   /** Options as given, recorded in metrics.json. */
   options?: Record<string, unknown>;
+  /** How the run was made (from its state.json): model, thermostat, temperature, time step. */
+  run?: RunInfo;
 }
 
 export interface ReportOptions {
@@ -66,6 +69,7 @@ export function metricsObject(a: SimulationAnalysis, inputs: ReportInputs): Reco
         }
       : null,
     options: inputs.options ?? {},
+    run: inputs.run ?? null,
   };
 }
 
@@ -212,7 +216,7 @@ code { font-size: 0.9em; }
 </head>
 <body>
 <h1>Simulation analysis: ${esc(a.formula)}</h1>
-<p>Trajectory <code>${esc(inputs.trajectory)}</code> against reference <code>${esc(inputs.reference)}</code> (${inputs.referenceFrames} frames).
+${inputs.run ? `<p>Run: ${esc(describeRun(inputs.run))}.</p>\n` : ''}<p>Trajectory <code>${esc(inputs.trajectory)}</code> against reference <code>${esc(inputs.reference)}</code> (${inputs.referenceFrames} frames).
 Metrics follow the MDsim benchmark (Fu et al., “Forces are not enough”). All numbers: <a href="metrics.json">metrics.json</a>.</p>
 <table>
 <tr><th>metric</th><th>value</th><th>definition</th></tr>

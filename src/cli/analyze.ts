@@ -13,10 +13,13 @@ import { writeReport, type ReportInputs } from '../analysis/report.js';
 import { evaluateCalculator } from '../analysis/forces.js';
 import { MDSIM_BOND_THRESHOLD } from '../analysis/stability.js';
 import type { Conformation } from '../data/conformation.js';
+import type { TrajectoryData } from '../analysis/io.js';
+import { describeRun, runSettingsOf } from '../analysis/run-info.js';
 
 const spec: Record<string, OptionSpec> = {
   traj: { type: 'string', help: 'output folder of `oreo simulate` (trajectory.extxyz, thermo.csv)' },
-  reference: { type: 'string', help: 'reference frames of the same molecule, same atom order: MD17/rMD17 .npz or .xyz/.extxyz' },
+  reference: { type: 'string', help: 'reference frames of the same molecule, same atom order: MD17/rMD17 .npz or .xyz/.extxyz (default: the run\'s own first frames)' },
+  'reference-frames': { type: 'string', help: 'without --reference: how many of the run\'s first frames are the reference (default: 10, or a tenth of the frames when fewer)' },
   out: { type: 'string', help: 'output folder (default: TRAJ/analysis)' },
   threshold: { type: 'string', help: `bond deviation that counts as broken, Å (default ${MDSIM_BOND_THRESHOLD}, MDsim)` },
   box: { type: 'string', help: 'measure bonds with a minimum image in a cubic box of this edge, Å (MDsim: 30; default plain distances)' },
@@ -29,7 +32,7 @@ const spec: Record<string, OptionSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-const usage = 'oreo analyze --traj DIR --reference FILE [--out DIR] [--threshold 0.5] [--model FILE [--test FILE]]';
+const usage = 'oreo analyze --traj DIR [--reference FILE] [--out DIR] [--threshold 0.5] [--model FILE [--test FILE]]';
 
 export const command: Command = {
   summary: 'MDsim metrics (stability, h(r), RMSD, force MAE) and plots of a simulation',
@@ -40,7 +43,8 @@ export const command: Command = {
       return 0;
     }
     const trajDir = requireStr('analyze', p, 'traj');
-    const refPath = requireStr('analyze', p, 'reference');
+    const refGiven = str(p, 'reference');
+    if (refGiven !== undefined && str(p, 'reference-frames') !== undefined) throw new OreoError('oreo analyze: --reference-frames applies without --reference only');
     const outDir = resolve(str(p, 'out') ?? join(trajDir, 'analysis'));
     const options = {
       threshold: num('analyze', p, 'threshold', MDSIM_BOND_THRESHOLD, { min: 0, exclusiveMin: true }),
@@ -51,8 +55,24 @@ export const command: Command = {
     const pngScale = num('analyze', p, 'png-scale', 2, { min: 0, exclusiveMin: true, max: 16 });
 
     const sim = readSimulationOutput(trajDir);
-    const ref = readReference(refPath);
+    let ref: TrajectoryData;
+    let refPath: string;
+    if (refGiven !== undefined) {
+      refPath = refGiven;
+      ref = readReference(refPath);
+    } else {
+      // The run's own start as the reference: stability is then departure from the starting
+      // geometry, h(r) the drift away from it. Without reference data this is what can be said.
+      const n = sim.trajectory.frames.length;
+      const k = num('analyze', p, 'reference-frames', Math.max(1, Math.min(10, Math.floor(n / 10))), { min: 1, integer: true });
+      if (k > n) throw new OreoError(`oreo analyze: --reference-frames ${k}: the run has ${n} frames`);
+      refPath = `${resolve(trajDir, 'trajectory.extxyz')} (frames 0–${k - 1}: the run's own start)`;
+      ref = { ...sim.trajectory, frames: sim.trajectory.frames.slice(0, k), source: refPath };
+      ref.forces = sim.trajectory.forces?.slice(0, k);
+      ref.energies = sim.trajectory.energies?.slice(0, k);
+    }
     checkSameMolecule(sim.trajectory, ref);
+    const run = runSettingsOf(trajDir);
     const t = sim.trajectory;
     const analysis = analyzeSimulation(
       { z: t.z, frames: t.frames, timesPs: t.timesPs!, energies: t.energies, temperatures: t.temperatures },
@@ -67,9 +87,11 @@ export const command: Command = {
       thermo: sim.thermo,
       options: { ...options, box: options.box ?? null },
     };
+    if (run) inputs.run = run;
     const modelPath = str(p, 'model');
     if (modelPath) {
-      const testPath = str(p, 'test') ?? refPath;
+      const testPath = str(p, 'test') ?? (refGiven !== undefined ? refPath : undefined);
+      if (testPath === undefined) throw new OreoError('oreo analyze: --model without --reference needs --test FILE (labelled frames: the run\'s own frames carry the model\'s forces, not reference ones)');
       const test = testPath === refPath ? ref : readReference(testPath);
       if (!test.forces) throw new OreoError(`${testPath}: no forces in the file, so no force MAE can be computed`);
       const limit = num('analyze', p, 'test-limit', test.frames.length, { min: 1, integer: true });
@@ -94,6 +116,8 @@ export const command: Command = {
     const report = writeReport(outDir, analysis, inputs, { pngScale });
     const m = report.metrics.mdsim as { force_mae_meV_per_A: number | null; stability_ps: number; hr_mae: number };
     console.log(`${analysis.formula}: ${analysis.frames} frames, ${analysis.durationPs} ps`);
+    if (run) console.log(`run            ${describeRun(run)}`);
+    if (refGiven === undefined) console.log(`reference      ${ref.frames.length} first frames of the run itself (no --reference given)`);
     if (m.force_mae_meV_per_A !== null) console.log(`force MAE      ${m.force_mae_meV_per_A.toFixed(2)} meV/Å`);
     console.log(`stability      ${m.stability_ps} ps${analysis.collapsed ? ` (bond broke at frame ${analysis.bondStability.firstUnstableFrame})` : ' (no bond broke)'}`);
     console.log(`h(r) MAE       ${m.hr_mae.toFixed(4)}`);
