@@ -8,6 +8,20 @@ import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './trai
 import { OreoError } from '../errors.js';
 import { resolve } from 'node:path';
 import { asksForPropertyTask } from '../train/property/task-flag.js';
+import { claimRunFolder } from '../train/run-folder.js';
+import type { TrainConfig } from '../train/trainer.js';
+
+/** What a schedule cannot do in the steps it has: said before training starts. */
+export function scheduleWarnings(c: TrainConfig, timeLimited: boolean): string[] {
+  const w: string[] = [];
+  if (c.warmupSteps >= c.maxSteps) {
+    w.push(`the warm-up (${c.warmupSteps} steps) does not finish within --steps ${c.maxSteps}: the learning rate never reaches --lr ${c.lr} (leave out --warmup to scale it with the run)`);
+  } else if (timeLimited) {
+    w.push(`with --time-limit the run may stop before its warm-up of ${c.warmupSteps} steps ends; check the learning rate in log.jsonl`);
+  }
+  if (c.valEvery > c.maxSteps) w.push(`--val-every ${c.valEvery} is more than --steps ${c.maxSteps}: the run is validated only at its end`);
+  return w;
+}
 
 const spec: Record<string, OptionSpec> = {
   from: { type: 'string', help: 'pre-trained model: oreo .oreo or TorchMD-Net .ckpt; or an architecture .json (TorchMD-Net hyper-parameters) for fresh weights' },
@@ -22,7 +36,8 @@ const spec: Record<string, OptionSpec> = {
   task: { type: 'string', help: 'forces (default) | property (see oreo finetune --task property --help)' },
   dtype: { type: 'string', help: 'float32 | float64' },
   out: { type: 'string', help: 'run folder (default runs/finetune)' },
-  resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
+  resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint (refused when --data is not the run\'s data)' },
+  overwrite: { type: 'boolean', help: 'start over in a run folder an earlier oreo finetune made (a folder it did not make is never written into)' },
   scratch: { type: 'boolean', help: 'same architecture as --from but fresh random weights (from-scratch baseline)' },
   ...trainOptionSpec,
   help: { type: 'boolean' },
@@ -42,22 +57,34 @@ export const command: Command = {
     if (task !== 'forces') throw new OreoError(`--task ${task}: expected 'forces' or 'property'`);
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
-    const training = applyTrainOptions('finetune', p, { ...paperDefaults, warmupSteps: 1000, maxSteps: 10_000, valEvery: 100 });
+    // Warm-up and validation cadence follow the run's length unless given: a tenth of the steps
+    // warming up and a hundred validations (1000 and 100 at the default 10,000 steps), so that a
+    // short fine-tune on a few dozen frames still reaches its learning rate and gets validated.
+    const steps = num('finetune', p, 'steps', 10_000, { min: 1, integer: true });
+    const scaled = { warmupSteps: Math.round(steps / 10), valEvery: Math.max(1, Math.round(steps / 100)) };
+    const training = applyTrainOptions('finetune', p, { ...paperDefaults, ...scaled, maxSteps: 10_000 });
+    for (const w of scheduleWarnings(training, str(p, 'time-limit') !== undefined)) console.error(`oreo finetune: warning: ${w}`);
     startTrainingThreads('finetune', p);
     const splitIndices = str(p, 'split-indices');
     if (splitIndices && (p.options.train !== undefined || p.options.val !== undefined)) {
       throw new OreoError('finetune: --split-indices names the training and validation frames; leave out --train and --val');
     }
+    const out = resolve(str(p, 'out') ?? 'runs/finetune');
+    const data = requireStr('finetune', p, 'data');
+    const from = requireStr('finetune', p, 'from');
+    if (flag(p, 'resume') && flag(p, 'overwrite')) throw new OreoError('finetune: --resume continues the run, --overwrite starts it over: give one');
+    const note = claimRunFolder(out, { command: 'oreo finetune', resume: flag(p, 'resume'), overwrite: flag(p, 'overwrite'), data, from });
+    if (note) console.error(`oreo finetune: ${note}`);
     const r = await finetune({
-      from: requireStr('finetune', p, 'from'),
-      data: requireStr('finetune', p, 'data'),
+      from,
+      data,
       nTrain: num('finetune', p, 'train', 950, { min: 1, integer: true }),
       nVal: num('finetune', p, 'val', 50, { min: 0, integer: true }),
       test: str(p, 'test'),
       splits: str(p, 'splits'),
       objective: parseObjective(str(p, 'objective') ?? 'et-ore', '--objective'),
       training,
-      out: resolve(str(p, 'out') ?? 'runs/finetune'),
+      out,
       dtype: dtype as 'float32' | 'float64' | undefined,
       resume: flag(p, 'resume'),
       scratch: flag(p, 'scratch'),
