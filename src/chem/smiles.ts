@@ -65,6 +65,16 @@ function loadResources(): void {
   resourcesLoaded = true;
 }
 
+/**
+ * In a browser, where there is no file system: fetch OpenChemLib's resources.json from `url`
+ * (oreo serve serves it) before the first `conformersFromSmiles`.
+ */
+export async function loadConformerResourcesFromUrl(url: string): Promise<void> {
+  if (resourcesLoaded) return;
+  await Resources.registerFromUrl(url);
+  resourcesLoaded = true;
+}
+
 function sourceError(source: SmilesSource | undefined, smiles: string, detail: string): Error {
   const text = `'${smiles.length > 80 ? smiles.slice(0, 77) + '…' : smiles}': ${detail}`;
   if (source?.file) {

@@ -22,7 +22,7 @@ export interface BundledFile {
 }
 
 /** Node built-ins the browser bundle may contain, as stubs (see the header comment). */
-export const STUBBED_BUILTINS = ['fs'];
+export const STUBBED_BUILTINS = ['fs', 'string_decoder'];
 
 /** Files of the app shell (web/) and the bundles, keyed by URL path. */
 export type WebAssets = Map<string, BundledFile>;
@@ -117,6 +117,10 @@ export async function buildWebAssets(options: BuildOptions = {}): Promise<WebAss
   // The second kernel thread of the MD worker (engine/kernels/browser-threads.ts), as a file of
   // this origin: the app's content security policy starts workers from here only.
   assets.set('/kernel-helper.js', { body: new TextEncoder().encode(TEAM_WORKER_SOURCE_BROWSER), type: typeOf('kernel-helper.js') });
+  // OpenChemLib's torsion and bond tables, which the conformer generator (SMILES → 3D in the
+  // browser, src/web/app/own-molecule.ts) fetches once.
+  const oclResources = join(root, 'node_modules', 'openchemlib', 'dist', 'resources.json');
+  if (existsSync(oclResources)) assets.set('/ocl-resources.json', { body: readFileSync(oclResources), type: 'application/json; charset=utf-8' });
   const shell = join(root, 'web');
   for (const name of ['index.html', 'style.css', 'favicon.svg']) {
     const p = join(shell, name);

@@ -7,7 +7,7 @@
 // Chromium fails instead.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -15,11 +15,16 @@ import { main } from '../../src/cli/main.js';
 import { buildWebAssets } from '../../src/web/bundle.js';
 import { startServer, type RunningServer } from '../../src/web/server.js';
 import type { TrajectoryPayload } from '../../src/web/payloads.js';
-import { dataDir } from '../paths.js';
+import { dataDir, repoRoot } from '../paths.js';
+import { readMd17Npz } from '../../src/data/md17.js';
+import { formatExtxyzFrame, parseExtxyz } from '../../src/data/extxyz.js';
 import { makeWebFixture, MODEL_ID, type WebFixture } from './fixture.js';
 import { CHROMIUM, skipUnless } from '../system-tools.js';
 
 const ASPIRIN = 'rmd17/rmd17_aspirin_train_01.npz';
+const ETHANOL_MODEL = 'oreo-ethanol-et4x64.oreo';
+const PRETRAINED_MODEL = 'oreo-pretrained-et4x64.oreo';
+const CAFFEINE = 'Cn1cnc2c1c(=O)n(C)c(=O)n2C';
 
 /** Share of pixels of an element's canvases that are not background white (0..1). */
 async function inkFraction(page: Page, selector: string): Promise<number> {
@@ -69,6 +74,9 @@ describe('web app in headless Chromium', () => {
     shots = process.env.OREO_WEB_SCREENSHOTS ?? join(tmpdir(), 'oreo-web-screenshots');
     mkdirSync(shots, { recursive: true });
     fx = await makeWebFixture(dir);
+    // Two bundled models for the user's-own-molecule tests: one that holds ethanol together, and
+    // the pre-trained one, which does not hold caffeine together.
+    for (const m of [ETHANOL_MODEL, PRETRAINED_MODEL]) copyFileSync(join(repoRoot, 'models', m), join(fx.modelsDir, m));
     server = await startServer({ roots: [fx.runsDir], port: 0, modelsDir: fx.modelsDir, assets: await buildWebAssets() });
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
@@ -168,6 +176,8 @@ describe('web app in headless Chromium', () => {
     await page.selectOption('#md-model', MODEL_ID);
     await page.fill('#md-steps', '200');
     await page.fill('#md-dt', '0.25');
+    // The tiny random model is no force field: this test is about threads and numbers, not stability.
+    await page.check('#md-allow-unstable');
     // Two threads by default where the page is isolated and has 4 cores or more; asked for here.
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     assert.equal(await page.inputValue('#md-threads'), cores >= 4 ? '2' : '1');
@@ -224,6 +234,60 @@ describe('web app in headless Chromium', () => {
       assert.ok(maxDiff <= tol, `${dtype}: max |F_browser − F_cli| = ${maxDiff} eV/Å (max |F| ${maxF})`);
       assert.ok(Math.abs(web.energy - cli.energy) <= (dtype === 'float64' ? 1e-9 : 1e-4) * Math.max(1, Math.abs(cli.energy)), `${dtype}: energy ${web.energy} vs ${cli.energy}`);
     }
+  });
+
+  it('your own molecule from a SMILES: caffeine with the pre-trained model shows "collapsed at t ps"', { skip }, async (t) => {
+    await page.uncheck('#md-allow-unstable');
+    await page.fill('#md-smiles', CAFFEINE);
+    await page.click('#md-smiles-build');
+    await page.waitForFunction(() => document.getElementById('live')!.dataset.ownMolecule === 'C8H10N4O2');
+    await page.selectOption('#md-model', PRETRAINED_MODEL);
+    await page.selectOption('#md-thermostat', 'nose-hoover');
+    await page.fill('#md-temperature', '300');
+    await page.fill('#md-dt', '0.5');
+    await page.fill('#md-steps', '2000');
+    const status = await runLiveMd(page);
+    t.diagnostic(status.text!);
+    await page.screenshot({ path: join(shots, 'live-md-caffeine-collapsed.png') });
+    assert.ok(status.collapsed, `no collapse reported: ${status.text}`);
+    assert.ok(Number(status.done) < 2000, `ran ${status.done} steps`);
+    assert.match(status.text!, new RegExp(`^collapsed at ${status.collapsed!.replace('.', '\\.')} ps: bond [A-Z]\\d+–[A-Z]\\d+`));
+    assert.equal(Number(status.collapsed), Number(status.done) * 0.5 / 1000);
+    assert.equal(await page.getAttribute('#md-status', 'class'), 'status error');
+  });
+
+  it('your own molecule from a file: ethanol xyz with its model runs, and the trajectory and thermo data download', { skip }, async (t) => {
+    const [eth] = readMd17Npz(join(dataDir, 'rmd17', 'rmd17_ethanol_test_01.npz')).slice(0, 1);
+    const xyz = join(dir, 'my-ethanol.xyz');
+    writeFileSync(xyz, formatExtxyzFrame({ z: eth.z, positions: eth.positions, info: {}, arrays: {} }));
+    await page.setInputFiles('#md-file', xyz);
+    await page.waitForFunction(() => document.getElementById('live')!.dataset.ownMolecule === 'C2H6O');
+    await page.selectOption('#md-model', ETHANOL_MODEL);
+    await page.fill('#md-steps', '100');
+    const status = await runLiveMd(page);
+    t.diagnostic(status.text!);
+    assert.equal(status.done, '100', status.text);
+    assert.equal(status.collapsed, undefined);
+    assert.equal(status.warning, undefined, 'its own model gives no molecule-specific warning');
+    await page.screenshot({ path: join(shots, 'live-md-own-ethanol.png') });
+    const [traj] = await Promise.all([page.waitForEvent('download'), page.click('#md-download-traj')]);
+    const frames = parseExtxyz(readFileSync((await traj.path())!, 'utf8'), 'download');
+    assert.equal(frames.length, 101);
+    assert.deepEqual(Array.from(frames[0].z), Array.from(eth.z));
+    assert.equal(frames[100].info.step, 100);
+    assert.equal(String(frames[100].info.energy), status.epot);
+    const [thermo] = await Promise.all([page.waitForEvent('download'), page.click('#md-download-thermo')]);
+    const rows = readFileSync((await thermo.path())!, 'utf8').trim().split('\n');
+    assert.equal(rows[0], 'time_ps,Etot_eV,Epot_eV,Ekin_eV,T_K');
+    assert.equal(rows.length, 102);
+    assert.equal(Number(rows[101].split(',')[4]), Number(status.temperature));
+    // The ethanol model on caffeine would be a molecule-specific model on another molecule: warned.
+    await page.fill('#md-smiles', CAFFEINE);
+    await page.click('#md-smiles-build');
+    await page.waitForFunction(() => document.getElementById('live')!.dataset.ownMolecule === 'C8H10N4O2');
+    await page.fill('#md-steps', '1');
+    const warned = await runLiveMd(page);
+    assert.match(warned.warning ?? '', /molecule-specific: trained on C2H6O/);
   });
 
   it('raised no uncaught errors in the page', { skip }, () => {

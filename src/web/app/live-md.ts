@@ -9,6 +9,8 @@ import { api, type ModelEntry, type Molecule, type MoleculeEntry } from './api.j
 import { MoleculeViewer } from './viewer.js';
 import type { FromWorker, MdFrame, MdSettings, ToWorker } from '../protocol.js';
 import type { ThermostatKind } from '../../md/integrators/types.js';
+import { formatExtxyzFrame } from '../../data/extxyz.js';
+import { moleculeFromFile, moleculeFromSmiles } from './own-molecule.js';
 
 /** A worker that answers requests; one per page. */
 export class MdWorker {
@@ -100,10 +102,17 @@ export class LiveMd {
       dt: { label: 'dt (fs)', input: numIn('md-dt', 0.5, 0.01, 5, 0.05) },
       steps: { label: 'Steps', input: numIn('md-steps', 1000, 1, 1_000_000, 100) },
       seed: { label: 'Seed', input: numIn('md-seed', 1, 0, 2 ** 31, 1) },
+      allowUnstable: { label: 'Go on after a collapse', input: h('input', { id: 'md-allow-unstable', type: 'checkbox' }) },
     };
     this.runButton = h('button', { type: 'button', id: 'md-run', class: 'primary' }, 'Run');
     this.stopButton = h('button', { type: 'button', id: 'md-stop', disabled: true }, 'Stop');
     const resetButton = h('button', { type: 'button', id: 'md-reset' }, 'Restart');
+    this.smilesInput = h('input', { id: 'md-smiles', type: 'text', size: 40, placeholder: 'SMILES, e.g. Cn1cnc2c1c(=O)n(C)c(=O)n2C' });
+    const smilesButton = h('button', { type: 'button', id: 'md-smiles-build' }, '3D from SMILES');
+    const fileInput = h('input', { id: 'md-file', type: 'file', accept: '.xyz,.extxyz,.sdf,.mol' });
+    this.downloadTraj = h('button', { type: 'button', id: 'md-download-traj', disabled: true }, 'Download trajectory (extxyz)');
+    this.downloadThermo = h('button', { type: 'button', id: 'md-download-thermo', disabled: true }, 'Download thermo (CSV)');
+    this.warning = h('div', { id: 'md-warning', class: 'status error', hidden: true });
     const unusable = models.filter((m) => m.info.error).map((m) => `${m.id}: ${String(m.info.error)}`);
     this.status = h(
       'div',
@@ -137,7 +146,17 @@ export class LiveMd {
         ...Object.values(this.fields).map((f) => h('label', {}, h('span', {}, f.label), f.input)),
         h('div', { class: 'buttons' }, this.runButton, this.stopButton, resetButton),
       ),
+      h(
+        'div',
+        { class: 'form own-molecule', id: 'md-own' },
+        h('span', { class: 'muted' }, 'Your own molecule: type a SMILES, or drop an xyz/SDF file here'),
+        this.smilesInput,
+        smilesButton,
+        fileInput,
+      ),
+      this.warning,
       this.status,
+      h('div', { class: 'buttons' }, this.downloadTraj, this.downloadThermo),
       h('div', { class: 'player-grid' }, view, h('div', { class: 'charts' }, this.energyChart.element, this.tempChart.element)),
     );
     this.viewer = new MoleculeViewer(view);
@@ -149,6 +168,22 @@ export class LiveMd {
     });
     this.fields.molecule.input.addEventListener('change', () => void this.showMolecule());
     worker.onMessage = (m) => this.onWorker(m);
+    smilesButton.addEventListener('click', () => void this.fromSmiles());
+    this.smilesInput.addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') void this.fromSmiles();
+    });
+    fileInput.addEventListener('change', () => {
+      const f = fileInput.files?.[0];
+      if (f) void this.fromFile(f);
+    });
+    this.element.addEventListener('dragover', (e) => e.preventDefault());
+    this.element.addEventListener('drop', (e) => {
+      e.preventDefault();
+      const f = (e as DragEvent).dataTransfer?.files?.[0];
+      if (f) void this.fromFile(f);
+    });
+    this.downloadTraj.addEventListener('click', () => this.download('trajectory.extxyz', this.trajectoryText(), 'chemical/x-xyz'));
+    this.downloadThermo.addEventListener('click', () => this.download('thermo.csv', this.thermoText(), 'text/csv'));
   }
 
   mount(): void {
@@ -173,9 +208,74 @@ export class LiveMd {
     return v;
   }
 
+  private readonly smilesInput: HTMLInputElement;
+  private readonly downloadTraj: HTMLButtonElement;
+  private readonly downloadThermo: HTMLButtonElement;
+  private readonly warning: HTMLElement;
+  /** Molecules the user brought (SMILES or a file), by their id in the molecule list. */
+  private readonly own = new Map<string, Molecule>();
+  /** Every frame the worker reported in this simulation, for the downloads. */
+  private readonly frames: MdFrame[] = [];
+
+  /** Add a molecule of the user's to the list, select it and show it. */
+  private adopt(m: Molecule): void {
+    this.own.set(m.id, m);
+    const select = this.fields.molecule.input as HTMLSelectElement;
+    select.append(h('option', { value: m.id }, m.label));
+    select.value = m.id;
+    this.element.dataset.ownMolecule = m.formula;
+    void this.showMolecule();
+  }
+
+  private async fromSmiles(): Promise<void> {
+    const smiles = this.smilesInput.value.trim();
+    if (!smiles) return;
+    try {
+      this.setStatus(`Building 3D coordinates for ${smiles}…`);
+      this.adopt(await moleculeFromSmiles(smiles));
+      this.setStatus(`${this.molecule?.formula ?? ''}: 3D structure from OpenChemLib's conformer generator (not relaxed). Pick a model and press Run.`);
+    } catch (err) {
+      this.setStatus(`Cannot use this SMILES: ${(err as Error).message}`, 'error');
+    }
+  }
+
+  private async fromFile(file: File): Promise<void> {
+    try {
+      this.adopt(moleculeFromFile(file.name, await file.text()));
+      this.setStatus(`${this.molecule?.formula ?? ''} read from ${file.name}. Pick a model and press Run.`);
+    } catch (err) {
+      this.setStatus(`Cannot read ${file.name}: ${(err as Error).message}`, 'error');
+    }
+  }
+
+  private download(name: string, text: string, type: string): void {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = h('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  /** The reported frames as extxyz (Å; energy in eV as ASE reads it; time and temperature per frame). */
+  private trajectoryText(): string {
+    const mol = this.molecule;
+    if (!mol) return '';
+    const z = Int32Array.from(mol.z);
+    return this.frames
+      .map((f) => formatExtxyzFrame({ z, positions: f.positions, info: { energy: f.epot, step: f.step, time_fs: f.timeFs, Ekin_eV: f.ekin, T_K: f.temperature, Econserved_eV: f.econserved }, arrays: {}, pbc: [false, false, false] }))
+      .join('');
+  }
+
+  /** thermo.csv as `oreo simulate` writes it. */
+  private thermoText(): string {
+    return 'time_ps,Etot_eV,Epot_eV,Ekin_eV,T_K\n' + this.frames.map((f) => `${f.timeFs / 1000},${f.etot},${f.epot},${f.ekin},${f.temperature}`).join('\n') + '\n';
+  }
+
   private async showMolecule(): Promise<void> {
     try {
-      this.molecule = await api.molecule(this.value('molecule'));
+      const id = this.value('molecule');
+      this.molecule = this.own.get(id) ?? (await api.molecule(id));
       this.viewer.setStructure(this.molecule.symbols, this.molecule.positions, true);
       this.loadedKey = '';
     } catch (err) {
@@ -199,6 +299,7 @@ export class LiveMd {
       chainLength: 3,
       zeroMomentum: true,
       zeroAngularMomentum: true,
+      allowUnstable: (this.fields.allowUnstable.input as HTMLInputElement).checked,
     };
   }
 
@@ -225,6 +326,10 @@ export class LiveMd {
         this.setStatus(`Loading ${modelId}…`);
         const model = await api.modelBytes(modelId);
         for (const s of Object.values(this.series)) s.length = 0;
+        this.frames.length = 0;
+        this.warning.hidden = true;
+        this.warning.textContent = '';
+        delete this.status.dataset.warning;
         this.worker.send({ type: 'init', model, modelName: modelId, dtype, z: mol.z, positions: mol.positions, settings, threads }, [model]);
         this.loadedKey = key;
       }
@@ -244,6 +349,8 @@ export class LiveMd {
   }
 
   private record(f: MdFrame): void {
+    if (this.frames.length === 0 || this.frames[this.frames.length - 1].step !== f.step) this.frames.push(f);
+    this.downloadTraj.disabled = this.downloadThermo.disabled = false;
     const s = this.series;
     s.t.push(f.timeFs);
     s.epot.push(f.epot);
@@ -348,7 +455,9 @@ export class LiveMd {
         this.finish();
         break;
       case 'warning':
-        this.setStatus(`${m.message} · ${this.lastFrame ? this.describe(this.lastFrame) : ''}`, 'error');
+        this.warning.hidden = false;
+        this.warning.textContent = (this.warning.textContent ? this.warning.textContent + ' · ' : '') + m.message;
+        this.status.dataset.warning = m.message;
         break;
       case 'forces':
         break;
