@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.js';
@@ -22,6 +22,15 @@ const frames = await readStructures(bundledData('rmd17', 'rmd17_aspirin_test_01.
 const { energy, forces } = model.energyAndForces(frames[2]);
 console.log(JSON.stringify({ energy, forces: Array.from(forces) }));
 `;
+
+/** The JavaScript example of README.md ("Using oreo from JavaScript"), exactly as printed there. */
+export function readmeExample(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Using oreo from JavaScript'));
+  const m = /```js\n([\s\S]*?)```/.exec(section);
+  assert.ok(m, 'README.md has no js block under "Using oreo from JavaScript"');
+  return m[1];
+}
 
 test('the npm pack tarball installs into a fresh project and its API equals oreo predict', { timeout: 600_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'oreo-pack-'));
@@ -47,4 +56,12 @@ test('the npm pack tarball installs into a fresh project and its API equals oreo
   ) as { frames: { energy: number; forces: number[][] }[] };
   assert.equal(api.energy, cli.frames[0].energy);
   assert.deepEqual(api.forces, cli.frames[0].forces.flat());
+
+  // README's example runs as written in this fresh project: energy, relaxation, MD observers, end.
+  writeFileSync(join(project, 'readme.mjs'), readmeExample());
+  const out = run(process.execPath, ['readme.mjs'], project).trim().split('\n');
+  assert.match(out[0], /^-?\d+\.\d+ Float64Array\(3\)/);
+  assert.ok(out.some((l) => /^relaxed: true \d+ steps -?\d+\.\d+ eV$/.test(l)), out.join('\n'));
+  assert.equal(out.filter((l) => /^\d+ \d+(\.\d+)? \d+(\.\d+)?$/.test(l)).length, 11, out.join('\n'));
+  assert.equal(out.at(-1), 'completed 1000 steps');
 });
