@@ -15,6 +15,9 @@ import { readCheckpoint, runSimulation } from '../../src/md/run.js';
 import { createAnalyticCalculator } from '../../src/md/potentials/registry.js';
 import { massOf } from '../../src/elements.js';
 import { accelerationFactor } from '../../src/units.js';
+import { createSimulation } from '../../src/md/setup.js';
+import { MdLoop } from '../../src/md/loop.js';
+import { Watchdog } from '../../src/md/watchdog.js';
 import { runOreo } from '../cli.js';
 import { repoRoot } from '../paths.js';
 
@@ -141,6 +144,20 @@ test('runaway temperature: a thermostat far below what the system heats to trips
   const r = md.run(100000);
   assert.equal(r.collapse?.kind, 'temperature', r.stopped);
   assert.match(r.stopped!, /temperature \d+ K ran away \(ceiling 1000 K/);
+});
+
+test('a thermostat that drains a shattered molecule below 0.1 K is reported as the collapse it is', () => {
+  // Atoms at rest (T = 0 < 0.1 K, MDsim's lower limit) with a bond 1 Å longer than the reference.
+  const z = Int32Array.from([6, 1]);
+  const sim = createSimulation({ z, positions: Float64Array.from([0, 0, 0, 2.1, 0, 0]), velocities: new Float64Array(6) }, new Pull(0), {
+    thermostat: 'nose-hoover', dt: 0.5, temperature: 300, ttime: 20, friction: 0.01, chainLength: 3, seed: 1, initTemperature: 0,
+  });
+  const watchdog = new Watchdog(sim, { thermostat: 'nose-hoover', temperature: 300 }, { referencePositions: [0, 0, 0, 1.1, 0, 0] });
+  const stop = new MdLoop(sim, { watchdog, allowUnstable: true }).inspect();
+  assert.ok(stop);
+  assert.match(stop!.reason, /^collapsed at 0 ps \(step 0\): bond C0–H1 .* is 2\.100 Å against 1\.100 Å at the start.*; then temperature 0\.000 K fell below 0\.1 K/);
+  // Without the watchdog it would only have said the temperature fell.
+  assert.match(new MdLoop(sim).inspect()!.reason, /^temperature 0\.000 K fell below 0\.1 K/);
 });
 
 const ethanol = join(repoRoot, 'data', 'rmd17', 'rmd17_ethanol_test_01.npz') + ':0';
