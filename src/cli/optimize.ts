@@ -64,6 +64,8 @@ export const command: Command = {
     const init = await readInitialStructure(input);
     const { z, positions } = init.atoms;
     const chosen = await calculatorFrom('optimize', p, { z, positions });
+    const unsuited = chosen.calculator.applicability?.(Int32Array.from(z));
+    if (unsuited) console.error(`oreo optimize: warning: ${unsuited}`);
     const opt = (k: string, fallback: number, check: Parameters<typeof num>[4] = { min: 0, exclusiveMin: true }) => num('optimize', p, k, fallback, check);
     const quiet = flag(p, 'quiet');
     const path: string[] = [];
