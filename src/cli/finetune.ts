@@ -14,10 +14,9 @@ import type { TrainConfig } from '../train/trainer.js';
 /** What a schedule cannot do in the steps it has: said before training starts. */
 export function scheduleWarnings(c: TrainConfig, timeLimited: boolean): string[] {
   const w: string[] = [];
-  if (c.warmupSteps >= c.maxSteps) {
+  // With --time-limit the step count reached is known only at the end: see the check after training.
+  if (c.warmupSteps >= c.maxSteps && !timeLimited) {
     w.push(`the warm-up (${c.warmupSteps} steps) does not finish within --steps ${c.maxSteps}: the learning rate never reaches --lr ${c.lr} (leave out --warmup to scale it with the run)`);
-  } else if (timeLimited) {
-    w.push(`with --time-limit the run may stop before its warm-up of ${c.warmupSteps} steps ends; check the learning rate in log.jsonl`);
   }
   if (c.valEvery > c.maxSteps) w.push(`--val-every ${c.valEvery} is more than --steps ${c.maxSteps}: the run is validated only at its end`);
   return w;
@@ -58,10 +57,11 @@ export const command: Command = {
     const dtype = str(p, 'dtype');
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     // Warm-up and validation cadence follow the run's length unless given: a tenth of the steps
-    // warming up and a hundred validations (1000 and 100 at the default 10,000 steps), so that a
-    // short fine-tune on a few dozen frames still reaches its learning rate and gets validated.
+    // warming up and a hundred validations, at most 1000 and every 100 steps (the defaults of a
+    // 10,000-step run, and of a long --steps bounded by --time-limit), so that a short fine-tune
+    // on a few dozen frames still reaches its learning rate and gets validated.
     const steps = num('finetune', p, 'steps', 10_000, { min: 1, integer: true });
-    const scaled = { warmupSteps: Math.round(steps / 10), valEvery: Math.max(1, Math.round(steps / 100)) };
+    const scaled = { warmupSteps: Math.min(1000, Math.round(steps / 10)), valEvery: Math.max(1, Math.min(100, Math.round(steps / 100))) };
     const training = applyTrainOptions('finetune', p, { ...paperDefaults, ...scaled, maxSteps: 10_000 });
     for (const w of scheduleWarnings(training, str(p, 'time-limit') !== undefined)) console.error(`oreo finetune: warning: ${w}`);
     startTrainingThreads('finetune', p);
@@ -92,6 +92,9 @@ export const command: Command = {
       standardize: flag(p, 'standardize'),
     });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
+    if (r.steps < training.warmupSteps) {
+      console.error(`oreo finetune: warning: the run stopped at step ${r.steps} (${r.stoppedOn}), before its warm-up of ${training.warmupSteps} steps ended: the learning rate never reached --lr ${training.lr}`);
+    }
     console.log(`model written to ${r.model}`);
     return 0;
   },

@@ -476,8 +476,10 @@ export async function runSimulation(options: SimulationOptions, calculator: Calc
       if (stop) {
         status = 'stopped';
         reason = stop.reason;
-        if (stop.broken) brokenState = true;
-        // The frame the molecule came apart in is the one a person wants to look at.
+        // A limit or non-finite value keeps the last good checkpoint, as before the watchdog (the
+        // MD17 benchmark's step counts rest on it); a collapse keeps its state and its frame, the
+        // one a person wants to look at.
+        if (stop.broken || stop.kind === 'problem') brokenState = true;
         else if (stop.kind === 'collapse') writeFrame();
         break;
       }

@@ -21,6 +21,8 @@ const base = (out: string, data = ethanol) => ['finetune', '--from', model, '--d
 test('schedule warnings: a warm-up longer than the run, validation never before the end', () => {
   assert.deepEqual(scheduleWarnings({ ...paperDefaults, warmupSteps: 100, maxSteps: 1000, valEvery: 10 }, false), []);
   assert.match(scheduleWarnings({ ...paperDefaults, warmupSteps: 1000, maxSteps: 50, valEvery: 10 }, false)[0], /warm-up \(1000 steps\) does not finish within --steps 50/);
+  // Under --time-limit the steps reached are known only at the end (warned then).
+  assert.deepEqual(scheduleWarnings({ ...paperDefaults, warmupSteps: 1000, maxSteps: 1_000_000, valEvery: 100 }, true), []);
   assert.match(scheduleWarnings({ ...paperDefaults, warmupSteps: 1, maxSteps: 50, valEvery: 100 }, false)[0], /--val-every 100 is more than --steps 50/);
 });
 
@@ -65,4 +67,5 @@ test('finetune: scaled schedule by default; folders it did not make are left alo
   const w = runOreo([...base(join(tmp, 'w')), '--steps', '3', '--warmup', '50']);
   assert.equal(w.status, 0, w.stderr);
   assert.match(w.stderr, /warning: the warm-up \(50 steps\) does not finish within --steps 3/);
+  assert.match(w.stderr, /warning: the run stopped at step 3 \(max-steps\), before its warm-up of 50 steps ended/);
 });
