@@ -10,6 +10,7 @@ import { readPropertyHead } from '../model/heads/io.js';
 import { readMd17Npz } from '../data/md17.js';
 import { readExtxyzFile, frameToConformation } from '../data/extxyz.js';
 import type { Conformation } from '../data/conformation.js';
+import { checkConformation } from '../data/validate.js';
 import { parseFrameList } from './frames.js';
 import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -65,8 +66,9 @@ function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'f
 
 /** Structures to predict on: an MD17-style npz or any xyz/extxyz file (ASE units). */
 function readStructures(path: string): Conformation[] {
-  if (path.toLowerCase().endsWith('.npz')) return readMd17Npz(path);
-  return readExtxyzFile(path).map((f, i) => frameToConformation(f, path, i));
+  const out = path.toLowerCase().endsWith('.npz') ? readMd17Npz(path) : readExtxyzFile(path).map((f, i) => frameToConformation(f, path, i));
+  out.forEach((c, i) => checkConformation(c, path, i, { labels: false }));
+  return out;
 }
 
 const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64] [--path fast|autodiff]';
@@ -127,6 +129,10 @@ export const command: Command = {
         for (let a = 0; a < s.z.length; a++) {
           const k = 3 * (o + a);
           forces.push([pred.forces[k], pred.forces[k + 1], pred.forces[k + 2]]);
+        }
+        // JSON would print a NaN as null: a model whose output is not finite is an error, not a result.
+        if (!Number.isFinite(pred.energy[m]) || forces.some((f) => !f.every(Number.isFinite))) {
+          throw new OreoError(`${modelPath}: the model predicts a non-finite energy or force for frame ${frames[b + m]} of ${input}; its weights or this structure are out of range`);
         }
         results.push({ frame: frames[b + m], energy: pred.energy[m], forces });
         o += s.z.length;
