@@ -306,14 +306,14 @@ export function toPlain(v: unknown): unknown {
     if (x instanceof Map) {
       const o: Record<string, unknown> = {};
       done.set(x, o);
-      for (const [k, c] of x) o[String(k)] = conv(c);
+      for (const [k, c] of x) o[keyText(k)] = conv(c);
       out = o;
     } else if (x instanceof PyObject) {
       // dict subclasses (Lightning's AttributeDict) keep items; plain objects keep __dict__ state.
       const o: Record<string, unknown> = {};
       done.set(x, o);
       if (x.state instanceof Map) Object.assign(o, conv(x.state) as object);
-      for (const [k, c] of x.items) o[String(k)] = conv(c);
+      for (const [k, c] of x.items) o[keyText(k)] = conv(c);
       out = o;
     } else if (Array.isArray(x)) {
       const a: unknown[] = [];
@@ -327,12 +327,20 @@ export function toPlain(v: unknown): unknown {
   return conv(v);
 }
 
+/**
+ * A dict key as text. Keys oreo reads are strings or numbers; a tuple key (legal in Python) is
+ * not stringified, since a shared nested tuple would expand just like a value.
+ */
+function keyText(k: unknown): string {
+  return typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean' || k === null ? String(k) : `<${Array.isArray(k) ? 'tuple' : typeof k} key>`;
+}
+
 function children(x: object): Iterable<[string, unknown]> {
-  if (x instanceof Map) return [...x].map(([k, c]) => [`.${String(k)}`, c] as [string, unknown]);
+  if (x instanceof Map) return [...x].map(([k, c]) => [`.${keyText(k)}`, c] as [string, unknown]);
   if (x instanceof PyObject) {
     const out: [string, unknown][] = [];
     if (x.state !== undefined) out.push(['.__dict__', x.state]);
-    for (const [k, c] of x.items) out.push([`.${String(k)}`, c]);
+    for (const [k, c] of x.items) out.push([`.${keyText(k)}`, c]);
     for (let i = 0; i < x.args.length; i++) out.push([`(${i})`, x.args[i]]);
     return out;
   }
