@@ -71,7 +71,7 @@ export function describeSystemError(err: unknown): { path?: string; text: string
 export function writeFailed(path: string, err: unknown): never {
   const d = describeSystemError(err);
   if (!d) throw err;
-  throw new OutputError(path, `cannot write: ${d.text.replace(/^cannot \w+ /, '')}`, { cause: err });
+  throw new OutputError(path, `cannot write ${d.text.replace(/^cannot \w+ /, '')}`, { cause: err });
 }
 
 export function fail(message: string): never {

@@ -2,7 +2,7 @@
  * Write a file so that a crash never leaves a half-written checkpoint or trajectory behind:
  * write a temporary sibling, flush it, then rename it over the target (atomic on POSIX).
  */
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, appendFileSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { writeFailed } from '../errors.js';
 
 /**
@@ -10,6 +10,15 @@ import { writeFailed } from '../errors.js';
  * naming `path`; the target is untouched and no temporary sibling is left behind.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  // A device or pipe (/dev/stdout, a FIFO) has no sibling to rename over: write into it directly.
+  if (isSpecialFile(path)) {
+    try {
+      writeFileSync(path, data);
+    } catch (e) {
+      writeFailed(path, e);
+    }
+    return;
+  }
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   let fd: number;
   try {
@@ -42,5 +51,14 @@ export function appendText(path: string, text: string): void {
     appendFileSync(path, text);
   } catch (e) {
     writeFailed(path, e);
+  }
+}
+
+function isSpecialFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isCharacterDevice() || st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
   }
 }
