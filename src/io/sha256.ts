@@ -4,7 +4,7 @@
  * integrity check of oreo's tensor files, not for anything secret.
  */
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
   0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
   0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
@@ -14,9 +14,9 @@ const K = new Uint32Array([
 ]);
 
 export class Sha256 {
-  private readonly h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  private readonly h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   private readonly block = new Uint8Array(64);
-  private readonly w = new Uint32Array(64);
+  private readonly w = new Int32Array(64);
   private filled = 0;
   private length = 0;
 
@@ -49,12 +49,16 @@ export class Sha256 {
     dv.setUint32(pad.length - 8, Math.floor(bits / 2 ** 32));
     dv.setUint32(pad.length - 4, bits >>> 0);
     this.update(pad);
-    return Array.from(this.h, (x) => x.toString(16).padStart(8, '0')).join('');
+    return Array.from(this.h, (x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
   }
 
   private compress(b: Uint8Array, o: number): void {
     const w = this.w;
-    for (let t = 0; t < 16; t++) w[t] = (b[o + 4 * t] << 24) | (b[o + 4 * t + 1] << 16) | (b[o + 4 * t + 2] << 8) | b[o + 4 * t + 3];
+    const k = K;
+    for (let t = 0; t < 16; t++) {
+      const p = o + 4 * t;
+      w[t] = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+    }
     for (let t = 16; t < 64; t++) {
       const x = w[t - 15];
       const y = w[t - 2];
@@ -63,14 +67,13 @@ export class Sha256 {
       w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
     }
     const h = this.h;
-    let a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    let a = h[0] | 0, bb = h[1] | 0, c = h[2] | 0, d = h[3] | 0, e = h[4] | 0, f = h[5] | 0, g = h[6] | 0, hh = h[7] | 0;
     for (let t = 0; t < 64; t++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K[t] + w[t]) | 0;
+      const t1 = (hh + S1 + ch + k[t] + w[t]) | 0;
       const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
       const maj = (a & bb) ^ (a & c) ^ (bb & c);
-      const t2 = (S0 + maj) | 0;
       hh = g;
       g = f;
       f = e;
@@ -78,7 +81,7 @@ export class Sha256 {
       d = c;
       c = bb;
       bb = a;
-      a = (t1 + t2) | 0;
+      a = (t1 + S0 + maj) | 0;
     }
     h[0] += a; h[1] += bb; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
   }

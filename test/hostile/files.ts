@@ -2,14 +2,22 @@
 // streams that inflate ~700:1, .npy headers, and oreo tensor files with rewritten headers. Small
 // on disk by construction; nothing here allocates what the files claim to hold.
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { oreoArgv } from '../cli.js';
 import { repoRoot } from '../paths.js';
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary folder, removed when the test process exits. */
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `oreo-hostile-${tag}-`));
+  const d = mkdtempSync(join(tmpdir(), `oreo-hostile-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 /** Where `--import` makes a child report its peak resident memory (kB) on exit. */
