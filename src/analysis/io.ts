@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readExtxyzFile, frameToConformation, type ExtxyzFrame } from '../data/extxyz.js';
 import { readMd17Npz } from '../data/md17.js';
+import { checkConformation } from '../data/validate.js';
 
 /** A trajectory as analysis sees it: one molecule, positions per saved frame. */
 export interface TrajectoryData {
@@ -153,13 +154,19 @@ export function readReference(path: string): TrajectoryData {
   if (lower.endsWith('.npz')) {
     const confs = readMd17Npz(path);
     if (confs.length === 0) throw new InputError(path, 'no frames');
+    // A reference is data, checked like every reader's output (a simulated trajectory is not: it may have blown up).
+    confs.forEach((c, i) => checkConformation(c, path, i));
     const z = confs[0].z;
     const data: TrajectoryData = { z, frames: confs.map((c) => c.positions), source: path };
     if (confs.every((c) => c.forces)) data.forces = confs.map((c) => c.forces!);
     if (confs.every((c) => c.energy !== undefined)) data.energies = Float64Array.from(confs, (c) => c.energy!);
     return data;
   }
-  if (lower.endsWith('.xyz') || lower.endsWith('.extxyz')) return trajectoryFromFrames(readExtxyzFile(path), path);
+  if (lower.endsWith('.xyz') || lower.endsWith('.extxyz')) {
+    const frames = readExtxyzFile(path);
+    frames.forEach((f, i) => checkConformation(frameToConformation(f, path, i), path, i));
+    return trajectoryFromFrames(frames, path);
+  }
   throw new InputError(path, 'reference must be an MD17/rMD17 .npz or an .xyz/.extxyz file');
 }
 

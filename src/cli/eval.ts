@@ -8,6 +8,7 @@ import { evaluate } from '../train/evaluate.js';
 import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ProgressPrinter } from './progress.js';
+import { requireFinite } from './finite.js';
 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file' },
@@ -47,7 +48,11 @@ export const command: Command = {
       });
     });
     printer.done();
-    const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), data, ...r }, null, 2);
+    if (r.energyMAE_meV === null && r.forceMAE_meV_per_A === null) throw new OreoError(`${data}: no energy or force labels to evaluate against`);
+    requireFinite(r, `${modelPath} on ${data}`);
+    // A label the data lacks is left out of the report rather than printed as null.
+    const report = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null));
+    const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), data, ...report }, null, 2);
     if (str(p, 'out')) writeFileAtomic(str(p, 'out')!, json + '\n');
     console.log(json);
     return 0;

@@ -2,7 +2,7 @@
  * The `oreo` command: dispatch to one module per sub-command. No science lives here; each
  * command module parses its options and calls into src/.
  */
-import { OreoError } from '../errors.js';
+import { OreoError, describeSystemError } from '../errors.js';
 
 export interface Command {
   summary: string;
@@ -70,8 +70,11 @@ export async function main(argv: string[]): Promise<number> {
     const code = await cmd.run(rest);
     return typeof code === 'number' ? code : 0;
   } catch (err) {
+    const system = describeSystemError(err);
     if (debug) console.error(err);
     else if (err instanceof OreoError) console.error(errorLine(name, err.message));
+    // A file-system error that escaped a writer: its path (when Node gives one) and the reason in words.
+    else if (system) console.error(errorLine(name, system.path ? `${system.path}: ${system.text}` : `${system.text} (run with --debug for the stack trace)`));
     else console.error(`${errorLine(name, (err as Error)?.message ?? String(err))}\n(run with --debug for the stack trace)`);
     return 1;
   }

@@ -160,6 +160,10 @@ export const command: Command = {
           const k = 3 * (o + a);
           forces.push([pred.forces[k], pred.forces[k + 1], pred.forces[k + 2]]);
         }
+        // JSON would print a NaN as null: a model whose output is not finite is an error, not a result.
+        if (!Number.isFinite(pred.energy[m]) || forces.some((f) => !f.every(Number.isFinite))) {
+          throw new OreoError(`${modelPath}: the model predicts a non-finite energy or force for frame ${frames[b + m]} of ${input}; its weights or this structure are out of range`);
+        }
         results.push({ frame: frames[b + m], energy: pred.energy[m], forces });
         o += s.z.length;
       });

@@ -18,6 +18,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
 import { atomicNumber, symbolOf } from '../elements.js';
 import { energyUnits, lengthUnits } from '../units.js';
+
+/** QM9's energy-like property names (src/data/qm9.ts), whose unit a file's `units` key states. */
+const QM9_ENERGY_LIKE = new Set(['homo', 'lumo', 'gap', 'zpve', 'U0', 'U', 'H', 'G']);
 import type { Conformation, ConformationKind } from './conformation.js';
 
 export type InfoValue = number | string | boolean;
@@ -156,6 +159,7 @@ function parseProperties(spec: string, fail: (why: string) => never): Column[] {
     const count = Number(parts[k + 2]);
     if (!['S', 'R', 'I', 'L'].includes(type)) fail(`Properties column '${name}' has unknown type '${parts[k + 1]}'`);
     if (!Number.isInteger(count) || count < 1) fail(`Properties column '${name}' has bad count '${parts[k + 2]}'`);
+    if (name === 'pos' && type === 'R' && count !== 3) fail(`Properties column 'pos' must be pos:R:3, found count ${parts[k + 2]}`);
     cols.push({ name, type: type as Column['type'], count });
   }
   return cols;
@@ -334,8 +338,17 @@ function parseFrame(nAtoms: number, comment: string, lines: string[], commentLin
   }
   if (cell && !pbc) pbc = [true, true, true];
 
-  const columns = parseProperties(properties, failComment);
+  const failProperties = (why: string): never => {
+    throw new InputError(file, `line ${commentLineNo}: ${why}`, record, 'Properties');
+  };
+  const columns = parseProperties(properties, failProperties);
   const nFields = columns.reduce((s, c) => s + c.count, 0);
+  const firstCount = nAtoms > 0 ? lines[0].trim().split(/\s+/).filter(Boolean).length : 0;
+  // Before any column is allocated: a column cannot hold more values than an atom line has fields
+  // (`pos:R:999999999` would otherwise ask for gigabytes per atom).
+  if (nAtoms > 0 && nFields > firstCount) {
+    failProperties(`Properties '${properties.slice(0, 80)}' declares ${nFields} fields per atom, but atom lines have ${firstCount}`);
+  }
   const z = new Int32Array(nAtoms);
   let positions: Float64Array | undefined;
   let haveSpecies = false;
@@ -356,9 +369,8 @@ function parseFrame(nAtoms: number, comment: string, lines: string[], commentLin
     else arrays[c.name] = arr;
     return arr;
   });
-  if (!positions) failComment(`Properties '${properties}' has no pos:R:3 column`);
+  if (!positions) failProperties(`Properties '${properties}' has no pos:R:3 column`);
 
-  const firstCount = nAtoms > 0 ? lines[0].trim().split(/\s+/).filter(Boolean).length : 0;
   for (let a = 0; a < nAtoms; a++) {
     const lineNo = commentLineNo + 1 + a;
     const fail = failAt(lineNo);
@@ -403,7 +415,7 @@ function parseFrame(nAtoms: number, comment: string, lines: string[], commentLin
     }
   }
   if (!haveSpecies) {
-    if (!zColumn) failComment(`Properties '${properties}' has neither species:S:1 nor Z:I:1`);
+    if (!zColumn) failProperties(`Properties '${properties}' has neither species:S:1 nor Z:I:1`);
     z.set(zColumn!);
   } else if (zColumn) {
     arrays.Z = zColumn;
@@ -457,12 +469,36 @@ function findEnergyKey(info: Record<string, InfoValue>, key?: string): string | 
   return Object.keys(info).find((k) => k.toLowerCase() === 'energy' && typeof info[k] === 'number');
 }
 
+/** Info keys a file may use to state the unit of its energies (QM9 extxyz files write `units=Hartree`). */
+const ENERGY_UNIT_KEYS = ['units', 'energy_units', 'energy_unit'];
+
 /**
- * One frame as a Conformation in Å / eV / eV/Å. Other numeric info values become `props`
- * (unconverted: their units are not known here).
+ * The energy unit a frame states for itself, if any: a name of units.energyUnits, matched
+ * without regard to case; an unknown name is an error, never a silent eV.
+ */
+export function statedEnergyUnit(frame: ExtxyzFrame, file: string, index: number): { name: string; key: string; factor: number } | undefined {
+  for (const key of ENERGY_UNIT_KEYS) {
+    const v = frame.info[key];
+    if (v === undefined) continue;
+    const text = String(v).trim();
+    const name = Object.keys(energyUnits).find((u) => u.toLowerCase() === text.toLowerCase());
+    if (!name) throw new InputError(file, `unknown energy unit '${text}' (known: ${Object.keys(energyUnits).join(', ')})`, index, key);
+    return { name, key, factor: energyUnits[name] };
+  }
+  return undefined;
+}
+
+/**
+ * One frame as a Conformation in Å / eV / eV/Å. The energy is in `units.energyUnit`, else in
+ * the unit the frame states (`units=Hartree`), else eV. Other numeric info values become `props`
+ * (unconverted here: src/data/read.ts converts QM9's energy-like ones).
  */
 export function frameToConformation(frame: ExtxyzFrame, source: string, index: number, units: FrameUnits = {}): Conformation {
-  const eF = unitFactor(energyUnits, units.energyUnit, 'energy', source);
+  const stated = statedEnergyUnit(frame, source, index);
+  if (stated && units.energyUnit !== undefined && energyUnits[units.energyUnit] !== energyUnits[stated.name]) {
+    throw new InputError(source, `the frame says units=${stated.name}, but energy unit '${units.energyUnit}' was asked for`, index, stated.key);
+  }
+  const eF = unitFactor(energyUnits, units.energyUnit ?? stated?.name, 'energy', source);
   const lF = unitFactor(lengthUnits, units.lengthUnit, 'length', source);
   const positions = lF === 1 ? Float64Array.from(frame.positions) : frame.positions.map((x) => x * lF);
   const conf: Conformation = { z: Int32Array.from(frame.z), positions, source, index };
@@ -500,6 +536,8 @@ export function conformationToFrame(conf: Conformation, extraInfo: Record<string
   const info: Record<string, InfoValue> = {};
   if (conf.energy !== undefined) info.energy = conf.energy;
   if (conf.props) Object.assign(info, conf.props);
+  // Props are in eV inside oreo; saying so keeps a QM9-like file from being read back as Hartree.
+  if (conf.props && Object.keys(conf.props).some((k) => QM9_ENERGY_LIKE.has(k))) info.units = 'eV';
   Object.assign(info, extraInfo);
   const arrays: Record<string, Float64Array | Int32Array> = {};
   if (conf.forces) arrays.forces = conf.forces;

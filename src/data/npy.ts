@@ -7,8 +7,8 @@
  * need Python's pickle, which is never safe to load.
  */
 import { readFileSync } from 'node:fs';
-import { unzipSync } from 'fflate';
 import { InputError } from '../errors.js';
+import { ZipArchive } from '../io/zip.js';
 
 export type NpyData = Float64Array | Float32Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
 
@@ -61,8 +61,23 @@ function parseHeader(header: string, where: string, file: string): { descr: stri
   return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
 }
 
-/** Parse one .npy payload. `where` names the member (for npz) in error messages. */
-export function parseNpy(bytes: Uint8Array, file: string, where = 'array'): NpyArray {
+interface NpyLayout {
+  descr: string;
+  fortran: boolean;
+  shape: number[];
+  info: DtypeInfo;
+  little: boolean;
+  /** Byte where the values start. */
+  offset: number;
+  count: number;
+}
+
+/**
+ * The header of a .npy payload, from its first bytes (`total`: the payload's full length, when
+ * known, to check that the shape fits what is there). Undefined while `bytes` is too short.
+ */
+function npyLayout(bytes: Uint8Array, file: string, where: string, total: number | undefined): NpyLayout | undefined {
+  if (bytes.length < 12 && (total === undefined || bytes.length < total)) return undefined;
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) {
     throw new InputError(file, `${where}: not a NumPy .npy array (bad magic)`);
   }
@@ -80,7 +95,8 @@ export function parseNpy(bytes: Uint8Array, file: string, where = 'array'): NpyA
   } else {
     throw new InputError(file, `${where}: unsupported .npy format version ${major}`);
   }
-  if (start + headerLen > bytes.length) throw new InputError(file, `${where}: truncated .npy header`);
+  if (total !== undefined && start + headerLen > total) throw new InputError(file, `${where}: truncated .npy header`);
+  if (start + headerLen > bytes.length) return undefined;
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const { descr, fortran, shape } = parseHeader(header, where, file);
   const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
@@ -88,21 +104,36 @@ export function parseNpy(bytes: Uint8Array, file: string, where = 'array'): NpyA
   if (!m || !info) {
     throw new InputError(file, `${where}: dtype '${descr}' is not a numeric type oreo reads (floats, ints, bool)`);
   }
-  const little = m[1] !== '>';
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  const need = count * info.size;
-  if (bytes.length - offset < need) {
-    throw new InputError(file, `${where}: truncated data: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, found ${bytes.length - offset}`);
+  if (total !== undefined) {
+    // The shape must fit the payload exactly: checked before anything is allocated for it.
+    const need = count * info.size;
+    if (total - offset < need) {
+      throw new InputError(file, `${where}: truncated data: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, found ${total - offset}`);
+    }
+    if (total - offset > need) {
+      throw new InputError(file, `${where}: ${total - offset - need} bytes beyond the data of shape (${shape.join(', ')}) ${descr}; dtype and shape disagree with the payload`);
+    }
   }
-  if (bytes.length - offset > need) {
-    throw new InputError(file, `${where}: ${bytes.length - offset - need} bytes beyond the data of shape (${shape.join(', ')}) ${descr}; dtype and shape disagree with the payload`);
-  }
-  const data = info.make(count);
+  return { descr, fortran, shape, info, little: m[1] !== '>', offset, count };
+}
+
+function decodeValues(bytes: Uint8Array, at: number, count: number, l: NpyLayout): NpyData {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = l.info.make(count);
   const set = data as unknown as { [i: number]: number | bigint };
-  for (let i = 0; i < count; i++) set[i] = info.get(dv, offset + i * info.size, little);
-  if (fortran && shape.length > 1) return { dtype: descr, shape, data: toCOrder(data, shape, info) };
-  return { dtype: descr, shape, data };
+  for (let i = 0; i < count; i++) set[i] = l.info.get(dv, at + i * l.info.size, l.little);
+  return data;
+}
+
+/** Parse one .npy payload. `where` names the member (for npz) in error messages. */
+export function parseNpy(bytes: Uint8Array, file: string, where = 'array'): NpyArray {
+  const l = npyLayout(bytes, file, where, bytes.length);
+  if (!l) throw new InputError(file, `${where}: truncated .npy header`);
+  const data = decodeValues(bytes, l.offset, l.count, l);
+  if (l.fortran && l.shape.length > 1) return { dtype: l.descr, shape: l.shape, data: toCOrder(data, l.shape, l.info) };
+  return { dtype: l.descr, shape: l.shape, data };
 }
 
 function toCOrder(src: NpyData, shape: number[], info: DtypeInfo): NpyData {
@@ -130,29 +161,129 @@ function toCOrder(src: NpyData, shape: number[], info: DtypeInfo): NpyData {
   return out;
 }
 
+/**
+ * An .npz archive opened without inflating anything: members are listed from the zip directory,
+ * and each is read whole (`array`, against a 512 MiB inflate budget for the archive) or row by
+ * row (`rows`), so that one frame of a huge trajectory costs one frame of memory.
+ */
+export class NpzFile {
+  readonly zip: ZipArchive;
+  constructor(
+    bytes: Uint8Array,
+    readonly file: string,
+  ) {
+    try {
+      this.zip = new ZipArchive(bytes, file, { maxInflated: 512 * 1024 * 1024 });
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(file, `not a readable .npz (zip) archive: ${err.message.slice(file.length + 2)}`);
+      throw err;
+    }
+    if (this.zip.names().length === 0) throw new InputError(file, 'the .npz archive has no members (truncated or not an npz)');
+  }
+
+  /** Array names (members without `.npy`). */
+  keys(): string[] {
+    return this.zip.names().filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
+  }
+
+  has(key: string): boolean {
+    return this.zip.member(`${key}.npy`) !== undefined;
+  }
+
+  /** The first bytes of a member, enough for its header. */
+  private head(key: string): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for (const c of this.zip.chunks(`${key}.npy`)) {
+      parts.push(c);
+      n += c.length;
+      if (n >= 65536 + 12) break;
+    }
+    return concat(parts, n);
+  }
+
+  /** Dtype and shape of a member, from its header alone; `nonNumeric` for text/object members. */
+  describe(key: string): { dtype: string; shape: number[]; nonNumeric?: true } {
+    const head = this.head(key);
+    const text = nonNumericDtype(head);
+    if (text !== undefined) return { dtype: text, shape: [], nonNumeric: true };
+    const l = npyLayout(head, this.file, `member '${key}'`, this.zip.member(`${key}.npy`)!.size);
+    if (!l) throw new InputError(this.file, `member '${key}': truncated .npy header`);
+    return { dtype: l.descr, shape: l.shape };
+  }
+
+  array(key: string): NpyArray {
+    const bytes = this.zip.read(`${key}.npy`);
+    // Text and object members (e.g. sGDML's 'name', 'theory') are metadata: listed, not decoded.
+    const textDtype = nonNumericDtype(bytes);
+    if (textDtype !== undefined) return { dtype: textDtype, shape: [], data: new Uint8Array(0), nonNumeric: true };
+    return parseNpy(bytes, this.file, `member '${key}'`);
+  }
+
+  /**
+   * Rows along the first axis of a C-ordered member, `count` at a time, in order. A
+   * Fortran-ordered member is read whole (it has no contiguous rows) within the inflate budget.
+   */
+  *rows(key: string, count = 1): Generator<NpyArray> {
+    const where = `member '${key}'`;
+    const size = this.zip.member(`${key}.npy`)?.size;
+    if (size === undefined) throw new InputError(this.file, 'member missing from the archive', `${key}.npy`);
+    const layout = npyLayout(this.head(key), this.file, where, size);
+    if (!layout) throw new InputError(this.file, `${where}: truncated .npy header`);
+    const [n, ...rest] = layout.shape;
+    const perRow = rest.reduce((a, b) => a * b, 1);
+    if (layout.fortran && layout.shape.length > 1) {
+      const all = this.array(key);
+      for (let r = 0; r < n; r += count) {
+        const k = Math.min(count, n - r);
+        yield { dtype: all.dtype, shape: [k, ...rest], data: all.data.slice(r * perRow, (r + k) * perRow) as NpyData };
+      }
+      return;
+    }
+    const rowBytes = perRow * layout.info.size;
+    let pending: Uint8Array[] = [];
+    let have = 0;
+    let skip = layout.offset;
+    let row = 0;
+    for (const c0 of this.zip.chunks(`${key}.npy`)) {
+      let c = c0;
+      if (skip > 0) {
+        const s = Math.min(skip, c.length);
+        skip -= s;
+        c = c.subarray(s);
+      }
+      if (c.length === 0) continue;
+      pending.push(c);
+      have += c.length;
+      while (row < n && have >= Math.min(count, n - row) * rowBytes && rowBytes > 0) {
+        const k = Math.min(count, n - row);
+        const buf = concat(pending, have);
+        yield { dtype: layout.descr, shape: [k, ...rest], data: decodeValues(buf, 0, k * perRow, layout) };
+        row += k;
+        pending = [buf.subarray(k * rowBytes)];
+        have -= k * rowBytes;
+      }
+    }
+    for (; row < n && rowBytes === 0; row += count) yield { dtype: layout.descr, shape: [Math.min(count, n - row), ...rest], data: layout.info.make(0) };
+  }
+}
+
+function concat(parts: Uint8Array[], n: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Every .npy member of an npz archive, keyed by name without the `.npy` suffix. */
 export function parseNpz(bytes: Uint8Array, file: string): Map<string, NpyArray> {
-  let members: Record<string, Uint8Array>;
-  try {
-    members = unzipSync(bytes);
-  } catch (err) {
-    throw new InputError(file, `not a readable .npz (zip) archive: ${(err as Error).message}; the file may be truncated or corrupted`);
-  }
-  const names = Object.keys(members);
-  if (names.length === 0) throw new InputError(file, 'the .npz archive has no members (truncated or not an npz)');
+  const npz = new NpzFile(bytes, file);
   const out = new Map<string, NpyArray>();
-  for (const name of names) {
-    if (!name.endsWith('.npy')) continue;
-    const key = name.slice(0, -4);
-    const bytesOf = members[name];
-    // Text and object members (e.g. sGDML's 'name', 'theory') are metadata: listed, not decoded.
-    const textDtype = nonNumericDtype(bytesOf);
-    if (textDtype !== undefined) {
-      out.set(key, { dtype: textDtype, shape: [], data: new Uint8Array(0), nonNumeric: true });
-      continue;
-    }
-    out.set(key, parseNpy(bytesOf, file, `member '${key}'`));
-  }
+  for (const key of npz.keys()) out.set(key, npz.array(key));
   return out;
 }
 
@@ -167,13 +298,19 @@ function nonNumericDtype(bytes: Uint8Array): string | undefined {
 }
 
 export function readNpzFile(path: string): Map<string, NpyArray> {
-  let bytes: Uint8Array;
+  return parseNpz(readNpzBytes(path), path);
+}
+
+export function openNpzFile(path: string): NpzFile {
+  return new NpzFile(readNpzBytes(path), path);
+}
+
+function readNpzBytes(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw new InputError(path, `cannot read file: ${(err as Error).message}`);
   }
-  return parseNpz(bytes, path);
 }
 
 /** Any numeric array's values as float64 (int64 via Number, exact below 2^53). */

@@ -10,12 +10,14 @@ import { readAseDbJson } from './asedb-json.js';
 import { iterateAni1x, isAni1xGroup } from './ani1x.js';
 import { iterateComp6, isComp6Group } from './comp6.js';
 import type { Conformation } from './conformation.js';
-import { frameToConformation, iterateExtxyzFile } from './extxyz.js';
+import { frameToConformation, iterateExtxyzFile, statedEnergyUnit } from './extxyz.js';
+import { Hartree } from '../units.js';
 import { guarded, isGroup, isHdf5Signature, openH5, subgroups, type H5Group } from './h5.js';
-import { readMd17Npz } from './md17.js';
+import { iterateMd17Npz } from './md17.js';
 import { readCxsmilesCsv } from './pcqm4mv2.js';
 import { isQm9XyzText, looksLikeQm9, normalizeQm9Props, readQm9Directory, readQm9Xyz } from './qm9.js';
 import type { ReadOptions } from './read-options.js';
+import { checkConformation } from './validate.js';
 import { iterateSdfFile } from './sdf.js';
 import { iterateSpice, isSpiceGroup } from './spice.js';
 import { iteratePdbFile } from './pdb.js';
@@ -122,6 +124,16 @@ export async function detectFormat(path: string): Promise<FormatName> {
  * at a time. npz, CSV and JSON are read whole (they are in-memory formats by design).
  */
 export async function* iterateConformations(path: string, options: ReadOptions & { format?: FormatName } = {}): AsyncGenerator<Conformation> {
+  // Every reader's output passes the same check (finite, consistent, no overlapping atoms).
+  let record = 0;
+  for await (const c of iterateUnchecked(path, options)) {
+    checkConformation(c, path, c.index ?? record);
+    record++;
+    yield c;
+  }
+}
+
+async function* iterateUnchecked(path: string, options: ReadOptions & { format?: FormatName }): AsyncGenerator<Conformation> {
   const format = options.format ?? (await detectFormat(path));
   const limit = options.limit ?? Infinity;
   let n = 0;
@@ -138,17 +150,20 @@ export async function* iterateConformations(path: string, options: ReadOptions &
       let index = 0;
       for (const frame of iterateExtxyzFile(path, options)) {
         if (n >= limit) return;
-        const c = frameToConformation(frame, options.source ?? path, index++, {
+        const c = frameToConformation(frame, options.source ?? path, index, {
           energyUnit: options.energyUnit,
           lengthUnit: options.lengthUnit,
           forcesAreGradients: options.forcesAreGradients,
           kind: options.kind,
         });
         qm9 ??= looksLikeQm9(Object.keys(frame.info));
-        if (qm9 && c.props) {
-          c.props = normalizeQm9Props(c.props);
-          c.kind ??= 'equilibrium';
-        }
+        // Energy-like QM9 properties (homo, lumo, gap, U0, …) are in the unit the frame states,
+        // whichever of them it has; a frame that states none is QM9's Hartree when it carries
+        // the whole QM9 set, else eV (oreo's own files state eV).
+        const stated = statedEnergyUnit(frame, path, index);
+        if (c.props && (stated || qm9)) c.props = normalizeQm9Props(c.props, () => stated?.factor ?? Hartree);
+        if (qm9 && c.props) c.kind ??= 'equilibrium';
+        index++;
         n++;
         yield c;
       }
@@ -161,7 +176,7 @@ export async function* iterateConformations(path: string, options: ReadOptions &
       yield* take(readQm9Directory(path, options));
       return;
     case 'md17-npz':
-      yield* take(readMd17Npz(path, { ...options }));
+      yield* take(iterateMd17Npz(path, { ...options }));
       return;
     case 'ani1x-h5':
       yield* iterateAni1x(path, options);

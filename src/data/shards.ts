@@ -20,7 +20,8 @@
  * `index.partial.json`, so an interrupted build resumes after the last finished shard.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { join } from 'node:path';
 import { InputError, OreoError } from '../errors.js';
 import { kindOf, type Batch } from './batch.js';
@@ -215,10 +216,9 @@ export function decodeShard(bytes: Uint8Array, file: string, propNames: string[]
   };
 }
 
+/** Temporary sibling, then rename; a full disk or read-only folder is an error naming `path`. */
 function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomic(path, data);
 }
 
 export interface ShardWriterOptions {

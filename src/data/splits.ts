@@ -15,7 +15,8 @@
  *    appear in the given held-out sets (e.g. the rMD17 test files used later) go to the test
  *    split, so the pre-trained model never sees them.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { resolve } from 'node:path';
 import { InputError, OreoError } from '../errors.js';
 import type { Conformation } from './conformation.js';
@@ -148,9 +149,7 @@ export function makeSplits(sources: SplitSourceInput[], options: MakeSplitsOptio
 }
 
 export function writeSplits(path: string, splits: SplitsFile): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(splits, null, 1) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(splits, null, 1) + '\n');
 }
 
 export function readSplits(path: string): SplitsFile {

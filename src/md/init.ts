@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { massOf } from '../elements.js';
 import { frameToConformation, iterateExtxyzFile, type ExtxyzFrame } from '../data/extxyz.js';
+import { checkConformation } from '../data/validate.js';
 import { detectFormat, iterateConformations } from '../data/read.js';
 import type { Conformation } from '../data/conformation.js';
 import { aseTimeInFs } from '../units.js';
@@ -69,6 +70,7 @@ export async function readInitialStructure(spec: string): Promise<InitialStructu
   if (format === 'extxyz') {
     const { item: f, index } = await pick(iterateExtxyzFile(file), frame, file);
     const c = frameToConformation(f, file, index);
+    checkConformation(c, file, index, { labels: false });
     const atoms: AtomsInit = { z: c.z, positions: c.positions };
     if (f.cell) {
       atoms.cell = f.cell;

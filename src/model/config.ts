@@ -3,7 +3,7 @@
  * `hyper_parameters`, and the check that refuses options oreo does not implement (naming them)
  * rather than running a model that would silently differ.
  */
-import { OreoError } from '../errors.js';
+import { InputError, OreoError } from '../errors.js';
 
 export interface ETConfig {
   embedding_dimension: number;
@@ -60,7 +60,31 @@ function pick<T>(raw: Raw, key: keyof ETConfig, fallback: T): T {
  * Build an ETConfig from TorchMD-Net hyper-parameters. Throws, naming every option oreo does not
  * support, instead of building a model that would compute something else.
  */
+/**
+ * Sane bounds on the sizes an ET may have, checked before anything is allocated: the largest
+ * TorchMD-Net models use 256 channels, 8–12 layers, 64 RBFs; `num_layers: 1e9` would otherwise
+ * allocate until the heap gives out, and `embedding_dimension: -16` fail deep in a kernel.
+ */
+export const CONFIG_RANGES: Record<string, { min: number; max: number; integer: boolean }> = {
+  embedding_dimension: { min: 2, max: 2048, integer: true },
+  num_layers: { min: 1, max: 64, integer: true },
+  num_rbf: { min: 1, max: 1024, integer: true },
+  num_heads: { min: 1, max: 256, integer: true },
+  cutoff_upper: { min: 0.1, max: 50, integer: false },
+  max_z: { min: 1, max: 256, integer: true },
+  max_num_neighbors: { min: 1, max: 65536, integer: true },
+};
+
 export function configFromHyperParameters(raw: Raw, file = 'checkpoint'): ETConfig {
+  if (!raw || typeof raw !== 'object') throw new InputError(file, 'the model configuration is not an object', undefined, 'model');
+  for (const [key, r] of Object.entries(CONFIG_RANGES)) {
+    const v = raw[key];
+    if (v === undefined || v === null) continue;
+    const x = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(x) || (r.integer && !Number.isInteger(x)) || x < r.min || x > r.max) {
+      throw new InputError(file, `${key} = ${JSON.stringify(v)}: expected ${r.integer ? 'an integer' : 'a number'} from ${r.min} to ${r.max}`, undefined, key);
+    }
+  }
   const problems: string[] = [];
   const model = raw.model ?? 'equivariant-transformer';
   if (model !== 'equivariant-transformer') problems.push(`model=${JSON.stringify(model)} (only 'equivariant-transformer')`);

@@ -15,10 +15,11 @@
  * step, calculator, …) must match those in an existing manifest.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { join } from 'node:path';
 import { formatExtxyzFrame, iterateExtxyzFile, readExtxyzFile, type ExtxyzFrame } from '../data/extxyz.js';
 import { formula } from '../elements.js';
-import { OreoError } from '../errors.js';
+import { OreoError, writeFailed } from '../errors.js';
 import { readCheckpoint, runSimulation, STATE_FILE, TRAJECTORY_FILE, type Progress } from '../md/run.js';
 import type { ReferenceCalculator, ReferenceDescription } from '../qm/reference.js';
 import { checkCap, checkLoops, type EndCap } from './build.js';
@@ -114,17 +115,6 @@ function systemSeed(seed: number, name: string): number {
   return (seed * 1000003 + h) % 2147483647;
 }
 
-function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 function readManifest(path: string): PolymerManifest | undefined {
   if (!existsSync(path)) return undefined;
@@ -187,6 +177,8 @@ function writeCombined(outDir: string, systems: SystemEntry[]): number {
       }
     }
     fsyncSync(fd);
+  } catch (e) {
+    writeFailed(path, e);
   } finally {
     closeSync(fd);
   }

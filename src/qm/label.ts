@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { conformationToFrame, type ExtxyzFrame, formatExtxyzFrame, iterateExtxyzFile } from '../data/extxyz.js';
 import { detectFormat, iterateConformations } from '../data/read.js';
-import { InputError, OreoError } from '../errors.js';
+import { InputError, OreoError, writeFailed } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
 
 export interface LabelOptions {
@@ -217,7 +217,13 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
     while (nextWrite < order.length && finished.has(order[nextWrite])) {
       const text = finished.get(order[nextWrite]);
       finished.delete(order[nextWrite]);
-      if (text) writeSync(fd, text);
+      if (text) {
+        try {
+          writeSync(fd, text);
+        } catch (e) {
+          writeFailed(partial, e);
+        }
+      }
       nextWrite++;
     }
   };

@@ -4,7 +4,8 @@
  * warm-up + reduce-on-plateau, validation every K steps, progress on stderr, a JSONL log, and
  * checkpoints that make an interrupted run resume to the same weights as an uninterrupted one.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic, appendText } from '../io/atomic.js';
 import { join } from 'node:path';
 import { grad } from '../engine/index.js';
 import type { Potential } from '../model/potential.js';
@@ -19,7 +20,7 @@ import { AdamW, clipGradients } from './optimizer.js';
 import { ObjectiveGradients, type TrainingPathChoice } from './gradient-path.js';
 import { LrSchedule, ScheduleConfig, ScheduleState } from './schedule.js';
 import { saveTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
-import { OreoError } from '../errors.js';
+import { InputError, OreoError } from '../errors.js';
 import { evaluate } from './evaluate.js';
 
 export interface TrainConfig {
@@ -73,24 +74,43 @@ export const paperDefaults: TrainConfig = {
   timeLimitMinutes: 0,
 };
 
+/** Upper bounds on the training settings (a batch of 10^7 would allocate before step 1). */
+export const TRAIN_LIMITS: Partial<Record<keyof TrainConfig, number>> = {
+  batchSize: 65_536,
+  maxSteps: 1e10,
+  valEvery: 1e10,
+  warmupSteps: 1e10,
+  patience: 1e10,
+  lr: 10,
+  lrStart: 10,
+  minLr: 10,
+};
+
 export function checkTrainConfig(c: TrainConfig, where: string): void {
+  const bad = (k: string, why: string): never => {
+    throw new InputError(where, `${k} ${why}`, undefined, `training.${k}`);
+  };
   const positive: (keyof TrainConfig)[] = ['lr', 'lrStart', 'factor', 'minLr', 'valEvery', 'batchSize', 'maxSteps'];
   for (const k of positive) {
-    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] > 0)) throw new OreoError(`${where}: ${k} must be a positive number, got ${c[k]}`);
+    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] > 0)) bad(k, `must be a positive number, got ${c[k]}`);
   }
   for (const k of ['warmupSteps', 'patience', 'clip', 'weightDecay', 'seed', 'timeLimitMinutes'] as const) {
     if (k === 'timeLimitMinutes' && c[k] === undefined) continue;
-    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0)) throw new OreoError(`${where}: ${k} must be a number ≥ 0, got ${c[k]}`);
+    if (!(typeof c[k] === 'number' && Number.isFinite(c[k]) && c[k] >= 0)) bad(k, `must be a number ≥ 0, got ${c[k]}`);
   }
-  if (c.factor >= 1) throw new OreoError(`${where}: factor must be < 1, got ${c.factor}`);
+  for (const [k, max] of Object.entries(TRAIN_LIMITS)) {
+    const v = c[k as keyof TrainConfig];
+    if (typeof v === 'number' && v > max!) bad(k, `= ${v} is beyond the largest accepted, ${max}`);
+  }
+  if (c.factor >= 1) bad('factor', `must be < 1, got ${c.factor}`);
   if (c.schedule !== undefined && c.schedule !== 'plateau' && c.schedule !== 'cosine') {
-    throw new OreoError(`${where}: schedule must be 'plateau' or 'cosine', got ${JSON.stringify(c.schedule)}`);
+    bad('schedule', `must be 'plateau' or 'cosine', got ${JSON.stringify(c.schedule)}`);
   }
   for (const k of ['valEvery', 'batchSize', 'maxSteps', 'warmupSteps', 'patience'] as const) {
-    if (!Number.isInteger(c[k])) throw new OreoError(`${where}: ${k} must be an integer, got ${c[k]}`);
+    if (!Number.isInteger(c[k])) bad(k, `must be an integer, got ${c[k]}`);
   }
   if (c.trainingPath !== undefined && !['auto', 'fused', 'autodiff'].includes(c.trainingPath)) {
-    throw new OreoError(`${where}: trainingPath must be 'auto', 'fused' or 'autodiff', got ${JSON.stringify(c.trainingPath)}`);
+    bad('trainingPath', `must be 'auto', 'fused' or 'autodiff', got ${JSON.stringify(c.trainingPath)}`);
   }
 }
 
@@ -179,6 +199,32 @@ function validate(run: TrainRun, path: ObjectiveGradients | null): { loss: numbe
   return { loss: total / n, forceMAE: mae };
 }
 
+/**
+ * The lines of a training log up to `step`, for a resume. A run killed while writing leaves a
+ * partial last line: it is dropped with a warning (its step is written again). A damaged line
+ * before the last is an error naming the log and the line.
+ */
+export function logLinesUpTo(logPath: string, step: number, quiet = false): string {
+  const lines = readFileSync(logPath, 'utf8').split('\n');
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  const kept: string[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() === '') return;
+    let row: { step?: unknown };
+    try {
+      row = JSON.parse(l) as { step?: unknown };
+    } catch {
+      if (i === lines.length - 1) {
+        if (!quiet) process.stderr.write(`warning: ${logPath}: dropped its partial last line ${i + 1} (written when the run was stopped)\n`);
+        return;
+      }
+      throw new InputError(logPath, `line ${i + 1} is not JSON (damaged log; remove the line to resume)`, i + 1);
+    }
+    if (typeof row?.step === 'number' && row.step <= step) kept.push(l);
+  });
+  return kept.map((l) => l + '\n').join('');
+}
+
 export function train(run: TrainRun): TrainResult {
   const { pot, config, objective } = run;
   checkTrainConfig(config, 'training config');
@@ -228,15 +274,10 @@ export function train(run: TrainRun): TrainResult {
   if (run.resume && existsSync(ckptPath)) {
     state = loadTrainingCheckpoint(ckptPath, pot, opt);
     // Drop log lines written after the checkpoint: they will be written again.
-    if (existsSync(logPath)) {
-      const kept = readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter((l) => l && JSON.parse(l).step <= state.step);
-      writeFileSync(logPath, kept.map((l) => l + '\n').join(''));
-    }
+    if (existsSync(logPath)) writeFileAtomic(logPath, logLinesUpTo(logPath, state.step, run.quiet));
     if (!run.quiet) process.stderr.write(`resuming from ${ckptPath} at step ${state.step}\n`);
   } else if (existsSync(logPath)) {
-    writeFileSync(logPath, '');
+    writeFileAtomic(logPath, '');
   }
   const schedule = new LrSchedule(scheduleConfig, state.schedule);
   const rng = Rng.fromState(state.rng);
@@ -293,7 +334,9 @@ export function train(run: TrainRun): TrainResult {
       }
     }
     if (!Number.isFinite(value)) {
-      throw new OreoError(`loss became ${value} at step ${state.step + 1}; the last checkpoint is ${ckptPath}. Lower the learning rate or enable --clip.`);
+      // Name the checkpoint only if one was written: a first-step failure has none to point to.
+      const last = existsSync(ckptPath) ? `the last checkpoint is ${ckptPath}` : 'no checkpoint was written yet';
+      throw new OreoError(`loss became ${value} at step ${state.step + 1}; ${last}. Check the data's labels, lower the learning rate or enable --clip.`);
     }
     const gradNorm = clipGradients(grads, config.clip);
     const lr = schedule.lr(state.step);
@@ -327,7 +370,7 @@ export function train(run: TrainRun): TrainResult {
       savedAt = state.step;
     }
     entry.clock_s = state.trainSeconds;
-    appendFileSync(logPath, JSON.stringify(entry) + '\n');
+    appendText(logPath, JSON.stringify(entry) + '\n');
     const now = Date.now();
     if (!run.quiet && (now - lastPrint > 1000 || isVal || state.step === config.maxSteps)) {
       lastPrint = now;

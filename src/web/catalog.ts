@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formula, symbolOf } from '../elements.js';
 import { readExtxyzFile } from '../data/extxyz.js';
-import { readMd17Npz } from '../data/md17.js';
+import { iterateMd17Npz } from '../data/md17.js';
 import { potentialFromBytes } from './model-bytes.js';
 import { AccessRefused } from './safe-path.js';
 
@@ -118,7 +118,8 @@ export function readMolecule(dataDir: string, id: string): Molecule {
   if (hit && hit.mtime === mtime) return hit.molecule;
   let z: ArrayLike<number>, positions: ArrayLike<number>;
   if (path.endsWith('.npz')) {
-    const c = readMd17Npz(path)[0];
+    const c = iterateMd17Npz(path).next().value;
+    if (!c) throw new AccessRefused(404, `molecule '${id}' has no frames`);
     z = c.z;
     positions = c.positions;
   } else {

@@ -4,8 +4,10 @@
  * an analysis, and the loss log of a training run. Non-finite numbers (a run that blew up) go out
  * as null, which JSON can carry.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { join } from 'node:path';
+import { AccessRefused, runFile, runFileOrNull } from './safe-path.js';
 import { formula, symbolOf } from '../elements.js';
 import { InputError } from '../errors.js';
 import { binCentres, DistanceHistogram, hrMae, type HrBins } from '../analysis/hr.js';
@@ -61,7 +63,7 @@ export interface TrajectoryPayload {
  * complete frames before it are kept and the reason is reported, so a run can be watched live.
  */
 function readRunFrames(dir: string) {
-  const path = join(dir, TRAJECTORY);
+  const path = needRunFile(dir, TRAJECTORY);
   const frames: ExtxyzFrame[] = [];
   let truncated: string | null = null;
   try {
@@ -71,8 +73,8 @@ function readRunFrames(dir: string) {
     truncated = (err as Error).message;
   }
   const trajectory = trajectoryFromFrames(frames, path);
-  const thermoPath = join(dir, THERMO);
-  const thermo = existsSync(thermoPath) ? readThermoCsv(thermoPath) : undefined;
+  const thermoPath = runFile(dir, THERMO);
+  const thermo = thermoPath ? readThermoCsv(thermoPath) : undefined;
   if (!trajectory.timesPs && thermo && thermo.timePs.length >= trajectory.frames.length) {
     trajectory.timesPs = thermo.timePs.slice(0, trajectory.frames.length);
   }
@@ -80,6 +82,27 @@ function readRunFrames(dir: string) {
     throw new InputError(path, 'frames have no time_fs and thermo.csv does not have one row per frame: cannot tell the time of each frame');
   }
   return { trajectory, thermo, truncated };
+}
+
+/**
+ * What an error may say to a browser: never a file's contents. Readers quote the offending text
+ * of a file in their messages (useful on a terminal), so an InputError becomes the file's name,
+ * record and field only; the full message goes to the server's log.
+ */
+export function publicMessage(err: unknown): string {
+  if (err instanceof InputError) {
+    const where = [basename(err.file), err.record !== undefined ? `record ${err.record}` : '', err.field ? `field '${err.field}'` : ''].filter(Boolean).join(', ');
+    return `${where}: not readable as expected (run oreo serve --verbose to see why)`;
+  }
+  if (err instanceof AccessRefused) return err.message;
+  return 'the run\'s files could not be read (run oreo serve --verbose to see why)';
+}
+
+/** A run file that must be there (runKinds found it; a link out of the folder is refused). */
+function needRunFile(dir: string, name: string): string {
+  const p = runFile(dir, name);
+  if (!p) throw new AccessRefused(404, `${name}: not found`);
+  return p;
 }
 
 export function trajectoryPayload(dir: string, req: TrajectoryRequest): TrajectoryPayload {
@@ -144,17 +167,17 @@ export interface AnalysisAccess {
 }
 
 export function analysisPayload(dir: string, access: AnalysisAccess): AnalysisPayload {
-  const metricsPath = join(dir, METRICS);
+  const metricsPath = needRunFile(dir, METRICS);
   const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as Record<string, unknown>;
-  const charts = readdirSync(dir).filter((n) => n.endsWith('.svg')).sort();
+  const charts = readdirSync(dir).filter((n) => n.endsWith('.svg') && !n.startsWith('.') && runFileOrNull(dir, n) !== null).sort();
   const trajDir = typeof metrics.trajectory === 'string' ? metrics.trajectory : '';
   const refPath = typeof metrics.reference === 'string' ? metrics.reference : '';
-  const payload: AnalysisPayload = { metrics, hr: null, charts, hasReport: existsSync(join(dir, 'report.html')), trajectoryRun: null };
+  const payload: AnalysisPayload = { metrics, hr: null, charts, hasReport: runFileOrNull(dir, 'report.html') !== null, trajectoryRun: null };
   if (trajDir && existsSync(trajDir) && access.allowed(trajDir)) payload.trajectoryRun = access.runIdOf(trajDir);
   try {
     payload.hr = hrCurves(metrics, trajDir, refPath, access);
   } catch (err) {
-    payload.hrNote = (err as Error).message;
+    payload.hrNote = publicMessage(err);
   }
   return payload;
 }
@@ -170,7 +193,10 @@ function hrCurves(metrics: Record<string, unknown>, trajDir: string, refPath: st
     if (!p || !existsSync(p)) throw new Error(`the analysed ${what} ${p || '(not recorded)'} is not available`);
     if (!access.allowed(p)) throw new Error(`the analysed ${what} ${p} is outside the served folders (serve its folder too to see h(r))`);
   }
-  const sim = readSimulationOutput(trajDir).trajectory;
+  // The folder is served; its files must be too (no link out of it).
+  const realTraj = realpathSync(trajDir);
+  for (const f of [TRAJECTORY, THERMO]) runFile(realTraj, f);
+  const sim = readSimulationOutput(realTraj).trajectory;
   const stability = (metrics.stability ?? {}) as Record<string, unknown>;
   const used = Number.isInteger(stability.collapse_index) ? Math.min(Number(stability.collapse_index), sim.frames.length) : sim.frames.length;
   const simulated = new DistanceHistogram(bins).addFrames(sim.frames.slice(0, used)).density();
@@ -195,7 +221,7 @@ export interface TrainingPayload {
 }
 
 export function trainingPayload(dir: string): TrainingPayload {
-  const path = join(dir, TRAINING_LOG);
+  const path = needRunFile(dir, TRAINING_LOG);
   if (statSync(path).size > 256 << 20) throw new InputError(path, 'log too large to plot (> 256 MB)');
   const rows: Record<string, unknown>[] = [];
   let skipped = 0;

@@ -7,7 +7,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccessRefused, dirInside } from './safe-path.js';
+import { AccessRefused, dirInside, runFileOrNull } from './safe-path.js';
 import { QueryError } from './query.js';
 
 export type RunKind = 'md' | 'analysis' | 'training';
@@ -51,11 +51,12 @@ function isAnalysisMetrics(m: Record<string, unknown> | undefined): boolean {
 
 /** What kinds of run a folder holds (empty: none). */
 export function runKinds(dir: string): RunKind[] {
+  // Only files that really lie in the folder count (runFileOrNull): a link out of it is no run.
   const kinds: RunKind[] = [];
-  if (existsSync(join(dir, TRAJECTORY))) kinds.push('md');
-  const metrics = join(dir, METRICS);
-  if (existsSync(metrics) && isAnalysisMetrics(readSmallJson(metrics))) kinds.push('analysis');
-  if (existsSync(join(dir, TRAINING_LOG))) kinds.push('training');
+  if (runFileOrNull(dir, TRAJECTORY)) kinds.push('md');
+  const metrics = runFileOrNull(dir, METRICS);
+  if (metrics && isAnalysisMetrics(readSmallJson(metrics))) kinds.push('analysis');
+  if (runFileOrNull(dir, TRAINING_LOG)) kinds.push('training');
   return kinds;
 }
 
@@ -63,7 +64,8 @@ function newestModification(dir: string): number {
   let t = 0;
   for (const f of [TRAJECTORY, THERMO, STATE, METRICS, TRAINING_LOG]) {
     try {
-      t = Math.max(t, statSync(join(dir, f)).mtimeMs);
+      const p = runFileOrNull(dir, f);
+      if (p) t = Math.max(t, statSync(p).mtimeMs);
     } catch {
       /* absent */
     }
@@ -84,7 +86,8 @@ function lastLine(path: string): string | undefined {
 function summarizeRun(dir: string, kinds: RunKind[]): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   if (kinds.includes('md')) {
-    const state = readSmallJson(join(dir, STATE));
+    const statePath = runFileOrNull(dir, STATE);
+    const state = statePath ? readSmallJson(statePath) : undefined;
     const settings = state?.settings as Record<string, unknown> | undefined;
     if (state) {
       s.status = state.status;
@@ -95,14 +98,16 @@ function summarizeRun(dir: string, kinds: RunKind[]): Record<string, unknown> {
     }
   }
   if (kinds.includes('analysis')) {
-    const m = readSmallJson(join(dir, METRICS));
+    const metricsPath = runFileOrNull(dir, METRICS);
+    const m = metricsPath ? readSmallJson(metricsPath) : undefined;
     if (m) {
       s.formula = m.formula;
       s.mdsim = m.mdsim;
     }
   }
   if (kinds.includes('training')) {
-    const last = lastLine(join(dir, TRAINING_LOG));
+    const logPath = runFileOrNull(dir, TRAINING_LOG);
+    const last = logPath ? lastLine(logPath) : undefined;
     if (last) {
       try {
         const row = JSON.parse(last) as Record<string, unknown>;

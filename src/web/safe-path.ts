@@ -24,7 +24,9 @@ function inside(root: string, p: string): boolean {
 /**
  * The real path of `relative` under `root` (itself a real, absolute path). Refuses empty segments
  * that make absolute paths, `..` segments, NUL bytes and backslashes outright (403) rather than
- * normalising them, so a crafted name never reaches the file system.
+ * normalising them, so a crafted name never reaches the file system. Any segment starting with
+ * '.' (dotfiles, .git, .ssh, .env) is refused too, and so is a real path (after links) that has
+ * one below the root.
  */
 export function resolveInside(root: string, relative: string): string {
   if (relative.includes('\0')) throw new AccessRefused(400, 'NUL byte in path');
@@ -32,6 +34,7 @@ export function resolveInside(root: string, relative: string): string {
   if (isAbsolute(relative)) throw new AccessRefused(403, 'absolute path');
   const parts = relative.split('/').filter((s) => s !== '' && s !== '.');
   if (parts.some((s) => s === '..')) throw new AccessRefused(403, "'..' in path");
+  if (parts.some((s) => s.startsWith('.'))) throw new AccessRefused(403, 'hidden files and folders are not served');
   const lexical = resolve(root, ...parts);
   if (!inside(root, lexical)) throw new AccessRefused(403, 'outside the served folders');
   let real: string;
@@ -41,7 +44,43 @@ export function resolveInside(root: string, relative: string): string {
     throw new AccessRefused(404, 'not found');
   }
   if (!inside(root, real)) throw new AccessRefused(403, 'a link that leads outside the served folders');
+  if (hiddenBelow(root, real)) throw new AccessRefused(403, 'a link that leads to a hidden file or folder');
   return real;
+}
+
+function hiddenBelow(root: string, real: string): boolean {
+  return real
+    .slice(root.length)
+    .split(sep)
+    .some((s) => s.startsWith('.'));
+}
+
+/**
+ * The real path of a run folder's own file `name` (trajectory.extxyz, log.jsonl, …), or null when
+ * there is none. `dir` is the run folder's real path. A file that is a link leading out of the
+ * folder, or to a hidden file, or that is not a regular file, is refused (403): the server reads
+ * a run's files only through here, so no link in a run folder reaches the rest of the disk.
+ */
+export function runFile(dir: string, name: string): string | null {
+  const lexical = resolve(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(lexical);
+  } catch {
+    return null;
+  }
+  if (!inside(dir, real) || hiddenBelow(dir, real)) throw new AccessRefused(403, `${name}: a link that leads outside the run folder`);
+  if (!statSync(real).isFile()) throw new AccessRefused(403, `${name}: not a regular file`);
+  return real;
+}
+
+/** runFile for listings: a refused or missing file is simply absent. */
+export function runFileOrNull(dir: string, name: string): string | null {
+  try {
+    return runFile(dir, name);
+  } catch {
+    return null;
+  }
 }
 
 /** Like resolveInside, and the result must be a regular file. */

@@ -15,7 +15,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { OreoError } from '../errors.js';
 import { packageRoot } from '../data/bundled.js';
 import { listModels, listMolecules, modelBytes, readMolecule } from './catalog.js';
-import { analysisPayload, trainingPayload, trajectoryPayload, type AnalysisAccess } from './payloads.js';
+import { analysisPayload, publicMessage, trainingPayload, trajectoryPayload, type AnalysisAccess } from './payloads.js';
 import { parseQuery, QueryError, type ParamSpec } from './query.js';
 import { openRun, RUN_ID_PATTERN, scanRuns, runKinds, type RunKind } from './runs.js';
 import { AccessRefused, fileInside, realRoot } from './safe-path.js';
@@ -247,7 +247,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             : 500;
       const message = (err as Error)?.message ?? String(err);
       if (status >= 500 || options.log) options.log?.(`${req.method} ${(req.url ?? '').slice(0, 200)} → ${status} ${message}`);
-      if (!res.headersSent) json(status, { error: message });
+      // Refusals and query errors say what was wrong with the request; a file that failed to
+      // read says which file only, never a line of it.
+      const body = err instanceof HttpError || err instanceof AccessRefused || err instanceof QueryError ? message : publicMessage(err);
+      if (!res.headersSent) json(status, { error: body });
       else res.destroy();
     }
   };

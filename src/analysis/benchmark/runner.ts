@@ -18,6 +18,7 @@ import { readCheckpoint, runSimulation, STATE_FILE, type Progress, type Simulati
 import type { Checkpoint } from '../../md/checkpoint.js';
 import type { Conformation } from '../../data/conformation.js';
 import { readMd17Npz } from '../../data/md17.js';
+import { checkConformation } from '../../data/validate.js';
 import { bondLengths, findBonds, meanBondLengths, ASE_NEIGHBORLIST_SKIN } from '../bonds.js';
 import { evaluateCalculator, type ForceErrors } from '../forces.js';
 import { readSimulationOutput } from '../io.js';
@@ -143,6 +144,7 @@ function seedDirName(seed: number): string {
 function readFrames(file: string): Conformation[] {
   const confs = readMd17Npz(file);
   if (confs.length === 0) throw new OreoError(`${file}: no frames`);
+  confs.forEach((c, i) => checkConformation(c, file, i));
   return confs;
 }
 

@@ -108,7 +108,8 @@ const TEAM_MIN_MULADDS = 1 << 19;
 const TEAM_MIN_SILU = 1 << 14;
 
 function align64(x: number): number {
-  return (x + 63) & ~63;
+  // Arithmetic, not `& ~63`: bitwise operators wrap at 2^31, and a dense system needs more.
+  return Math.ceil(x / 64) * 64;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {

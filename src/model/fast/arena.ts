@@ -22,8 +22,9 @@ export class ArenaFull extends Error {
   }
 }
 
-function align64(x: number): number {
-  return (x + 63) & ~63;
+export function align64(x: number): number {
+  // Arithmetic, not `& ~63`: bitwise operators wrap at 2^31, and a dense system needs more.
+  return Math.ceil(x / 64) * 64;
 }
 
 export class Arena {

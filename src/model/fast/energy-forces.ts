@@ -293,7 +293,10 @@ export class FastEnergyForces {
           if (e instanceof ArenaFull) {
             arena.end();
             try {
-              arena.grow(e.bytesWanted);
+              // Work memory grows with the pair count (P × the filter columns dominate: about
+              // 15 kB a pair for a 4×64 ET in float32, 1.35 GB for 2000 atoms on a 1.6 Å grid):
+              // the first growth goes straight to that estimate, not by doubling from the failed array.
+              arena.grow(Math.max(e.bytesWanted, this.workBytesEstimate(this.pairs.count, N)));
             } catch (g) {
               if (!isMemoryLimit(g)) throw g;
               outOfMemory = true;
@@ -308,6 +311,13 @@ export class FastEnergyForces {
       if (outOfMemory) return this.runWithoutWasm(z, positions, mol, M);
       if (attempt > 20) throw new OreoError('fast ET path: work memory kept moving; giving up');
     }
+  }
+
+  /** A lower estimate of the arena bytes one call needs: 3 × P × the filter columns, + per-atom state. */
+  private workBytesEstimate(P: number, N: number): number {
+    const sz = this.dtype === 'float32' ? 4 : 8;
+    const cfg = this.config;
+    return sz * (3 * P * this.w.filterColumns + 16 * N * cfg.embedding_dimension * cfg.num_layers);
   }
 
   /**

@@ -7,7 +7,7 @@
  * field. Energy-model loading (native.ts) refuses a file with a `head`; this loader refuses a file
  * without one.
  */
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { DType } from '../../engine/index.js';
 import { ETConfig, configFromHyperParameters } from '../config.js';
 import type { ModelMeta } from '../potential.js';
@@ -24,7 +24,7 @@ export function serializePropertyModel(m: PropertyModel): Uint8Array {
     if (name.startsWith(NOISE_PREFIX + '.')) continue;
     tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
   }
-  return serializeTensors({ format: MODEL_FORMAT, version: 1, dtype: m.dtype, config: m.config, head: m.head, meta: m.meta }, tensors);
+  return serializeTensors({ format: MODEL_FORMAT, version: 2, dtype: m.dtype, config: m.config, head: m.head, meta: m.meta }, tensors);
 }
 
 export function savePropertyModel(m: PropertyModel, path: string): void {
@@ -70,6 +70,8 @@ export function readPropertyHead(path: string): PropertyHead | null {
     const pre = Buffer.alloc(12);
     if (readSync(fd, pre, 0, 12, 0) < 12 || pre.subarray(0, 8).toString('latin1') !== 'OREOTNS1') return null;
     const len = pre.readUInt32LE(8);
+    // A damaged length is left to the loader to explain; never allocate past the file's end.
+    if (12 + len > fstatSync(fd).size) return null;
     const json = Buffer.alloc(len);
     if (readSync(fd, json, 0, len, 12) < len) return null;
     const header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;

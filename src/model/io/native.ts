@@ -16,7 +16,7 @@ export const MODEL_FORMAT = 'oreo-model';
 export function serializeModel(p: Potential): Uint8Array {
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of p.params) tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
-  return serializeTensors({ format: MODEL_FORMAT, version: 1, dtype: p.dtype, config: p.config, meta: p.meta }, tensors);
+  return serializeTensors({ format: MODEL_FORMAT, version: 2, dtype: p.dtype, config: p.config, meta: p.meta }, tensors);
 }
 
 export function saveModel(p: Potential, path: string): void {

@@ -91,8 +91,11 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks = {}): unknown {
   };
   const longFromBytes = (b: Uint8Array): number => {
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    // Beyond 2^1024 a Number is Infinity anyway; refusing keeps BigInt work linear and small.
+    if (b.length > 128) throw new PickleError(`pickle holds an integer of ${b.length} bytes, larger than any value oreo reads`);
+    let hex = '';
+    for (let i = b.length - 1; i >= 0; i--) hex += b[i].toString(16).padStart(2, '0');
+    let v = BigInt('0x' + hex);
     if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
     return Number(v);
   };
@@ -111,9 +114,13 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks = {}): unknown {
     else throw new PickleError('pickle SETITEM on something that is not a dict');
   };
   const append = (target: unknown, items: unknown[]) => {
-    if (Array.isArray(target)) target.push(...items);
-    else if (target instanceof PyObject) (target.items.get('__list__') as unknown[] | undefined)?.push(...items) ??
-      target.items.set('__list__', [...items]);
+    // A loop, not push(...items): a pickle may append a million items at once.
+    if (Array.isArray(target)) for (const x of items) target.push(x);
+    else if (target instanceof PyObject) {
+      const list = (target.items.get('__list__') as unknown[] | undefined) ?? [];
+      for (const x of items) list.push(x);
+      target.items.set('__list__', list);
+    }
     else throw new PickleError('pickle APPEND on something that is not a list');
   };
 
@@ -254,20 +261,90 @@ function persistent(hooks: PickleHooks, pid: unknown): unknown {
   return hooks.persistentLoad(pid);
 }
 
-/** Convert a PyDict with string keys (recursively) into a plain object, for hyper-parameters. */
+/** Most values a plain conversion may stand for, counting each use of a shared value again. */
+export const PLAIN_MAX_VALUES = 1_000_000;
+/** Deepest nesting a plain conversion follows (hyper-parameters nest a few levels). */
+export const PLAIN_MAX_DEPTH = 200;
+
+/**
+ * Convert a PyDict with string keys (recursively) into a plain object, for hyper-parameters.
+ * A value the pickle shares (memo → one object) converts once and stays shared. Because a plain
+ * object is later written out as JSON, which expands sharing, the size it would expand to is
+ * counted first and capped (`L=[L]*10` nine times is 10^10 values from a 425-byte pickle), and a
+ * value that contains itself is refused: both are PickleErrors naming the path to the value.
+ */
 export function toPlain(v: unknown): unknown {
-  if (v instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of v) o[String(k)] = toPlain(x);
-    return o;
+  const expanded = new Map<object, number>();
+  const onPath = new Set<object>();
+  // Pass 1: expanded size of every container, memoised so shared values cost one visit.
+  const size = (x: unknown, path: string, depth: number): number => {
+    if (typeof x !== 'object' || x === null || x instanceof Uint8Array) return 1;
+    const known = expanded.get(x);
+    if (known !== undefined) return known;
+    if (onPath.has(x)) throw new PickleError(`the value at ${path} contains itself (a cyclic reference)`);
+    if (depth > PLAIN_MAX_DEPTH) throw new PickleError(`values nest deeper than ${PLAIN_MAX_DEPTH} levels at ${path}`);
+    onPath.add(x);
+    let n = 1;
+    for (const [k, c] of children(x)) {
+      n += size(c, `${path}${k}`, depth + 1);
+      if (n > PLAIN_MAX_VALUES) {
+        throw new PickleError(`the value at ${path} expands to more than ${PLAIN_MAX_VALUES} values through shared references`);
+      }
+    }
+    onPath.delete(x);
+    expanded.set(x, n);
+    return n;
+  };
+  size(v, 'top level', 0);
+  // Pass 2: convert, each shared container once.
+  const done = new Map<object, unknown>();
+  const conv = (x: unknown): unknown => {
+    if (typeof x !== 'object' || x === null) return x;
+    const seen = done.get(x);
+    if (seen !== undefined) return seen;
+    let out: unknown = x;
+    if (x instanceof Map) {
+      const o: Record<string, unknown> = {};
+      done.set(x, o);
+      for (const [k, c] of x) o[keyText(k)] = conv(c);
+      out = o;
+    } else if (x instanceof PyObject) {
+      // dict subclasses (Lightning's AttributeDict) keep items; plain objects keep __dict__ state.
+      const o: Record<string, unknown> = {};
+      done.set(x, o);
+      if (x.state instanceof Map) Object.assign(o, conv(x.state) as object);
+      for (const [k, c] of x.items) o[keyText(k)] = conv(c);
+      out = o;
+    } else if (Array.isArray(x)) {
+      const a: unknown[] = [];
+      done.set(x, a);
+      for (const c of x) a.push(conv(c));
+      out = a;
+    }
+    done.set(x, out);
+    return out;
+  };
+  return conv(v);
+}
+
+/**
+ * A dict key as text. Keys oreo reads are strings or numbers; a tuple key (legal in Python) is
+ * not stringified, since a shared nested tuple would expand just like a value.
+ */
+function keyText(k: unknown): string {
+  return typeof k === 'string' || typeof k === 'number' || typeof k === 'boolean' || k === null ? String(k) : `<${Array.isArray(k) ? 'tuple' : typeof k} key>`;
+}
+
+function children(x: object): Iterable<[string, unknown]> {
+  if (x instanceof Map) return [...x].map(([k, c]) => [`.${keyText(k)}`, c] as [string, unknown]);
+  if (x instanceof PyObject) {
+    const out: [string, unknown][] = [];
+    if (x.state !== undefined) out.push(['.__dict__', x.state]);
+    for (const [k, c] of x.items) out.push([`.${keyText(k)}`, c]);
+    for (let i = 0; i < x.args.length; i++) out.push([`(${i})`, x.args[i]]);
+    return out;
   }
-  if (v instanceof PyObject) {
-    // dict subclasses (Lightning's AttributeDict) keep items; plain objects keep __dict__ state.
-    const o: Record<string, unknown> = {};
-    if (v.state instanceof Map) Object.assign(o, toPlain(v.state) as object);
-    for (const [k, x] of v.items) o[String(k)] = toPlain(x);
-    return o;
-  }
-  if (Array.isArray(v)) return v.map(toPlain);
-  return v;
+  if (Array.isArray(x)) return x.map((c, i) => [`[${i}]`, c] as [string, unknown]);
+  if (x instanceof Set) return [...x].map((c, i) => [`{${i}}`, c] as [string, unknown]);
+  return [];
 }

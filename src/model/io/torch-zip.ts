@@ -3,10 +3,10 @@
  * (`<name>/data.pkl`) whose tensors point, through persistent ids, at raw little-endian storages
  * (`<name>/data/<key>`). Returns the unpickled object with tensors as `StoredTensor`s.
  */
-import { unzipSync } from 'fflate';
 import { InputError } from '../../errors.js';
 import { readInputFile } from '../../io/read.js';
 import { unpickle, PyObject, PickleError } from './pickle.js';
+import { ZipArchive } from '../../io/zip.js';
 
 export type StoredDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
@@ -77,28 +77,56 @@ export function isStoredTensor(v: unknown): v is StoredTensor {
   return typeof v === 'object' && v !== null && (v as StoredTensor).kind === 'tensor';
 }
 
-/** Unpickle a torch.save zip from bytes. `file` is used in error messages only. */
+/**
+ * Most bytes of values a checkpoint may materialise beyond its storages: every tensor of a
+ * state_dict is a view of a storage, so the values it can make are bounded by what the storages
+ * hold (a shape of 10^9 over one stored number, with stride 0, is refused rather than expanded).
+ */
+const MATERIALISE_SLACK = 64 * 1024 * 1024;
+
+/**
+ * Unpickle a torch.save zip from bytes. `file` is used in error messages only. Nothing is
+ * inflated before the pickle asks for it, and every size is checked against the archive: the
+ * storages a tensor reads must hold its shape × strides, and all tensors together may not
+ * materialise more than 4 × the storage bytes they use (plus 64 MiB); deflated members (PyTorch
+ * never compresses, so these come from re-zipping or from a bomb) inflate to 128 MiB at most.
+ */
 export function readTorchZip(bytes: Uint8Array, file: string): unknown {
-  let entries: Record<string, Uint8Array>;
+  let zip: ZipArchive;
   try {
-    entries = unzipSync(bytes);
+    zip = new ZipArchive(bytes, file, { maxInflated: 128 * 1024 * 1024 });
   } catch (e) {
-    throw new InputError(file, `not a readable PyTorch checkpoint: the zip archive is damaged or truncated (${(e as Error).message})`);
+    if (e instanceof InputError) throw new InputError(file, `not a readable PyTorch checkpoint: the zip archive is damaged or truncated (${e.message.slice(file.length + 2)})`);
+    throw e;
   }
-  const pklName = Object.keys(entries).find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
+  const pklName = zip.names().find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
   if (!pklName) {
     throw new InputError(file, 'not a PyTorch checkpoint: the zip holds no data.pkl (was it written by torch.save?)');
   }
   const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const byteorder = entries[prefix + 'byteorder'];
-  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') {
-    throw new InputError(file, 'big-endian PyTorch checkpoints are not supported');
+  if (zip.member(prefix + 'byteorder')) {
+    const byteorder = zip.read(prefix + 'byteorder');
+    if (new TextDecoder().decode(byteorder).trim() !== 'little') throw new InputError(file, 'big-endian PyTorch checkpoints are not supported');
   }
 
+  const storages = new Map<string, Uint8Array>();
+  let storageBytes = 0;
+  let materialised = 0;
   const storageOf = (ref: StorageRef): Uint8Array => {
-    const data = entries[`${prefix}data/${ref.key}`];
-    if (!data) throw new InputError(file, `tensor storage '${ref.key}' is missing from the archive`);
+    const name = `${prefix}data/${ref.key}`;
+    let data = storages.get(name);
+    if (data) return data;
+    if (!zip.member(name)) throw new InputError(file, `tensor storage '${ref.key}' is missing from the archive`);
+    data = zip.read(name);
+    storages.set(name, data);
+    storageBytes += data.length;
     return data;
+  };
+  const charge = (values: number, key: string) => {
+    materialised += 8 * values;
+    if (materialised > 4 * storageBytes + MATERIALISE_SLACK) {
+      throw new InputError(file, `tensors would materialise ${materialised} bytes from ${storageBytes} bytes of storage (shapes and strides that repeat stored values); refused`, undefined, `storage ${key}`);
+    }
   };
 
   const findGlobal = (module: string, name: string): ((...a: unknown[]) => unknown) | undefined => {
@@ -128,10 +156,22 @@ export function readTorchZip(bytes: Uint8Array, file: string): unknown {
   };
 
   const rebuildTensor = (ref: StorageRef, offset: number, size: number[], stride: number[]): StoredTensor => {
+    const where = `storage ${ref.key}`;
+    const isIndex = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (!isIndex(offset)) throw new InputError(file, `tensor offset ${String(offset)} is not a non-negative integer`, undefined, where);
+    if (!Array.isArray(size) || !size.every(isIndex)) throw new InputError(file, `tensor shape [${String(size)}] is not a list of non-negative integers`, undefined, where);
+    if (!Array.isArray(stride) || stride.length !== size.length || !stride.every(isIndex)) {
+      throw new InputError(file, `tensor strides [${String(stride)}] do not fit shape [${size}]`, undefined, where);
+    }
     const storage = storageOf(ref);
     const shape = [...size];
     const n = shape.reduce((a, b) => a * b, 1);
-    const total = storage.length / ref.itemSize;
+    const total = Math.floor(storage.length / ref.itemSize);
+    if (n > total && n > 0) {
+      // Only stride-0 (expanded) views make more values than their storage holds; parameters never are.
+      throw new InputError(file, `tensor of shape [${shape}] (${n} values) over a storage of ${total} values; refused`, undefined, where);
+    }
+    charge(n, ref.key);
     // Materialise through the strides, so views and transposed tensors come out contiguous.
     let contiguous = true;
     let s = 1;
@@ -145,6 +185,7 @@ export function readTorchZip(bytes: Uint8Array, file: string): unknown {
       throw new InputError(file, `tensor storage '${ref.key}' holds ${total} values, too few for shape [${shape}]`);
     }
     if (contiguous) return { kind: 'tensor', dtype: ref.dtype, shape, values: decodeStorage(storage, ref.dtype, n, offset) };
+    charge(total, ref.key);
     const all = decodeStorage(storage, ref.dtype, total, 0);
     const values = new Float64Array(n);
     const idx = new Array(shape.length).fill(0);
@@ -172,7 +213,7 @@ export function readTorchZip(bytes: Uint8Array, file: string): unknown {
   };
 
   try {
-    return unpickle(entries[pklName], { findGlobal, persistentLoad });
+    return unpickle(zip.read(pklName), { findGlobal, persistentLoad });
   } catch (e) {
     if (e instanceof PickleError) throw new InputError(file, `damaged checkpoint pickle: ${e.message}`);
     throw e;

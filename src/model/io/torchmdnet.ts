@@ -8,7 +8,7 @@ import { configFromHyperParameters, parameterShapes, ETConfig } from '../config.
 import { Potential } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { readTorchFile, readTorchZip, isStoredTensor, StoredTensor } from './torch-zip.js';
-import { toPlain } from './pickle.js';
+import { toPlain as pickleToPlain, PickleError } from './pickle.js';
 
 /** Buffers TorchMD-Net keeps that carry no information for the supported options. */
 const harmless = [/\.distance\.box$/, /^prior_model\.(0\.)?initial_atomref$/];
@@ -25,6 +25,16 @@ export interface ImportOptions {
   dtype?: DType;
 }
 
+/** The plain form of a pickled value, or an InputError naming the file and the key it came from. */
+function plain(v: unknown, file: string, key: string): unknown {
+  try {
+    return pickleToPlain(v);
+  } catch (e) {
+    if (e instanceof PickleError) throw new InputError(file, e.message, undefined, key);
+    throw e;
+  }
+}
+
 export function potentialFromTorchObject(obj: unknown, file: string, options: ImportOptions = {}): Potential {
   if (!(obj instanceof Map)) throw new InputError(file, 'the pickle is not a checkpoint dictionary');
   const hp = obj.get('hyper_parameters');
@@ -36,7 +46,7 @@ export function potentialFromTorchObject(obj: unknown, file: string, options: Im
       `not a TorchMD-Net checkpoint: expected 'hyper_parameters' and 'state_dict', found keys ${keys || '(none)'}`,
     );
   }
-  const cfg = configFromHyperParameters(toPlain(hp) as Record<string, unknown>, file);
+  const cfg = configFromHyperParameters(plain(hp, file, 'hyper_parameters') as Record<string, unknown>, file);
   const shapes = parameterShapes(cfg);
   const dtype: DType = options.dtype ?? (cfg.precision === 64 ? 'float64' : 'float32');
   const params = new Map<string, Tensor>();
@@ -59,7 +69,7 @@ export function potentialFromTorchObject(obj: unknown, file: string, options: Im
   if (!params.has('std')) params.set('std', scalarTensor(1, dtype));
   const missing = [...shapes.keys()].filter((k) => !params.has(k));
   if (missing.length > 0) throw new InputError(file, `state_dict lacks parameters: ${missing.join(', ')}`);
-  return new Potential(cfg, params, dtype, { source: file, format: 'torchmd-net', hyper_parameters: toPlain(hp), ...exportRecord(obj.get('oreo')) });
+  return new Potential(cfg, params, dtype, { source: file, format: 'torchmd-net', hyper_parameters: plain(hp, file, 'hyper_parameters'), ...exportRecord(obj.get('oreo'), file) });
 }
 
 /**
@@ -67,9 +77,9 @@ export function potentialFromTorchObject(obj: unknown, file: string, options: Im
  * TorchMD-Net ignores): the units, the elements the model was trained on and its name, so that a
  * model exported and read back predicts and checks elements as the original did.
  */
-function exportRecord(raw: unknown): Record<string, unknown> {
+function exportRecord(raw: unknown, file: string): Record<string, unknown> {
   if (!(raw instanceof Map)) return {};
-  const rec = toPlain(raw) as Record<string, unknown>;
+  const rec = plain(raw, file, 'oreo') as Record<string, unknown>;
   const meta: Record<string, unknown> = {};
   const units = rec.units as { energy?: unknown; forces?: unknown } | null | undefined;
   if (units && typeof units.energy === 'string' && typeof units.forces === 'string') meta.units = { energy: units.energy, forces: units.forces };

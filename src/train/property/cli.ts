@@ -9,6 +9,7 @@ import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from '../../
 import { OreoError } from '../../errors.js';
 import type { Conformation } from '../../data/conformation.js';
 import { readConformations } from '../../data/read.js';
+import { requireFinite } from '../../cli/finite.js';
 import { PropertyModel, PROPERTY_HEAD_TYPES, PropertyHeadType, PropertyReduce } from '../../model/heads/property.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadPropertyModel } from '../../model/heads/io.js';
@@ -131,7 +132,9 @@ export function runPropertyPredict(
   const structures = readStructures(input);
   if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
   const frames = options.frames ? parseFrameList(options.frames, structures.length) : structures.map((_, i) => i);
-  const json = JSON.stringify(propertyPredictions(model, structures, frames, options.batch));
+  const predictions = propertyPredictions(model, structures, frames, options.batch);
+  requireFinite(predictions, `${modelPath} on ${input}`);
+  const json = JSON.stringify(predictions);
   if (options.out) {
     writeFileAtomic(options.out, json + '\n');
     console.error(`wrote ${frames.length} frames to ${options.out}`);
@@ -156,6 +159,7 @@ export async function evalPropertyModel(modelPath: string, data: string, options
     });
   });
   printer.done();
+  requireFinite(r, `${modelPath} on ${data}`);
   const json = JSON.stringify({ model: modelPath, data, ...r }, null, 2);
   if (options.out) writeFileAtomic(options.out, json + '\n');
   console.log(json);
