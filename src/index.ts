@@ -6,6 +6,9 @@
  * same numbers.
  */
 export { loadModel, Model, flatPositions } from './api/model.js';
+export { EnsembleModel } from './api/ensemble-model.js';
+export type { EnergyForcesSpread } from './api/ensemble-model.js';
+export type { SpreadSummary } from './model/ani/ensemble.js';
 export type { Structure, EnergyAndForces, LoadModelOptions } from './api/model.js';
 export { Dynamics } from './api/dynamics.js';
 export type { DynamicsOptions, DynamicsStart, Observer, RunResult } from './api/dynamics.js';

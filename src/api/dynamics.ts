@@ -16,6 +16,7 @@ import { type Collapse, Watchdog, type WatchdogOptions } from '../md/watchdog.js
 import { freshSeed } from '../md/random.js';
 import { OreoError } from '../errors.js';
 import { Model, flatPositions, type Structure } from './model.js';
+import { EnsembleModel } from './ensemble-model.js';
 
 export interface DynamicsOptions {
   /** 'nve' (velocity Verlet, default), 'langevin', 'nose-hoover' (MDsim's) or 'nhc' (a chain). */
@@ -73,8 +74,8 @@ export class Dynamics {
   /** The loop every MD in oreo runs (src/md/loop.ts), with its checks. */
   readonly loop: MdLoop;
 
-  constructor(model: Model | Calculator, start: DynamicsStart, options: DynamicsOptions = {}) {
-    const calculator = model instanceof Model ? model.calculator() : model;
+  constructor(model: Model | EnsembleModel | Calculator, start: DynamicsStart, options: DynamicsOptions = {}) {
+    const calculator = model instanceof Model || model instanceof EnsembleModel ? model.calculator() : model;
     const z = Int32Array.from(start.z);
     calculator.checkElements?.(z);
     const unsuited = calculator.applicability?.(z);

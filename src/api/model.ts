@@ -8,11 +8,12 @@
  */
 import type { DType } from '../engine/index.js';
 import type { Calculator } from '../md/calculator.js';
-import { InputError, OreoError } from '../errors.js';
+import { OreoError } from '../errors.js';
 import { Potential } from '../model/potential.js';
-import { loadPotential } from '../model/load.js';
-import { parseModel, saveModel } from '../model/io/native.js';
-import { loadTorchMDNetBytes } from '../model/io/torchmdnet.js';
+import { loadEnergyModel } from '../model/load.js';
+import { saveModel } from '../model/io/native.js';
+import { openModelBytes, AniEnsemble } from '../model/open.js';
+import { EnsembleModel } from './ensemble-model.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 
 /**
@@ -58,6 +59,8 @@ export function flatPositions(s: Structure, where = 'structure'): Float64Array {
   if (p.length !== 3 * n) throw new OreoError(`${where}: ${n} atoms need ${3 * n} coordinates, got ${p.length}`);
   return Float64Array.from(p as ArrayLike<number>);
 }
+
+export { EnsembleModel };
 
 export class Model {
   private fastPath: FastEnergyForces | null = null;
@@ -158,15 +161,14 @@ export class Model {
 }
 
 /**
- * Open a model: a path to an oreo `.oreo` file or a TorchMD-Net `.ckpt`/`.pt` (told apart by
- * content), or the bytes of one (e.g. from `fetch` in a browser, or a file input).
+ * Open a model: a path to an oreo `.oreo` file (an ET, or an ANI ensemble), a TorchMD-Net
+ * `.ckpt`/`.pt` (told apart by content), the name of a bundled model (`'ani2x'`), or the bytes of
+ * one (e.g. from `fetch` in a browser, or a file input). An ET gives a `Model`, an ANI ensemble an
+ * `EnsembleModel` (same calls, plus the ensemble's spread).
  */
-export function loadModel(source: string | Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Model {
-  if (typeof source === 'string') return new Model(loadPotential(source, { dtype: options.dtype }));
-  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-  const name = options.name ?? 'model bytes';
-  const head = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (head === 'OREOTNS1') return new Model(parseModel(bytes, name, { dtype: options.dtype }));
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return new Model(loadTorchMDNetBytes(bytes, name, { dtype: options.dtype }));
-  throw new InputError(name, 'not a model oreo can read (expected an oreo .oreo model or a TorchMD-Net .ckpt/.pt)');
+export function loadModel(source: string | Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Model | EnsembleModel {
+  const m = typeof source === 'string'
+    ? loadEnergyModel(source, { dtype: options.dtype })
+    : openModelBytes(source instanceof Uint8Array ? source : new Uint8Array(source), options.name ?? 'model bytes', { dtype: options.dtype });
+  return m instanceof AniEnsemble ? new EnsembleModel(m) : new Model(m);
 }

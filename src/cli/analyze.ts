@@ -25,7 +25,7 @@ const spec: Record<string, OptionSpec> = {
   box: { type: 'string', help: 'measure bonds with a minimum image in a cubic box of this edge, Å (MDsim: 30; default plain distances)' },
   'hr-window': { type: 'string', help: `frames per window of the h(r) stability criterion (default ${DEFAULT_HR_WINDOW_FRAMES})` },
   'hr-threshold': { type: 'string', help: `h(r) window error (∫|Δh|dr, 0–2) that counts as unstable (default ${DEFAULT_HR_THRESHOLD})` },
-  model: { type: 'string', help: 'also compute the force MAE of this model on --test (default: the reference frames)' },
+  model: { type: 'string', help: 'also compute the force MAE of this model (a file, or ani2x) on --test (default: the reference frames)' },
   test: { type: 'string', help: 'labelled test frames for the force MAE (.npz or .extxyz with forces)' },
   'test-limit': { type: 'string', help: 'use only the first N test frames for the force MAE' },
   'png-scale': { type: 'string', help: 'PNG pixels per SVG pixel (default 2)' },

@@ -12,7 +12,7 @@ import { readInitialStructure } from '../md/init.js';
 import { connectToServer, describeAddress, serve, type DriverAddress } from '../driver/client.js';
 
 const spec: Record<string, OptionSpec> = {
-  model: { type: 'string', help: 'model file: oreo .oreo or TorchMD-Net .ckpt/.pt' },
+  model: { type: 'string', help: 'model file: oreo .oreo (ET or ANI ensemble) or TorchMD-Net .ckpt/.pt, or a bundled model name (ani2x)' },
   input: { type: 'string', help: 'the atoms\' elements, in the server\'s order: any file oreo reads (xyz, extxyz, npz, …); positions come from the server' },
   structure: { type: 'string', aliasOf: 'input', help: 'the older name' },
   frame: { type: 'string', help: 'frame of --input to take the elements from (default 0; -1 = last)' },
@@ -70,9 +70,9 @@ export const command: Command = {
 
     // Everything that can be wrong locally is refused before connecting, so a server is never
     // left holding a connection to a driver that cannot answer.
-    if (!existsSync(modelPath)) throw new InputError(modelPath, 'model file not found');
-    const { loadPotential } = await import('../model/load.js');
-    const pot = loadPotential(modelPath, dtype ? { dtype: dtype as 'float32' | 'float64' } : {});
+    const { loadEnergyModel, resolveModelPath, AniEnsemble } = await import('../model/load.js');
+    if (!existsSync(resolveModelPath(modelPath))) throw new InputError(modelPath, 'model file not found');
+    const pot = loadEnergyModel(modelPath, dtype ? { dtype: dtype as 'float32' | 'float64' } : {});
     const init = await readInitialStructure(frame === undefined ? structure : `${structure}:${frame}`);
     const z = Int32Array.from(init.atoms.z);
     try {
@@ -92,7 +92,7 @@ export const command: Command = {
       calculator,
       z,
       structureLabel: init.label,
-      cutoff: pot.config.cutoff_upper,
+      cutoff: pot instanceof AniEnsemble ? pot.cutoff : pot.config.cutoff_upper,
       log: (line) => console.error(line),
       progressSeconds,
     });

@@ -1,7 +1,7 @@
 /** `oreo eval --model FILE --data FILE`: energy and force MAE on a labelled set. */
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
-import { loadPotential } from '../model/load.js';
+import { loadEnergyModel } from '../model/load.js';
 import { readPropertyHead } from '../model/heads/io.js';
 import { readConformations } from '../data/read.js';
 import { evaluate } from '../train/evaluate.js';
@@ -11,7 +11,7 @@ import { ProgressPrinter } from './progress.js';
 import { requireFinite } from './finite.js';
 
 const spec: Record<string, OptionSpec> = {
-  model: { type: 'string', help: 'model file' },
+  model: { type: 'string', help: 'model file (ET, ANI ensemble, TorchMD-Net) or a bundled model name (ani2x)' },
   data: { type: 'string', help: 'labelled conformations (npz, extxyz, hdf5, …)' },
   limit: { type: 'string', help: 'evaluate only the first N conformations' },
   batch: { type: 'string', help: 'molecules per model call (16)' },
@@ -35,7 +35,7 @@ export const command: Command = {
       const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
       return (await import('../train/property/cli.js')).evalPropertyModel(modelPath, data, options);
     }
-    const pot = loadPotential(modelPath);
+    const pot = loadEnergyModel(modelPath);
     const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});
     if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
     for (const c of confs.slice(0, 1)) pot.checkElements(c.z);

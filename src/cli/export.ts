@@ -18,10 +18,15 @@ const spec: Record<string, OptionSpec> = {
   format: { type: 'string', help: `output format: ${formats.join(' | ')} (TorchMD-Net 2.x checkpoint)` },
   out: { type: 'string', help: 'file to write (e.g. model.ckpt)' },
   precision: { type: 'string', help: '32 | 64: TorchMD-Net precision and stored dtype (default: the model\'s own)' },
+  'from-neurochem': { type: 'string', help: 'instead: convert a published NeuroChem ANI ensemble folder (e.g. ANI-2x) into one .oreo file' },
+  name: { type: 'string', help: 'with --from-neurochem: the model\'s name (default ani2x)' },
+  'level-of-theory': { type: 'string', help: 'with --from-neurochem: the level of theory of its training data (default "ANI-2x (ωB97X/6-31G(d))")' },
+  source: { type: 'string', help: 'with --from-neurochem: where the files came from (provenance text kept in the file)' },
   help: { type: 'boolean' },
 };
 
-const usage = 'oreo export --model FILE --format torchmdnet --out FILE.ckpt [--precision 32|64]';
+const usage = 'oreo export --model FILE --format torchmdnet --out FILE.ckpt [--precision 32|64]\n' +
+  '       oreo export --from-neurochem DIR --out FILE.oreo [--name ani2x] [--level-of-theory TEXT] [--source TEXT]';
 
 const summary = [
   'Writes a torch.save checkpoint that TorchMD-Net 2.x reads with',
@@ -39,6 +44,16 @@ export const command: Command = {
     const p = parseArgs('export', argv, spec);
     if (p.options.help) {
       console.log(helpText(usage, summary, spec));
+      return 0;
+    }
+    if (str(p, 'from-neurochem') !== undefined) {
+      const { exportNeuroChem } = await import('../model/ani/convert.js');
+      const r = exportNeuroChem(str(p, 'from-neurochem')!, requireStr('export', p, 'out'), {
+        name: str(p, 'name'),
+        levelOfTheory: str(p, 'level-of-theory'),
+        source: str(p, 'source'),
+      });
+      console.log(JSON.stringify(r));
       return 0;
     }
     const modelPath = requireStr('export', p, 'model');

@@ -15,7 +15,7 @@ import { referenceCalculatorsHelp } from '../qm/registry.js';
 const spec: Record<string, OptionSpec> = {
   input: { type: 'string', help: 'structures to label: xyz/extxyz, or any format oreo reads (sdf, npz, h5, …)' },
   out: { type: 'string', help: 'output extxyz file (energy eV, forces eV/Å, input_index per frame)' },
-  workers: { type: 'string', help: 'calculations at once, one process each (default: number of CPUs)' },
+  workers: { type: 'string', help: 'calculations at once, one process each; for ani2x, its worker threads (default: number of CPUs)' },
   threads: { type: 'string', help: 'threads per calculation (default 1)' },
   ...referenceOptionSpec,
   'skip-failed': { type: 'boolean', help: 'leave out frames whose calculation fails (SCF not converged, …) instead of stopping' },
@@ -42,9 +42,11 @@ export const command: Command = {
     if (p.positionals.length) throw new OreoError(`oreo label: unexpected argument '${p.positionals[0]}'`);
     const input = requireStr('label', p, 'input');
     const output = requireStr('label', p, 'out');
-    const workers = num('label', p, 'workers', Math.max(1, availableParallelism()), { integer: true, min: 1 });
+    const parallel = num('label', p, 'workers', Math.max(1, availableParallelism()), { integer: true, min: 1 });
     const threads = num('label', p, 'threads', 1, { integer: true, min: 1 });
-    const calculator = referenceCalculatorFrom('label', p, { threads });
+    const calculator = referenceCalculatorFrom('label', p, { threads, parallel });
+    // An in-process calculator (ani2x: --workers threads) batches frames, so it wants many in flight.
+    const workers = (calculator as { framesInFlight?: number }).framesInFlight ?? parallel;
     // labelFile times the reports itself (progressSeconds below), so the printer writes each one.
     const printer = new ProgressPrinter({ logSeconds: 0 });
     const quiet = flag(p, 'quiet');

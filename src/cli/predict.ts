@@ -3,12 +3,12 @@
  */
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
-import { loadPotential } from '../model/load.js';
+import { loadEnergyModel, AniEnsemble } from '../model/load.js';
 import type { Potential, StructureBatch } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
 import { readConformations } from '../data/read.js';
-import { formatExtxyzFrame, type InfoValue } from '../data/extxyz.js';
+import { predictionsAsExtxyz } from './predict-extxyz.js';
 import { formula } from '../elements.js';
 import type { Conformation } from '../data/conformation.js';
 import { parseFrameList } from './frames.js';
@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { applicabilityWarning } from '../model/card.js';
 
 const spec: Record<string, OptionSpec> = {
-  model: { type: 'string', help: 'model file: oreo .oreo or TorchMD-Net .ckpt/.pt' },
+  model: { type: 'string', help: 'model file: oreo .oreo (ET or ANI ensemble) or TorchMD-Net .ckpt/.pt, or a bundled model name (ani2x)' },
   input: { type: 'string', help: 'structures: any file oreo reads (xyz/extxyz, SDF, PDB, MD17 .npz, HDF5 sets, …)' },
   frames: { type: 'string', help: 'frames to predict, e.g. 0,5,10-20 or 0:100:10 (default all)' },
   out: { type: 'string', help: 'FILE.json: the JSON there instead of stdout; FILE.extxyz/.xyz: the frames with oreo_energy and oreo_forces (and the file\'s labels as REF_energy, REF_forces), as MACE\'s eval_configs writes' },
@@ -71,25 +71,6 @@ async function readStructures(path: string): Promise<Conformation[]> {
   return readConformations(path);
 }
 
-/**
- * The frames with predictions as extxyz: the model's energy and forces under `prefix` keys
- * (MACE's eval_configs convention, MACE_energy/MACE_forces there), the file's own labels as
- * REF_energy/REF_forces (MACE's reference-key convention) so the file holds both for a parity plot.
- */
-function predictionsAsExtxyz(structures: Conformation[], results: { frame: number; energy: number; forces: number[][] }[], prefix: string): string {
-  return results
-    .map((r) => {
-      const c = structures[r.frame];
-      const info: Record<string, InfoValue> = { frame: r.frame, [`${prefix}energy`]: r.energy };
-      const arrays: Record<string, Float64Array> = { [`${prefix}forces`]: Float64Array.from(r.forces.flat()) };
-      if (c.energy !== undefined) info.REF_energy = c.energy;
-      if (c.forces) arrays.REF_forces = c.forces;
-      if (c.props) for (const [k, v] of Object.entries(c.props)) info[k] = v;
-      return formatExtxyzFrame({ z: c.z, positions: c.positions, info, arrays, pbc: [false, false, false] });
-    })
-    .join('');
-}
-
 const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64] [--path fast|autodiff]';
 
 export const command: Command = {
@@ -119,8 +100,13 @@ export const command: Command = {
       const read = await readStructures(input);
       return (await import('../train/property/cli.js')).runPropertyPredict(modelPath, input, options, () => read);
     }
-    const pot = loadPotential(modelPath, { dtype });
     const input = requireStr('predict', p, 'input');
+    const loaded = loadEnergyModel(modelPath, { dtype });
+    if (loaded instanceof AniEnsemble) {
+      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), path: str(p, 'path'), infoPrefix: str(p, 'info-prefix') };
+      return (await import('./predict-ani.js')).runAniPredict(loaded, modelPath, await readStructures(input), input, options);
+    }
+    const pot = loaded;
     const structures = await readStructures(input);
     if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
     const frames = str(p, 'frames') ? parseFrameList(str(p, 'frames')!, structures.length) : structures.map((_, i) => i);

@@ -16,8 +16,10 @@ import { analyticPotentialsHelp, createAnalyticCalculator, isAnalyticSpec } from
 import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } from '../md/run.js';
 
 const spec: Record<string, OptionSpec> = {
-  model: { type: 'string', help: 'model file, or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
+  model: { type: 'string', help: 'model file, a bundled model name (ani2x), or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  'max-force-spread': { type: 'string', help: 'ensemble models (ani2x): act when the largest per-atom force spread over members passes this, eV/Å' },
+  'on-spread': { type: 'string', help: 'with --max-force-spread: warn (default) or stop' },
   threads: { type: 'string', help: 'compute threads for a learned model: 1 (default) or 2 (a helper thread takes half of each large matrix product; pays from ≈ 128 features up)' },
   input: { type: 'string', help: 'starting structure FILE[:frame] (xyz, extxyz, SDF, MD17 npz, any format oreo reads; frame 0 by default, -1 = last)' },
   init: { type: 'string', aliasOf: 'input', help: 'the older name' },
@@ -89,13 +91,13 @@ async function buildCalculator(
   reference: { z: ArrayLike<number>; positions: ArrayLike<number> },
   dtype: string | undefined,
 ): Promise<Calculator> {
+  const { loadCalculator, resolveModelPath } = await import('../model/load.js');
   if (isAnalyticSpec(model) && !existsSync(model)) {
     if (dtype !== undefined) throw new OreoError('--dtype applies to learned models only');
     return createAnalyticCalculator(model, reference);
   }
-  if (!existsSync(model)) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic)`);
+  if (!existsSync(resolveModelPath(model))) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic) or a bundled model (ani2x)`);
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype must be float32 or float64, got '${dtype}'`);
-  const { loadCalculator } = await import('../model/load.js');
   return loadCalculator(model, dtype ? { dtype } : {});
 }
 
@@ -204,6 +206,8 @@ export const command: Command = {
     }
     options.model = model;
     const calculator = await buildCalculator(model!, reference, dtype);
+    const { spreadWatch } = await import('../model/ani/watch.js');
+    const onFrame = spreadWatch(calculator, opt('max-force-spread'), str(p, 'on-spread'), (line) => process.stderr.write(line + '\n'));
     if (dtype !== undefined) options.dtype = dtype as 'float32' | 'float64';
 
     const controller = new AbortController();
@@ -225,6 +229,7 @@ export const command: Command = {
           process.stderr.write(m + '\n');
         },
         onProgress: quiet ? undefined : (pr) => printer.update(progressLine(pr), { final: pr.final }),
+        onFrame,
       });
       const where = `${result.outDir} (trajectory.extxyz, thermo.csv, state.json)`;
       if (result.status === 'completed') {

@@ -1,17 +1,31 @@
 /**
- * Open any model file oreo understands — its own `.oreo` format or a TorchMD-Net `.ckpt`/`.pt`
- * (recognised by content, not extension) — as a Potential, or directly as an MD Calculator.
+ * Open any model file oreo understands — its own `.oreo` format (an ET, or an ANI ensemble such
+ * as the bundled ANI-2x), or a TorchMD-Net `.ckpt`/`.pt` (recognised by content, not extension) —
+ * as a force field, or directly as an MD Calculator. A bundled model may be named instead of a
+ * path: `ani2x` is models/ani2x.oreo.
  */
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, existsSync } from 'node:fs';
 import type { Calculator } from '../md/calculator.js';
 import { DType } from '../engine/index.js';
 import { InputError } from '../errors.js';
 import { Potential } from './potential.js';
-import { loadModelFile } from './io/native.js';
 import { loadTorchMDNet } from './io/torchmdnet.js';
+import { readInputFile } from '../io/read.js';
+import { bundledModel } from '../data/bundled.js';
+import { openModelBytes, requireEt, EnergyModel, AniEnsemble } from './open.js';
 
 export interface LoadOptions {
   dtype?: DType;
+}
+
+/** Models shipped in models/ that can be named without a path. */
+export const namedModels: Record<string, string> = { ani2x: 'ani2x.oreo' };
+
+/** A model argument as a path: an existing file as given, else a bundled model's name. */
+export function resolveModelPath(spec: string): string {
+  if (existsSync(spec)) return spec;
+  const bundled = namedModels[spec.toLowerCase()];
+  return bundled ? bundledModel(bundled) : spec;
 }
 
 function sniff(path: string): Uint8Array {
@@ -28,13 +42,38 @@ function sniff(path: string): Uint8Array {
   return head;
 }
 
-export function loadPotential(path: string, options: LoadOptions = {}): Potential {
+/** The JSON header of an oreo container file, read without its tensors; null if not one. */
+export function readOreoHeader(path: string): Record<string, unknown> | null {
+  const fd = openSync(path, 'r');
+  try {
+    const pre = new Uint8Array(12);
+    if (readSync(fd, pre, 0, 12, 0) < 12 || new TextDecoder().decode(pre.subarray(0, 8)) !== 'OREOTNS1') return null;
+    const len = new DataView(pre.buffer).getUint32(8, true);
+    const json = new Uint8Array(len);
+    if (readSync(fd, json, 0, len, 12) < len) return null;
+    return JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An ET Potential or an ANI ensemble, by the file's content. */
+export function loadEnergyModel(spec: string, options: LoadOptions = {}): EnergyModel {
+  const path = resolveModelPath(spec);
   const head = sniff(path);
-  if (new TextDecoder().decode(head) === 'OREOTNS1') return loadModelFile(path, options);
   if (head[0] === 0x50 && head[1] === 0x4b) return loadTorchMDNet(path, options);
-  throw new InputError(path, 'not a model file oreo can read (expected an oreo .oreo model or a TorchMD-Net .ckpt/.pt)');
+  return openModelBytes(readInputFile(path), path, options);
+}
+
+/** An ET model (training, export, benchmarks); an ANI file is refused with a clear message. */
+export function loadPotential(path: string, options: LoadOptions = {}): Potential {
+  return requireEt(loadEnergyModel(path, options), path);
 }
 
 export async function loadCalculator(path: string, options: LoadOptions = {}): Promise<Calculator> {
-  return loadPotential(path, options).asCalculator();
+  return loadEnergyModel(path, options).asCalculator();
 }
+
+export { AniEnsemble };

@@ -20,6 +20,7 @@ import { conformationToFrame, type ExtxyzFrame, formatExtxyzFrame, iterateExtxyz
 import { detectFormat, iterateConformations } from '../data/read.js';
 import { InputError, OreoError, writeFailed } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
+import type { EnergyForces } from '../md/calculator.js';
 
 export interface LabelOptions {
   input: string;
@@ -99,8 +100,12 @@ function isPeriodic(f: ExtxyzFrame): boolean {
   return f.pbc ? f.pbc.some(Boolean) : f.cell !== undefined;
 }
 
-/** The frame with new labels: old energy/forces (any spelling) replaced. */
-function labelledFrame(f: ExtxyzFrame, index: number, energy: number, forces: Float64Array): ExtxyzFrame {
+/**
+ * The frame with new labels: old energy/forces (any spelling) replaced; a calculator's extra
+ * per-frame values (`info`) and per-atom columns (`arrays`), e.g. ANI's ensemble spread, added.
+ */
+function labelledFrame(f: ExtxyzFrame, index: number, r: EnergyForces & { info?: Record<string, number | string>; arrays?: Record<string, Float64Array> }): ExtxyzFrame {
+  const { energy, forces } = r;
   const info: ExtxyzFrame['info'] = {};
   for (const [k, v] of Object.entries(f.info)) if (k.toLowerCase() !== 'energy' && k !== INPUT_INDEX_KEY) info[k] = v;
   info.energy = energy;
@@ -108,6 +113,8 @@ function labelledFrame(f: ExtxyzFrame, index: number, energy: number, forces: Fl
   const arrays: ExtxyzFrame['arrays'] = {};
   for (const [k, v] of Object.entries(f.arrays)) if (k !== 'forces' && k !== 'force') arrays[k] = v;
   arrays.forces = forces;
+  Object.assign(info, r.info ?? {});
+  Object.assign(arrays, r.arrays ?? {});
   return { ...f, info, arrays };
 }
 
@@ -255,7 +262,7 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
           .computeAsync(f.z, f.positions)
           .then(
             (r) => {
-              finished.set(i, formatExtxyzFrame(labelledFrame(f, i, r.energy, r.forces)));
+              finished.set(i, formatExtxyzFrame(labelledFrame(f, i, r)));
               done++;
             },
             (err: Error) => {

@@ -6,6 +6,7 @@
 import { OreoError } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
 import { XtbCalculator, type XtbMethod } from './xtb.js';
+import { AniReferenceCalculator } from './ani.js';
 
 export interface ReferenceOptions {
   /** Path or name of the program's executable. */
@@ -26,6 +27,8 @@ export interface ReferenceOptions {
   threads?: number;
   /** Wall-clock limit per call, s. */
   timeoutSeconds?: number;
+  /** Calculations at once (label --workers): for in-process calculators (ANI), its worker threads. */
+  parallel?: number;
 }
 
 interface Entry {
@@ -39,6 +42,10 @@ const entries: Record<string, Entry> = {
   xtb: { summary: 'GFN2-xTB via the xtb program (apt-get install xtb)', create: xtb('gfn2') },
   'gfn2-xtb': { summary: 'same as xtb', create: xtb('gfn2') },
   'gfn1-xtb': { summary: 'GFN1-xTB via the xtb program', create: xtb('gfn1') },
+  ani2x: {
+    summary: 'ANI-2x ensemble (ωB97X/6-31G(d), bundled models/ani2x.oreo): mean energy and forces, spread recorded; in-process, batched, worker threads',
+    create: (o) => new AniReferenceCalculator({ model: 'ani2x', threads: o.parallel, charge: o.charge, unpaired: o.unpaired }),
+  },
 };
 
 /** Programs an interface is planned for but not written yet: named so that the refusal is clear. */

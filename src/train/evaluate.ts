@@ -5,6 +5,7 @@
 import type { Potential } from '../model/potential.js';
 import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
+import { AniEnsemble } from '../model/ani/ensemble.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 
 export interface EvalResult {
@@ -20,8 +21,9 @@ export interface EvalResult {
  * `predict` use; several times faster than the autodiff tape, which validation during training
  * would otherwise spend a tenth of its clock on); `autodiff: true` uses the engine tape.
  */
-export function evaluate(pot: Potential, confs: Conformation[], batchSize = 16, onProgress?: (done: number) => void, options: { autodiff?: boolean } = {}): EvalResult {
-  const fast = options.autodiff ? null : new FastEnergyForces(pot);
+export function evaluate(pot: Potential | AniEnsemble, confs: Conformation[], batchSize = 16, onProgress?: (done: number) => void, options: { autodiff?: boolean } = {}): EvalResult {
+  // An ANI ensemble has one path, its analytic forces (predict).
+  const fast = options.autodiff || pot instanceof AniEnsemble ? null : new FastEnergyForces(pot);
   try {
     return evaluateWith(pot, fast, confs, batchSize, onProgress);
   } finally {
@@ -29,7 +31,7 @@ export function evaluate(pot: Potential, confs: Conformation[], batchSize = 16, 
   }
 }
 
-function evaluateWith(pot: Potential, fast: FastEnergyForces | null, confs: Conformation[], batchSize: number, onProgress?: (done: number) => void): EvalResult {
+function evaluateWith(pot: Potential | AniEnsemble, fast: FastEnergyForces | null, confs: Conformation[], batchSize: number, onProgress?: (done: number) => void): EvalResult {
   let eAbs = 0;
   let eN = 0;
   let fAbs = 0;

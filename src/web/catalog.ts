@@ -11,6 +11,24 @@ import { readExtxyzFile } from '../data/extxyz.js';
 import { iterateMd17Npz } from '../data/md17.js';
 import { potentialFromBytes } from './model-bytes.js';
 import { AccessRefused } from './safe-path.js';
+import { peekOreoHeader, kindOfHeader, requireEt } from '../model/open.js';
+import { atomicNumber } from '../elements.js';
+
+/** What the model list shows of an ANI ensemble, from its header alone (no weights parsed). */
+function aniInfo(header: Record<string, unknown>): Record<string, unknown> {
+  const meta = (header.meta ?? {}) as Record<string, unknown>;
+  const aev = header.aev as { Rcr: number; species: string[] };
+  return {
+    kind: 'ani-ensemble',
+    dtype: header.dtype,
+    members: (header.members as unknown[]).length,
+    parameters: ((header.tensors ?? []) as { shape: number[] }[]).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0),
+    cutoff_upper: aev.Rcr,
+    elements: aev.species.map(atomicNumber),
+    name: meta.name ?? null,
+    levelOfTheory: meta.levelOfTheory ?? null,
+  };
+}
 
 export interface ModelEntry {
   /** The file name, e.g. "et-oreo-aspirin.oreo". */
@@ -58,7 +76,14 @@ function modelInfo(path: string): Record<string, unknown> {
   if (hit && hit.mtime === st.mtimeMs) return hit.info;
   let info: Record<string, unknown>;
   try {
-    const pot = potentialFromBytes(readFileSync(path), basename(path));
+    const bytes = readFileSync(path);
+    const header = peekOreoHeader(bytes);
+    if (header && kindOfHeader(header) === 'ani-ensemble') {
+      info = aniInfo(header);
+      modelInfoCache.set(path, { mtime: st.mtimeMs, info });
+      return info;
+    }
+    const pot = requireEt(potentialFromBytes(bytes, basename(path)), basename(path));
     const c = pot.config;
     info = {
       dtype: pot.dtype,

@@ -34,6 +34,7 @@ export function savePropertyModel(m: PropertyModel, path: string): void {
 export function parsePropertyModel(bytes: Uint8Array, file: string, options: { dtype?: DType } = {}): PropertyModel {
   const { header, tensors } = parseTensors(bytes, file);
   if (header.format !== MODEL_FORMAT) throw new InputError(file, `expected an oreo model, found '${String(header.format)}'`);
+  if (header.kind === 'ani-ensemble') throw new InputError(file, 'an ANI ensemble (energies and forces), not a property model', undefined, 'kind');
   if (!header.head || typeof header.head !== 'object') {
     throw new InputError(file, 'this is an energy/force model, not a property model: fine-tune it with `oreo finetune --task property --target KEY --from` this file first', undefined, 'head');
   }

@@ -28,6 +28,9 @@ export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: D
   if (header.format !== MODEL_FORMAT) {
     throw new InputError(file, `expected an oreo model, found '${String(header.format)}' (a training checkpoint? use its model file)`);
   }
+  if (header.kind === 'ani-ensemble') {
+    throw new InputError(file, 'an ANI ensemble, not an ET: open it through src/model/open.ts (openModelBytes) or src/model/load.ts', undefined, 'kind');
+  }
   // Property models (src/model/heads/io.ts) share the format but have no energy head.
   if (header.head) {
     const target = (header.head as { target?: unknown }).target;

@@ -139,7 +139,7 @@ export class LiveMd {
       'section',
       { class: 'live', id: 'live' },
       h('h2', {}, 'Molecular dynamics in the browser'),
-      h('p', { class: 'muted' }, 'The same engine, ET model and integrators as oreo simulate, running in a Web Worker in this tab.'),
+      h('p', { class: 'muted' }, 'The same engine, models (ET, ANI-2x) and integrators as oreo simulate, running in a Web Worker in this tab.'),
       h(
         'div',
         { class: 'form' },

@@ -4,6 +4,7 @@
  * SIMD kernels compile synchronously here, which browsers allow in workers. With two threads a
  * nested helper worker takes half of each matrix product (engine/kernels/browser-threads.ts).
  */
+import type { Calculator } from '../../md/calculator.js';
 import { browserKernelThreads, browserThreadsUnavailable, setBrowserKernelThreads } from '../../engine/kernels/browser-threads.js';
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { createSimulation } from '../../md/setup.js';
@@ -110,7 +111,7 @@ async function handle(m: ToWorker): Promise<void> {
         const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
         const z = Int32Array.from(m.z);
         pot.checkElements(z);
-        const calculator = pot.asCalculator(m.modelName);
+        const calculator: Calculator = pot.asCalculator(m.modelName);
         const unsuited = calculator.applicability?.(z);
         if (unsuited) post({ type: 'warning', message: `warning: ${unsuited}` });
         sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });

@@ -1,0 +1,82 @@
+// ANI-2x in the browser (headless Chromium, as e2e.test.ts): the app lists the bundled
+// models/ani2x.oreo, its Web Worker opens it by kind and runs MD on a molecule, and its forces
+// equal the ones oreo computes in Node. Skipped without Chromium (test/system-tools.ts).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { buildWebAssets } from '../../src/web/bundle.js';
+import { startServer, type RunningServer } from '../../src/web/server.js';
+import { readMolecule } from '../../src/web/catalog.js';
+import { loadEnergyModel, AniEnsemble } from '../../src/model/load.js';
+import { dataDir, repoRoot } from '../paths.js';
+import { CHROMIUM, skipUnless } from '../system-tools.js';
+
+const MOLECULE = 'rmd17/rmd17_aspirin_train_01.npz';
+const MODEL = 'ani2x.oreo';
+const skip = skipUnless('chromium');
+
+describe('ANI-2x in the browser', () => {
+  let dir: string;
+  let server: RunningServer;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    if (skip) return;
+    dir = mkdtempSync(join(tmpdir(), 'oreo-ani-web-'));
+    mkdirSync(join(dir, 'runs'));
+    server = await startServer({ roots: [join(dir, 'runs')], port: 0, modelsDir: join(repoRoot, 'models'), assets: await buildWebAssets() });
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1400, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.setDefaultTimeout(60_000);
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs ANI-2x MD in the page and computes the forces Node computes', { skip }, async (t) => {
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="1"]');
+    await page.click('#nav-live');
+    await page.waitForSelector('#live');
+    await page.selectOption('#md-molecule', MOLECULE);
+    await page.selectOption('#md-model', MODEL);
+    await page.fill('#md-steps', '20');
+    await page.fill('#md-dt', '0.5');
+    await page.click('#md-run');
+    await page.waitForSelector('#md-status[data-done]', { timeout: 120_000 });
+    const status: Record<string, string | undefined> = await page.evaluate(() => ({ ...document.getElementById('md-status')!.dataset, text: document.getElementById('md-status')!.textContent ?? '' }));
+    t.diagnostic(status.text ?? '');
+    assert.equal(status.step, '20', status.text);
+    for (const k of ['epot', 'etot', 'temperature'] as const) assert.ok(Number.isFinite(Number(status[k])), `${k} = ${status[k]}`);
+
+    const web = await page.evaluate(([m, mol]) => (window as unknown as { oreo: { forces(a: string, b: string, c: string): Promise<{ energy: number; forces: number[] }> } }).oreo.forces(m, mol, 'float64'), [MODEL, MOLECULE] as const);
+    const mol = readMolecule(dataDir, MOLECULE);
+    const ani = loadEnergyModel('ani2x', { dtype: 'float64' });
+    assert.ok(ani instanceof AniEnsemble);
+    const node = ani.compute(Int32Array.from(mol.z), Float64Array.from(mol.positions), undefined, 1, { spread: false });
+    let maxDiff = 0, maxF = 0;
+    web.forces.forEach((f, k) => {
+      maxDiff = Math.max(maxDiff, Math.abs(f - node.forces[k]));
+      maxF = Math.max(maxF, Math.abs(node.forces[k]));
+    });
+    t.diagnostic(`float64: max |F_browser − F_node| = ${maxDiff.toExponential(2)} eV/Å of max |F| ${maxF.toFixed(3)}`);
+    assert.ok(maxF > 0.1);
+    assert.ok(maxDiff <= 1e-9 * maxF, `max |ΔF| ${maxDiff}`);
+    assert.ok(Math.abs(web.energy - node.energy[0]) <= 1e-9 * Math.abs(node.energy[0]));
+    assert.deepEqual(pageErrors, []);
+  });
+});
