@@ -45,7 +45,7 @@ test('commands that need an ET refuse ani2x by name; eval runs it', () => {
   const r = runOreo(['export', '--model', 'ani2x', '--format', 'torchmdnet', '--out', join(tmp, 'x.ckpt')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /an ANI ensemble \(ani2x, ANI-2x \(ωB97X\/6-31G\(d\)\)\); this command needs an ET model/);
-  const e = runOreo(['eval', '--model', 'ani2x', '--data', join(fixturesDir, 'torchani', 'molecules.xyz'), '--limit', '2']);
+  const e = runOreo(['eval', '--model', 'ani2x', '--data', 'data/rmd17/rmd17_ethanol_test_01.npz', '--limit', '2']);
   assert.equal(e.status, 0, e.stderr);
   assert.equal(JSON.parse(e.stdout).conformations, 2);
 });
