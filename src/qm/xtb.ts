@@ -106,6 +106,30 @@ export function parseXtbGradient(text: string, atomCount: number, file = 'gradie
   return { energyHartree, coordinatesBohr, gradientHartreePerBohr };
 }
 
+/**
+ * Parse xtb's `hessian` file: `$hessian`, then the 3N×3N matrix row by row (each row wrapped over
+ * several lines), Hartree/Bohr². Returns eV/Å², symmetrised (the numerical Hessian is symmetric
+ * only to its finite-difference error).
+ */
+export function parseXtbHessian(text: string, atomCount: number, file = 'hessian'): Float64Array {
+  const start = text.indexOf('$hessian');
+  if (start < 0) throw new OreoError(`xtb: ${file} has no '$hessian' block`);
+  const body = text.slice(start + '$hessian'.length).split('$')[0];
+  const values = body.trim().split(/\s+/).filter(Boolean).map(fortranNumber);
+  const n = 3 * atomCount;
+  if (values.length !== n * n) throw new OreoError(`xtb: ${file} holds ${values.length} numbers, a ${n}×${n} Hessian needs ${n * n}`);
+  const f = Hartree / (Bohr * Bohr);
+  const h = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = 0.5 * (values[i * n + j] + values[j * n + i]) * f;
+      if (!Number.isFinite(v)) throw new OreoError(`xtb: ${file}: element (${i}, ${j}) is not a number`);
+      h[i * n + j] = v;
+    }
+  }
+  return h;
+}
+
 /** xyz text in Å with fixed 12 decimals: no exponents for Fortran to misread, 1e-12 Å resolution. */
 function xyzText(z: Int32Array, positions: Float64Array, comment: string): string {
   const out = [String(z.length), comment];
@@ -365,6 +389,29 @@ export class XtbCalculator implements ReferenceCalculator {
       const done = /GEOMETRY OPTIMIZATION CONVERGED AFTER\s+(\d+)/.exec(log);
       const failed = /FAILED TO CONVERGE GEOMETRY OPTIMIZATION IN\s+(\d+)/.exec(log);
       return { positions: out, energy, converged: !!done && !failed, cycles: Number((done ?? failed)?.[1] ?? NaN) };
+    });
+  }
+
+  /**
+   * The Cartesian Hessian (second derivatives of the energy) from xtb's own `--hess`: numerical
+   * differentiation of analytic gradients, written to the Turbomole-style `hessian` file in
+   * Hartree/Bohr². Returned as a flat row-major 3N×3N matrix in eV/Å², unprojected (translations
+   * and rotations are left in; normal-mode code projects them out). Meaningful at a stationary
+   * point: relax first.
+   */
+  hessian(z: Int32Array, positions: Float64Array): Float64Array {
+    this.checkStructure(z, positions);
+    return withScratchDir('oreo-xtb-hess-', (dir) => {
+      this.prepare(dir, z, positions, '');
+      const res = runProgramSync(this.call(dir, ['input.xyz', '--hess', ...this.commonArgs()]));
+      if (res.status !== 0) throw this.failure(dir, res, z);
+      let text: string;
+      try {
+        text = readFileSync(join(dir, 'hessian'), 'utf8');
+      } catch {
+        throw new OreoError(`xtb --hess wrote no hessian file; its output ended with:\n${logTail(dir, LOG, 8)}`);
+      }
+      return parseXtbHessian(text, z.length);
     });
   }
 
