@@ -5,12 +5,15 @@
  * installation problem, a bug: molecule-level failures are results, not errors) stops the build.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { OreoError } from '../errors.js';
 import type { MoleculeJob } from './job.js';
 import type { StoredJob } from './store.js';
 
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
+// From the compiled tree child.js sits beside this file; run from sources (tsx) it is child.ts,
+// and fork passes the tsx loader on through execArgv.
+const CHILD = ((js) => (existsSync(js) ? js : js.replace(/\.js$/, '.ts')))(fileURLToPath(new URL('./child.js', import.meta.url)));
 
 export interface PoolOptions {
   workers: number;
