@@ -18,7 +18,7 @@ import { OreoError } from '../errors.js';
 import { contentHash, geometryKey } from '../data/identity.js';
 import { iterateConformations } from '../data/read.js';
 import { assembleCorpus, type CorpusManifest, type SplitSettings } from './assemble.js';
-import { jobKey, type JobSettings, type MoleculeJob } from './job.js';
+import { canonicalJson, jobKey, type JobSettings, type MoleculeJob } from './job.js';
 import { polymerMolecules, readMolecules, type InvalidMolecule, type MoleculeInput, type ReadMoleculesOptions } from './molecules.js';
 import { runPool } from './pool.js';
 import { runOnQueue } from './queue.js';
@@ -67,7 +67,7 @@ export const SETTINGS_FILE = 'settings.json';
 
 function checkSettings(dir: string, settings: JobSettings): void {
   const path = join(dir, SETTINGS_FILE);
-  const text = JSON.stringify(settings, null, 1) + '\n';
+  const text = JSON.stringify(JSON.parse(canonicalJson(settings)), null, 1) + '\n';
   if (existsSync(path)) {
     const old = readFileSync(path, 'utf8');
     if (old !== text) {

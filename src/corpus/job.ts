@@ -74,6 +74,13 @@ export interface JobRun {
   pid: number;
 }
 
+/** JSON with object keys sorted at every level, so that equal settings give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
 /** The job's key: sha256 of its inputs and settings in a fixed order. */
 export function jobKey(job: Omit<MoleculeJob, 'key'>): string {
   const input = {
@@ -85,7 +92,7 @@ export function jobKey(job: Omit<MoleculeJob, 'key'>): string {
     start: job.start ?? null,
     settings: job.settings,
   };
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex');
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
 }
 
 /** Starting structures: the given one, else OpenChemLib conformers (more for flexible molecules). */

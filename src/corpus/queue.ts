@@ -146,6 +146,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<{ completed
   });
   let completed = 0;
   let failed = 0;
+  worker.on('active', (job) => o.log?.(`start ${job.id!.slice(0, 12)}…`));
   worker.on('completed', (job) => {
     completed++;
     o.log?.(`done ${job.id!.slice(0, 12)}… (${job.returnvalue?.result.conformations.length ?? 0} conformations, ${job.returnvalue?.run?.seconds.toFixed(1)} s)`);

@@ -115,6 +115,7 @@ export function failureReason(err: unknown): string {
   const m = (err as Error)?.message ?? String(err);
   if (/SCF did not converge|did not converge|not converge/i.test(m)) return 'SCF failed';
   if (/did not finish within/i.test(m)) return 'time limit';
+  if (/very close|very\* short distance|short distance/i.test(m)) return 'overlapping atoms in the start geometry';
   if (/killed by/i.test(m)) return 'program killed';
   return 'calculation failed';
 }

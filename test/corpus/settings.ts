@@ -7,8 +7,8 @@ export const tinySettings: JobSettings = {
   maxConformers: 1,
   relax: { level: 'normal', maxCycles: 200 },
   plan: {
-    normalModes: { temperatures: [500], perTemperature: 1 },
-    md: { temperatures: [500], framesPerTemperature: 1, every: 2 },
+    normalModes: { temperatures: [500], perTemperature: 1, minWavenumber: 100 },
+    md: { temperatures: [500], framesPerTemperature: 1, every: 2, dt: 0.5, friction: 0.02 },
     rattle: { count: 1, sigma: 0.05 },
   },
   seed: 1,
