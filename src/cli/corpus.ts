@@ -43,6 +43,7 @@ const spec: Record<string, OptionSpec> = {
   'queue-name': { type: 'string', help: 'BullMQ queue name (default oreo-corpus)' },
   'shard-size': { type: 'string', help: 'shard rows per file (default 50000)' },
   precision: { type: 'string', help: 'positions and forces in the shards: f64 (default) or f32' },
+  'expect-hash': { type: 'string', help: 'the corpus hash this build must reproduce (from a manifest); exit 3 when it differs' },
   quiet: { type: 'boolean', help: 'no progress line' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -133,6 +134,14 @@ async function build(argv: string[]): Promise<number> {
   });
   printer.done();
   console.log(formatCorpusSummary(manifest, outDir));
+  const expect = str(p, 'expect-hash');
+  if (expect !== undefined) {
+    if (expect !== manifest.hashes.corpus) {
+      console.error(`oreo ${cmd}: corpus hash ${manifest.hashes.corpus} differs from the expected ${expect}: this build did not reproduce it`);
+      return 3;
+    }
+    console.error(`corpus hash ${expect} reproduced`);
+  }
   return 0;
 }
 
