@@ -69,6 +69,20 @@ function add(r: Record<string, number>, key: string, n = 1): void {
   if (n > 0) r[key] = (r[key] ?? 0) + n;
 }
 
+// Calculators are made once per process and settings: some load large parameter sets (ANI-2x's
+// networks), and a corpus worker labels thousands of molecules with the same few.
+const calculatorCache = new Map<string, ReferenceCalculator>();
+
+function calculatorFor(name: string, options: ReferenceOptions): ReferenceCalculator {
+  const key = `${name.trim().toLowerCase()}\u0000${JSON.stringify(options)}`;
+  let calc = calculatorCache.get(key);
+  if (!calc) {
+    calc = createReferenceCalculator(name, options);
+    calculatorCache.set(key, calc);
+  }
+  return calc;
+}
+
 /** Drop a relaxed conformer that lands on an earlier one (same minimum, energy within this, eV). */
 const SAME_MINIMUM_EV = 1e-5;
 
@@ -87,7 +101,7 @@ export function labelStructures(
   settings.calculators.forEach((name, i) => {
     let calc: ReferenceCalculator;
     try {
-      calc = createReferenceCalculator(name, options);
+      calc = calculatorFor(name, options);
       calc.checkElements(z);
     } catch (err) {
       if (i === 0) throw err;

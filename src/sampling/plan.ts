@@ -9,9 +9,9 @@ import type { SamplingPlan } from './sample.js';
 /** Default mix per conformer: see docs/corpus.md for the measurements behind it. */
 export const DEFAULT_PLAN = {
   nmTemperatures: [300, 600, 1000],
-  nmPerTemperature: 12,
+  nmPerTemperature: 8,
   mdTemperatures: [300, 600, 1000],
-  mdFrames: 4,
+  mdFrames: 2,
   mdEvery: 10,
   mdDt: 0.5,
   mdFriction: 0.02,
