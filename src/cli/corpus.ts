@@ -27,6 +27,7 @@ const spec: Record<string, OptionSpec> = {
   out: { type: 'string', help: 'corpus directory (manifest.json, molecules.jsonl, shards/, jobs/)' },
   calculators: { type: 'string', help: 'reference calculators by registry name, comma-separated; the first relaxes and samples (default xtb)' },
   ...calculatorFlags,
+  'blas-core': { type: 'string', help: "OpenBLAS kernel set xtb runs with (default Haswell: the same numbers on every AVX2 CPU; 'auto': OpenBLAS picks by CPU)" },
   conformers: { type: 'string', help: 'most conformers per molecule: 1 + rotatable bonds, capped by this (default 3)' },
   'relax-level': { type: 'string', help: 'xtb optimisation level for the equilibrium structures (default normal)' },
   'relax-cycles': { type: 'string', help: 'optimisation cycle limit (default 500)' },
@@ -49,6 +50,12 @@ const spec: Record<string, OptionSpec> = {
 };
 
 const usage = 'oreo corpus build --molecules FILE [--molecules FILE …] --out DIR [--calculators xtb[,ani2x]] [--workers N | --queue redis://HOST:PORT]';
+
+/** Pinned by default: a corpus must come out the same on whichever machines build it. */
+function blasCore(raw: string | undefined): { blasCore?: string } {
+  const v = raw ?? 'Haswell';
+  return v === 'auto' ? {} : { blasCore: v };
+}
 
 function defaultHoldOut(): string[] {
   const dir = bundledData('rmd17');
@@ -82,7 +89,7 @@ async function build(argv: string[]): Promise<number> {
   const model = str(p, 'model');
   const settings = {
     calculators,
-    calculatorOptions: referenceOptionsFrom(cmd, p),
+    calculatorOptions: { ...referenceOptionsFrom(cmd, p), ...blasCore(str(p, 'blas-core')) },
     maxConformers: num(cmd, p, 'conformers', 3, { integer: true, min: 1 }),
     relax: { level: str(p, 'relax-level') ?? 'normal', maxCycles: num(cmd, p, 'relax-cycles', 500, { integer: true, min: 1 }) },
     plan: planFrom(cmd, p, model !== undefined),

@@ -26,6 +26,8 @@ export interface ReferenceOptions {
   threads?: number;
   /** Wall-clock limit per call, s. */
   timeoutSeconds?: number;
+  /** OpenBLAS kernel set for programs linked to OpenBLAS (xtb), for bit-for-bit results across CPUs. */
+  blasCore?: string;
 }
 
 interface Entry {

@@ -49,6 +49,12 @@ export interface XtbOptions {
   threads?: number;
   /** Wall-clock limit per call, s (default 600). */
   timeoutSeconds?: number;
+  /**
+   * OpenBLAS kernel set (OPENBLAS_CORETYPE, e.g. "Haswell"). xtb's numbers depend on it in the
+   * last bits, and OpenBLAS picks it by CPU model unless told: pinning it makes results identical
+   * on every CPU that can run that kernel set (docs/corpus.md). Default: OpenBLAS's own choice.
+   */
+  blasCore?: string;
 }
 
 const METHOD_NAMES: Record<XtbMethod, string> = { gfn2: 'GFN2-xTB', gfn1: 'GFN1-xTB' };
@@ -177,6 +183,7 @@ export class XtbCalculator implements ReferenceCalculator {
   readonly solvent?: string;
   readonly threads: number;
   readonly timeoutSeconds: number;
+  readonly blasCore?: string;
 
   constructor(options: XtbOptions = {}) {
     this.binary = options.binary ?? process.env.OREO_XTB ?? 'xtb';
@@ -192,6 +199,10 @@ export class XtbCalculator implements ReferenceCalculator {
     this.solvent = options.solvent;
     this.threads = options.threads ?? 1;
     this.timeoutSeconds = options.timeoutSeconds ?? 600;
+    this.blasCore = options.blasCore || undefined;
+    if (this.blasCore !== undefined && !/^[A-Za-z0-9_]+$/.test(this.blasCore)) {
+      throw new OreoError(`xtb: OpenBLAS core type '${this.blasCore}' is not a plain name (e.g. Haswell, SkylakeX, Zen)`);
+    }
     const check = (what: string, v: number, ok: boolean) => {
       if (!ok) throw new OreoError(`xtb: ${what} ${v} is not allowed`);
     };
@@ -270,6 +281,7 @@ export class XtbCalculator implements ReferenceCalculator {
         OMP_NUM_THREADS: threads,
         MKL_NUM_THREADS: threads,
         OPENBLAS_NUM_THREADS: threads,
+        ...(this.blasCore ? { OPENBLAS_CORETYPE: this.blasCore } : {}),
         // xtb's own advice for large molecules: OpenMP threads need more stack than the default.
         OMP_STACKSIZE: process.env.OMP_STACKSIZE ?? '1G',
       },
@@ -424,6 +436,7 @@ export class XtbCalculator implements ReferenceCalculator {
       maxIterations: this.maxIterations,
     };
     if (this.solvent) settings.solvent = `ALPB ${this.solvent}`;
+    if (this.blasCore) settings.openblasCore = this.blasCore;
     return { program: 'xtb', version: xtbVersion(this.binary), method: METHOD_NAMES[this.method], settings };
   }
 }

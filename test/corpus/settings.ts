@@ -3,7 +3,7 @@ import type { JobSettings } from '../../src/corpus/job.js';
 
 export const tinySettings: JobSettings = {
   calculators: ['xtb'],
-  calculatorOptions: {},
+  calculatorOptions: { blasCore: 'Haswell' },
   maxConformers: 1,
   relax: { level: 'normal', maxCycles: 200 },
   plan: {
