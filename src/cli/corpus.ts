@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Command } from './main.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
+import { contentHash } from '../data/identity.js';
 import { buildCorpus, type CorpusInput } from '../corpus/build.js';
 import { formatCorpusSummary } from '../corpus/summary.js';
 import { referenceOptionSpec, referenceOptionsFrom } from '../qm/cli-options.js';
@@ -94,7 +95,7 @@ async function build(argv: string[]): Promise<number> {
     relax: { level: str(p, 'relax-level') ?? 'normal', maxCycles: num(cmd, p, 'relax-cycles', 500, { integer: true, min: 1 }) },
     plan: planFrom(cmd, p, model !== undefined),
     seed,
-    ...(model ? { model } : {}),
+    ...(model ? { model, modelSha256: contentHash(model) } : {}),
   };
   const holdOut = flag(p, 'no-hold-out') ? [] : ((p.options['hold-out'] as string[] | undefined) ?? defaultHoldOut());
   const printer = new ProgressPrinter();

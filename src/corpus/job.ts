@@ -28,8 +28,10 @@ export interface JobSettings {
   relax: RelaxSettings;
   plan: SamplingPlan;
   seed: number;
-  /** oreo model file for model-md rounds. */
+  /** oreo model file for model-md rounds (the same path on every worker). */
   model?: string;
+  /** sha256 of that file: a retrained model at the same path makes new jobs, not stale reuse. */
+  modelSha256?: string;
 }
 
 export interface MoleculeJob {
