@@ -16,6 +16,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { OreoError } from '../errors.js';
 import type { MoleculeJob } from './job.js';
 import type { StoredJob } from './store.js';
@@ -46,6 +47,25 @@ export function parseRedisUrl(url: string): ConnectionOptions {
   };
 }
 
+/**
+ * Fail fast, with the address in the message, when Redis cannot be reached: BullMQ's own clients
+ * retry for ever (right for a worker whose Redis restarts, wrong for a typo in --queue).
+ */
+export async function checkRedis(url: string): Promise<void> {
+  const options = parseRedisUrl(url) as Record<string, unknown>;
+  const client = new Redis({ ...options, lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  let cause = '';
+  client.on('error', (err: Error) => (cause ||= err.message));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new OreoError(`cannot reach Redis at ${url}: ${cause || (err as Error).message} (is redis-server running there?)`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 export interface CollectProgress {
   collected: number;
   pending: number;
@@ -67,6 +87,7 @@ export interface QueueBuildOptions {
 
 /** Put `jobs` on the queue and collect their results; returns when all are collected. */
 export async function runOnQueue(jobs: MoleculeJob[], o: QueueBuildOptions): Promise<void> {
+  await checkRedis(o.url);
   const connection = parseRedisUrl(o.url);
   const queue = new Queue<MoleculeJob, StoredJob>(o.name ?? DEFAULT_QUEUE_NAME, { connection });
   const pending = new Set(jobs.map((j) => j.key));
@@ -132,6 +153,7 @@ export interface QueueWorkerOptions {
 
 /** Work jobs off the queue until `signal` aborts. Resolves after a clean close. */
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<{ completed: number; failed: number }> {
+  await checkRedis(o.url);
   const connection = parseRedisUrl(o.url);
   const lockMs = Math.round((o.lockSeconds ?? 30) * 1000);
   if (!(lockMs >= 1000)) throw new OreoError(`lock time must be at least 1 s, got ${o.lockSeconds}`);

@@ -135,3 +135,18 @@ test(
     }
   },
 );
+
+test('a Redis address where nothing listens is an error naming it, not a hang', async () => {
+  const port = await freePort();
+  for (const args of [
+    ['worker', '--queue', `redis://127.0.0.1:${port}`],
+    ['corpus', 'build', '--molecules', ten, '--out', join(tmpdir(), `oreo-test-noredis-${process.pid}`), '--queue', `redis://127.0.0.1:${port}`, '--quiet', ...tinyFlags],
+  ]) {
+    const p = oreo(args);
+    const code = await Promise.race([exited(p), new Promise<string>((r) => setTimeout(() => r('hung'), 30_000))]);
+    if (code === 'hung') killGroup(p, 'SIGKILL');
+    assert.equal(code, 1, p.output());
+    assert.match(p.output(), new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+  }
+  rmSync(join(tmpdir(), `oreo-test-noredis-${process.pid}`), { recursive: true, force: true });
+});
