@@ -59,6 +59,8 @@ export interface CorpusCounts {
   labelledMolecules: number;
   failedMolecules: number;
   invalidInputs: number;
+  /** Inputs identical to an earlier one (same SMILES or structure), stored once. */
+  duplicateInputs: number;
   conformations: number;
   /** Shard rows: one per conformation and level of theory. */
   labels: number;
@@ -146,6 +148,7 @@ export function assembleCorpus(o: AssembleOptions): CorpusManifest {
     labelledMolecules: 0,
     failedMolecules: 0,
     invalidInputs: o.invalid.length,
+    duplicateInputs: 0,
     conformations: 0,
     labels: 0,
     byKind: {},
@@ -167,10 +170,19 @@ export function assembleCorpus(o: AssembleOptions): CorpusManifest {
   let jobSeconds = 0;
   let conformationId = 0;
   const byKey = new Map(o.jobs.map((j) => [j.key, j]));
+  const firstWithKey = new Map<string, number>();
   o.molecules.forEach((m, i) => {
     const job = o.jobs[i];
     if (!job || !byKey.has(job.key)) throw new Error(`corpus: molecule ${m.ordinal} has no job`);
     const { result, run } = readJob(o.dir, job.key);
+    const first = firstWithKey.get(job.key);
+    if (first !== undefined) {
+      // The same input twice (same SMILES in two lists): its conformations are stored once.
+      counts.duplicateInputs++;
+      molLines.push(JSON.stringify({ ordinal: m.ordinal, key: job.key, source: m.source, file: basename(m.file), line: m.line, smiles: m.smiles ?? null, duplicateOf: first }));
+      return;
+    }
+    firstWithKey.set(job.key, m.ordinal);
     jobSeconds += run?.seconds ?? 0;
     const split = splitOf(m.identity.idcode, o.splits);
     const local = result.levels.map((l) => levelIndex.get(l.key)!);

@@ -110,15 +110,20 @@ export async function runOnQueue(jobs: MoleculeJob[], o: QueueBuildOptions): Pro
     for (const job of await queue.getJobs(['failed'])) if (job && pending.has(job.id!)) await job.retry('failed');
     while (pending.size > 0) {
       if (o.signal?.aborted) throw new OreoError('stopped; rerun the same command to continue (finished jobs wait in Redis)');
-      const done = (await queue.getJobs(['completed'], 0, 199)) as (Job<MoleculeJob, StoredJob> | undefined)[];
-      for (const job of done) {
-        if (!job) continue;
-        if (pending.has(job.id!) && job.returnvalue) {
+      // Page through the finished jobs; only this build's are collected and removed, so two
+      // builds may share a queue (each leaves the other's results alone).
+      let got = 0;
+      for (let start = 0; ; start += 500) {
+        const page = (await queue.getJobs(['completed'], start, start + 499)) as (Job<MoleculeJob, StoredJob> | undefined)[];
+        for (const job of page) {
+          if (!job || !pending.has(job.id!) || !job.returnvalue) continue;
           o.onResult(job.returnvalue);
           pending.delete(job.id!);
           collected++;
+          got++;
+          await job.remove().catch(() => undefined);
         }
-        if (!pending.has(job.id!)) await job.remove().catch(() => undefined);
+        if (page.length < 500) break;
       }
       const failed = (await queue.getJobs(['failed'])) as (Job<MoleculeJob, StoredJob> | undefined)[];
       const dead = failed.find((j) => j && pending.has(j.id!) && j.attemptsMade >= attempts);
@@ -130,7 +135,7 @@ export async function runOnQueue(jobs: MoleculeJob[], o: QueueBuildOptions): Pro
       }
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       o.onProgress?.({ collected, pending: pending.size, waiting: counts.waiting + counts.delayed + counts.prioritized, active: counts.active });
-      if (done.length === 0 && pending.size > 0) await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+      if (got === 0 && pending.size > 0) await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
     }
   } finally {
     await queue.close();

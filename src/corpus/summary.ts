@@ -30,7 +30,7 @@ export function formatCorpusSummary(m: CorpusManifest, dir?: string): string {
   const row = (k: string, v: string) => lines.push(`${k.padEnd(26)}${v}`);
   if (dir) row('corpus', dir);
   row('corpus hash (sha256)', m.hashes.corpus);
-  row('molecules', `${c.molecules} (${c.labelledMolecules} labelled, ${c.failedMolecules} failed${c.invalidInputs ? `, ${c.invalidInputs} invalid inputs skipped` : ''})`);
+  row('molecules', `${c.molecules} (${c.labelledMolecules} labelled, ${c.failedMolecules} failed${c.invalidInputs ? `, ${c.invalidInputs} invalid inputs skipped` : ''}${c.duplicateInputs ? `, ${c.duplicateInputs} duplicates stored once` : ''})`);
   row('conformations', `${c.conformations} (${list(c.byKind)})`);
   row('labels (shard rows)', `${c.labels}: ${list(c.byLevel)}`);
   row('by sampler', list(c.bySampler));

@@ -88,11 +88,12 @@ test('an invalid SMILES stops the build naming file and line; --skip-invalid cou
   }
 });
 
-test('a molecule whose SCF fails is counted and skipped, the others are kept', { skip: skipUnless('xtb') }, async () => {
+test('a molecule whose SCF fails is counted and skipped, the others are kept; a repeated input is stored once', { skip: skipUnless('xtb') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'oreo-test-corpus-'));
   try {
     const m = await buildCorpus({ inputs: [{ path: join(fixturesDir, 'corpus', 'scf-fails.csv') }], outDir: dir, settings: tinySettings, splits, workers: 2 });
-    assert.equal(m.counts.molecules, 2);
+    assert.equal(m.counts.molecules, 3);
+    assert.equal(m.counts.duplicateInputs, 1);
     assert.equal(m.counts.labelledMolecules, 1);
     assert.equal(m.counts.failedMolecules, 1);
     assert.deepEqual(m.counts.failureReasons, { 'relax: SCF failed': 1 });
