@@ -18,7 +18,7 @@ import { repoRoot } from './paths.js';
 
 const scriptsDir = join(repoRoot, 'scripts');
 
-export type SystemTool = 'xtb' | 'chromium' | 'python3-ase';
+export type SystemTool = 'xtb' | 'chromium' | 'python3-ase' | 'redis-server';
 
 /** The Chromium binary the browser end-to-end test drives (Debian's package puts it here). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -44,6 +44,8 @@ const TOOLS: Record<SystemTool, ToolInfo> = {
   // XtbCalculator runs $OREO_XTB, else `xtb` from PATH (src/qm/xtb.ts); so do the tests.
   xtb: { program: () => process.env.OREO_XTB ?? 'xtb', install: 'sudo apt-get install xtb' },
   chromium: { program: () => CHROMIUM, install: 'sudo apt-get install chromium' },
+  // The corpus queue tests start their own Redis on 127.0.0.1 (test/corpus/queue.test.ts).
+  'redis-server': { program: () => process.env.OREO_REDIS_SERVER ?? 'redis-server', install: 'sudo apt-get install redis-server' },
   // ASE's i-PI socket server, which test/driver/ase-socket.test.ts runs against `oreo driver`.
   'python3-ase': {
     program: systemPython,

@@ -9,6 +9,8 @@ import { formatInspectReport, inspectFile } from '../data/inspect.js';
 import { FORMATS, iterateConformations, readConformations, type FormatName } from '../data/read.js';
 import type { ReadOptions } from '../data/read-options.js';
 import { SplitLookup, loadOrCreateSplits, readSplits, makeSplits, writeSplits } from '../data/splits.js';
+import { isCorpusDir } from '../corpus/assemble.js';
+import { formatCorpusSummary, readCorpusManifest } from '../corpus/summary.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec, type Parsed } from './args.js';
 import { ProgressPrinter } from './progress.js';
 import type { Command } from './main.js';
@@ -49,11 +51,17 @@ const INSPECT: Record<string, OptionSpec> = {
 async function inspect(argv: string[]): Promise<number> {
   const p = parseArgs('data inspect', argv, INSPECT);
   if (flag(p, 'help') || p.positionals.length === 0) {
-    console.log(helpText('oreo data inspect FILE [--json]', 'Format, counts, elements, labels and their ranges in oreo units (Å, eV, eV/Å).', INSPECT));
+    console.log(helpText('oreo data inspect FILE|CORPUS_DIR [--json]', 'Format, counts, elements, labels and their ranges in oreo units (Å, eV, eV/Å); for a corpus directory, its summary (molecules, conformations by kind, sampler, level, source, element, atoms per molecule, failures).', INSPECT));
     return flag(p, 'help') ? 0 : 2;
   }
   let code = 0;
   for (const file of p.positionals) {
+    if (isCorpusDir(file)) {
+      // A corpus directory (oreo corpus build): its manifest says what it holds.
+      const m = readCorpusManifest(file);
+      console.log(flag(p, 'json') ? JSON.stringify(m, null, 2) : formatCorpusSummary(m, file) + (p.positionals.length > 1 ? '\n' : ''));
+      continue;
+    }
     const opts = readerOptions(p);
     const r = await inspectFile(file, opts);
     if (flag(p, 'json')) console.log(JSON.stringify(r, null, 2));

@@ -28,6 +28,9 @@ const commands: Record<string, () => Promise<Command>> = {
   label: async () => (await import('./label.js')).command,
   dataset: async () => (await import('./dataset.js')).command,
   driver: async () => (await import('./driver.js')).command,
+  sample: async () => (await import('./sample.js')).command,
+  corpus: async () => (await import('./corpus.js')).command,
+  worker: async () => (await import('./worker.js')).command,
 };
 
 /** The help text: every command with its one-line summary (each command module's own `summary`). */

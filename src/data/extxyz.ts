@@ -527,7 +527,10 @@ export function frameToConformation(frame: ExtxyzFrame, source: string, index: n
   const props: Record<string, number> = {};
   for (const [k, v] of Object.entries(frame.info)) if (typeof v === 'number' && k !== eKey) props[k] = v;
   if (Object.keys(props).length) conf.props = props;
+  // A frame's own `kind` (as `oreo sample` and `oreo data convert` write it) unless the caller says otherwise.
+  const own = frame.info.kind;
   if (units.kind) conf.kind = units.kind;
+  else if (own === 'equilibrium' || own === 'off-equilibrium') conf.kind = own;
   return conf;
 }
 

@@ -46,5 +46,7 @@ export interface ReferenceCalculator extends Calculator {
   computeAsync(z: Int32Array, positions: Float64Array): Promise<EnergyForces>;
   /** Relax a structure with the program's own optimiser, where it has one. */
   optimize?(z: Int32Array, positions: Float64Array, options?: OptimizeOptions): OptimizeResult;
+  /** Cartesian Hessian, flat row-major 3N×3N, eV/Å², where the program computes one. */
+  hessian?(z: Int32Array, positions: Float64Array): Float64Array;
   describe(): ReferenceDescription;
 }

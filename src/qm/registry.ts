@@ -29,6 +29,8 @@ export interface ReferenceOptions {
   timeoutSeconds?: number;
   /** Calculations at once (label --workers): for in-process calculators (ANI), its worker threads. */
   parallel?: number;
+  /** OpenBLAS kernel set for programs linked to OpenBLAS (xtb), for bit-for-bit results across CPUs. */
+  blasCore?: string;
 }
 
 interface Entry {

@@ -49,6 +49,12 @@ export interface XtbOptions {
   threads?: number;
   /** Wall-clock limit per call, s (default 600). */
   timeoutSeconds?: number;
+  /**
+   * OpenBLAS kernel set (OPENBLAS_CORETYPE, e.g. "Haswell"). xtb's numbers depend on it in the
+   * last bits, and OpenBLAS picks it by CPU model unless told: pinning it makes results identical
+   * on every CPU that can run that kernel set (docs/corpus.md). Default: OpenBLAS's own choice.
+   */
+  blasCore?: string;
 }
 
 const METHOD_NAMES: Record<XtbMethod, string> = { gfn2: 'GFN2-xTB', gfn1: 'GFN1-xTB' };
@@ -106,6 +112,30 @@ export function parseXtbGradient(text: string, atomCount: number, file = 'gradie
   return { energyHartree, coordinatesBohr, gradientHartreePerBohr };
 }
 
+/**
+ * Parse xtb's `hessian` file: `$hessian`, then the 3N×3N matrix row by row (each row wrapped over
+ * several lines), Hartree/Bohr². Returns eV/Å², symmetrised (the numerical Hessian is symmetric
+ * only to its finite-difference error).
+ */
+export function parseXtbHessian(text: string, atomCount: number, file = 'hessian'): Float64Array {
+  const start = text.indexOf('$hessian');
+  if (start < 0) throw new OreoError(`xtb: ${file} has no '$hessian' block`);
+  const body = text.slice(start + '$hessian'.length).split('$')[0];
+  const values = body.trim().split(/\s+/).filter(Boolean).map(fortranNumber);
+  const n = 3 * atomCount;
+  if (values.length !== n * n) throw new OreoError(`xtb: ${file} holds ${values.length} numbers, a ${n}×${n} Hessian needs ${n * n}`);
+  const f = Hartree / (Bohr * Bohr);
+  const h = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = 0.5 * (values[i * n + j] + values[j * n + i]) * f;
+      if (!Number.isFinite(v)) throw new OreoError(`xtb: ${file}: element (${i}, ${j}) is not a number`);
+      h[i * n + j] = v;
+    }
+  }
+  return h;
+}
+
 /** xyz text in Å with fixed 12 decimals: no exponents for Fortran to misread, 1e-12 Å resolution. */
 function xyzText(z: Int32Array, positions: Float64Array, comment: string): string {
   const out = [String(z.length), comment];
@@ -153,6 +183,7 @@ export class XtbCalculator implements ReferenceCalculator {
   readonly solvent?: string;
   readonly threads: number;
   readonly timeoutSeconds: number;
+  readonly blasCore?: string;
 
   constructor(options: XtbOptions = {}) {
     this.binary = options.binary ?? process.env.OREO_XTB ?? 'xtb';
@@ -168,6 +199,10 @@ export class XtbCalculator implements ReferenceCalculator {
     this.solvent = options.solvent;
     this.threads = options.threads ?? 1;
     this.timeoutSeconds = options.timeoutSeconds ?? 600;
+    this.blasCore = options.blasCore || undefined;
+    if (this.blasCore !== undefined && !/^[A-Za-z0-9_]+$/.test(this.blasCore)) {
+      throw new OreoError(`xtb: OpenBLAS core type '${this.blasCore}' is not a plain name (e.g. Haswell, SkylakeX, Zen)`);
+    }
     const check = (what: string, v: number, ok: boolean) => {
       if (!ok) throw new OreoError(`xtb: ${what} ${v} is not allowed`);
     };
@@ -246,6 +281,7 @@ export class XtbCalculator implements ReferenceCalculator {
         OMP_NUM_THREADS: threads,
         MKL_NUM_THREADS: threads,
         OPENBLAS_NUM_THREADS: threads,
+        ...(this.blasCore ? { OPENBLAS_CORETYPE: this.blasCore } : {}),
         // xtb's own advice for large molecules: OpenMP threads need more stack than the default.
         OMP_STACKSIZE: process.env.OMP_STACKSIZE ?? '1G',
       },
@@ -368,6 +404,29 @@ export class XtbCalculator implements ReferenceCalculator {
     });
   }
 
+  /**
+   * The Cartesian Hessian (second derivatives of the energy) from xtb's own `--hess`: numerical
+   * differentiation of analytic gradients, written to the Turbomole-style `hessian` file in
+   * Hartree/Bohr². Returned as a flat row-major 3N×3N matrix in eV/Å², unprojected (translations
+   * and rotations are left in; normal-mode code projects them out). Meaningful at a stationary
+   * point: relax first.
+   */
+  hessian(z: Int32Array, positions: Float64Array): Float64Array {
+    this.checkStructure(z, positions);
+    return withScratchDir('oreo-xtb-hess-', (dir) => {
+      this.prepare(dir, z, positions, '');
+      const res = runProgramSync(this.call(dir, ['input.xyz', '--hess', ...this.commonArgs()]));
+      if (res.status !== 0) throw this.failure(dir, res, z);
+      let text: string;
+      try {
+        text = readFileSync(join(dir, 'hessian'), 'utf8');
+      } catch {
+        throw new OreoError(`xtb --hess wrote no hessian file; its output ended with:\n${logTail(dir, LOG, 8)}`);
+      }
+      return parseXtbHessian(text, z.length);
+    });
+  }
+
   describe(): ReferenceDescription {
     const settings: Record<string, string | number> = {
       charge: this.charge,
@@ -377,6 +436,7 @@ export class XtbCalculator implements ReferenceCalculator {
       maxIterations: this.maxIterations,
     };
     if (this.solvent) settings.solvent = `ALPB ${this.solvent}`;
+    if (this.blasCore) settings.openblasCore = this.blasCore;
     return { program: 'xtb', version: xtbVersion(this.binary), method: METHOD_NAMES[this.method], settings };
   }
 }
