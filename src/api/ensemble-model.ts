@@ -8,6 +8,7 @@
  */
 import type { Calculator } from '../md/calculator.js';
 import { OreoError } from '../errors.js';
+import { packStructures } from '../data/batch.js';
 import { atomicNumber } from '../elements.js';
 import { AniEnsemble, type SpreadSummary, type AniCalculator } from '../model/ani/ensemble.js';
 import { flatPositions, type Structure, type EnergyAndForces } from './model.js';
@@ -56,27 +57,17 @@ export class EnsembleModel {
   }
 
   energyAndForcesBatch(structures: Structure[]): EnergyForcesSpread[] {
-    const n = structures.reduce((k, s) => k + s.z.length, 0);
-    const z = new Int32Array(n);
-    const positions = new Float64Array(3 * n);
-    const mol = new Int32Array(n);
-    let o = 0;
+    const { z, positions, mol, nMol, atomOffset } = packStructures(structures.map((s, m) => ({ z: s.z, positions: flatPositions(s, `structure ${m}`) })));
     structures.forEach((s, m) => {
-      z.set(Int32Array.from(s.z), o);
-      positions.set(flatPositions(s, `structure ${m}`), 3 * o);
-      mol.fill(m, o, o + s.z.length);
       try {
         this.ensemble.checkElements(Int32Array.from(s.z));
       } catch (e) {
         throw new OreoError(`structure ${m}: ${(e as Error).message}`);
       }
-      o += s.z.length;
     });
-    const r = this.ensemble.compute(z, positions, mol, structures.length, { spread: true });
-    o = 0;
-    return structures.map((s, m) => {
-      const a = o, b = o + s.z.length;
-      o = b;
+    const r = this.ensemble.compute(z, positions, mol, nMol, { spread: true });
+    return structures.map((_, m) => {
+      const a = atomOffset[m], b = atomOffset[m + 1];
       return {
         energy: r.energy[m],
         forces: r.forces.slice(3 * a, 3 * b),

@@ -9,6 +9,7 @@
 import type { DType } from '../engine/index.js';
 import type { Calculator } from '../md/calculator.js';
 import { OreoError } from '../errors.js';
+import { packStructures } from '../data/batch.js';
 import { Potential } from '../model/potential.js';
 import { loadEnergyModel } from '../model/load.js';
 import { saveModel } from '../model/io/native.js';
@@ -106,17 +107,7 @@ export class Model {
 
   /** Energies and forces of many molecules in one model call (faster than one call each for small molecules). */
   energyAndForcesBatch(structures: Structure[]): EnergyAndForces[] {
-    const n = structures.reduce((k, s) => k + s.z.length, 0);
-    const z = new Int32Array(n);
-    const positions = new Float64Array(3 * n);
-    const mol = new Int32Array(n);
-    let o = 0;
-    structures.forEach((s, m) => {
-      z.set(Int32Array.from(s.z), o);
-      positions.set(flatPositions(s, `structure ${m}`), 3 * o);
-      mol.fill(m, o, o + s.z.length);
-      o += s.z.length;
-    });
+    const { z, positions, mol, nMol, atomOffset } = packStructures(structures.map((s, m) => ({ z: s.z, positions: flatPositions(s, `structure ${m}`) })));
     structures.forEach((s, m) => {
       try {
         this.potential.checkElements(Int32Array.from(s.z));
@@ -124,13 +115,8 @@ export class Model {
         throw new OreoError(`structure ${m}: ${(e as Error).message}`);
       }
     });
-    const r = this.fast().compute(z, positions, mol, structures.length);
-    o = 0;
-    return structures.map((s, m) => {
-      const forces = r.forces.slice(3 * o, 3 * (o + s.z.length));
-      o += s.z.length;
-      return { energy: r.energy[m], forces };
-    });
+    const r = this.fast().compute(z, positions, mol, nMol);
+    return structures.map((_, m) => ({ energy: r.energy[m], forces: r.forces.slice(3 * atomOffset[m], 3 * atomOffset[m + 1]) }));
   }
 
   /** Energies only (eV), one per structure. */

@@ -58,7 +58,8 @@ export interface ConformerOptions {
 
 let resourcesLoaded = false;
 
-function loadResources(): void {
+/** OpenChemLib's torsion and bond-length tables, which its conformer generator needs (once per process). */
+export function loadConformerResources(): void {
   if (resourcesLoaded) return;
   // The torsion and bond-length tables the conformer generator needs ship with openchemlib.
   Resources.registerFromNodejs();
@@ -145,7 +146,8 @@ export function smilesIdentity(smiles: string, source?: SmilesSource): MoleculeI
   return identityOf(parseSmiles(smiles, source));
 }
 
-function structureOf(conf: Molecule, smiles: string, identity: MoleculeIdentity, conformer: number, seed: number): Structure3D {
+/** Atoms, coordinates (Å) and the bond graph of an OpenChemLib molecule that has 3D coordinates. */
+export function coordinatesOf(conf: Molecule): { z: Int32Array; positions: Float64Array; bonds: Int32Array; bondOrders: Int32Array } {
   const n = conf.getAllAtoms();
   const z = new Int32Array(n);
   const positions = new Float64Array(3 * n);
@@ -163,7 +165,11 @@ function structureOf(conf: Molecule, smiles: string, identity: MoleculeIdentity,
     bonds[2 * b + 1] = conf.getBondAtom(1, b);
     bondOrders[b] = conf.getBondOrder(b);
   }
-  return { ...identity, smiles, z, positions, bonds, bondOrders, conformer, seed };
+  return { z, positions, bonds, bondOrders };
+}
+
+function structureOf(conf: Molecule, smiles: string, identity: MoleculeIdentity, conformer: number, seed: number): Structure3D {
+  return { ...identity, smiles, ...coordinatesOf(conf), conformer, seed };
 }
 
 /**
@@ -178,7 +184,7 @@ export function conformersFromSmiles(smiles: string, options: ConformerOptions =
   if (!Number.isSafeInteger(seed)) throw new OreoError(`conformer seed must be an integer, got ${seed}`);
   const mol = parseSmiles(smiles, options.source);
   const identity = identityOf(mol);
-  loadResources();
+  loadConformerResources();
   const generator = new ConformerGenerator(seed);
   const out: Structure3D[] = [];
   if (count === 1) {

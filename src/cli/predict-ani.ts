@@ -8,6 +8,7 @@ import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { AniEnsemble } from '../model/ani/ensemble.js';
 import type { Conformation } from '../data/conformation.js';
+import { packStructures } from '../data/batch.js';
 import { predictionsAsExtxyz, type FramePrediction } from './predict-extxyz.js';
 
 export interface AniPredictOptions {
@@ -33,20 +34,10 @@ export function runAniPredict(ani: AniEnsemble, modelPath: string, structures: C
   const results: (FramePrediction & { spread: { energy: number; maxForce: number; meanForce: number } })[] = [];
   for (let b = 0; b < frames.length; b += o.batch) {
     const chunk = frames.slice(b, b + o.batch).map((i) => structures[i]);
-    const nAtoms = chunk.reduce((n, s) => n + s.z.length, 0);
-    const z = new Int32Array(nAtoms);
-    const positions = new Float64Array(3 * nAtoms);
-    const mol = new Int32Array(nAtoms);
-    let at = 0;
+    const { z, positions, mol, nMol, atomOffset } = packStructures(chunk);
+    const r = ani.compute(z, positions, mol, nMol, { spread: true });
     chunk.forEach((s, m) => {
-      z.set(s.z, at);
-      positions.set(s.positions, 3 * at);
-      mol.fill(m, at, at + s.z.length);
-      at += s.z.length;
-    });
-    const r = ani.compute(z, positions, mol, chunk.length, { spread: true });
-    at = 0;
-    chunk.forEach((s, m) => {
+      const at = atomOffset[m];
       const forces: number[][] = [];
       for (let a = 0; a < s.z.length; a++) {
         const k = 3 * (at + a);
@@ -55,7 +46,6 @@ export function runAniPredict(ani: AniEnsemble, modelPath: string, structures: C
       const spread = AniEnsemble.summary(r, m, [at, at + s.z.length]);
       const sp = { energy: spread.energy, maxForce: spread.maxForce, meanForce: spread.meanForce };
       results.push({ frame: frames[b + m], energy: r.energy[m], forces, spread: sp, extra: { energy_spread: sp.energy, force_spread_max: sp.maxForce, force_spread_mean: sp.meanForce } });
-      at += s.z.length;
     });
   }
   if (o.out && /\.(ext)?xyz$/i.test(o.out)) {

@@ -8,6 +8,7 @@ import type { Potential, StructureBatch } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
 import { readConformations } from '../data/read.js';
+import { packStructures } from '../data/batch.js';
 import { predictionsAsExtxyz } from './predict-extxyz.js';
 import { formula } from '../elements.js';
 import type { Conformation } from '../data/conformation.js';
@@ -127,20 +128,10 @@ export const command: Command = {
     const results: { frame: number; energy: number; forces: number[][] }[] = [];
     for (let b = 0; b < frames.length; b += batchSize) {
       const chunk = frames.slice(b, b + batchSize).map((i) => structures[i]);
-      const nAtoms = chunk.reduce((n, s) => n + s.z.length, 0);
-      const z = new Int32Array(nAtoms);
-      const positions = new Float64Array(3 * nAtoms);
-      const mol = new Int32Array(nAtoms);
-      let o = 0;
+      const packed = packStructures(chunk);
+      const pred = chosen.predict(packed);
       chunk.forEach((s, m) => {
-        z.set(s.z, o);
-        positions.set(s.positions, 3 * o);
-        mol.fill(m, o, o + s.z.length);
-        o += s.z.length;
-      });
-      const pred = chosen.predict({ z, positions, mol, nMol: chunk.length });
-      o = 0;
-      chunk.forEach((s, m) => {
+        const o = packed.atomOffset[m];
         const forces: number[][] = [];
         for (let a = 0; a < s.z.length; a++) {
           const k = 3 * (o + a);
@@ -151,7 +142,6 @@ export const command: Command = {
           throw new OreoError(`${modelPath}: the model predicts a non-finite energy or force for frame ${frames[b + m]} of ${input}; its weights or this structure are out of range`);
         }
         results.push({ frame: frames[b + m], energy: pred.energy[m], forces });
-        o += s.z.length;
       });
     }
     const json = JSON.stringify({ model: modelPath, units: predictionUnits(pot), path: chosen.path, frames: results });

@@ -34,6 +34,41 @@ export interface Batch {
   index: Int32Array;
 }
 
+/** Structures packed for one model call: the geometry part of a Batch, without labels. */
+export interface PackedStructures {
+  // Own (non-shared) buffers, so that they can be transferred to a worker thread.
+  z: Int32Array<ArrayBuffer>;
+  /** Flat positions, Å. */
+  positions: Float64Array<ArrayBuffer>;
+  mol: Int32Array<ArrayBuffer>;
+  nMol: number;
+  /** First atom of structure m is atomOffset[m]; atomOffset[nMol] = total atoms. */
+  atomOffset: Int32Array;
+}
+
+/**
+ * Several structures as one model input (atoms molecule after molecule, `mol` naming each atom's
+ * structure): what every batched prediction (predict, the library, the labellers) hands a model.
+ * Positions must already be flat (3 values an atom).
+ */
+export function packStructures(structures: readonly { z: ArrayLike<number>; positions: ArrayLike<number> }[]): PackedStructures {
+  const nMol = structures.length;
+  const atomOffset = new Int32Array(nMol + 1);
+  for (let m = 0; m < nMol; m++) atomOffset[m + 1] = atomOffset[m] + structures[m].z.length;
+  const n = atomOffset[nMol];
+  const z = new Int32Array(n);
+  const positions = new Float64Array(3 * n);
+  const mol = new Int32Array(n);
+  structures.forEach((s, m) => {
+    const a = atomOffset[m];
+    if (s.positions.length !== 3 * s.z.length) throw new Error(`packStructures: structure ${m} has ${s.z.length} atoms but ${s.positions.length} position values`);
+    z.set(s.z, a);
+    positions.set(s.positions, 3 * a);
+    mol.fill(m, a, atomOffset[m + 1]);
+  });
+  return { z, positions, mol, nMol, atomOffset };
+}
+
 /**
  * The kind of a conformation: its own label, else "off-equilibrium" when it carries forces (a
  * sample off the minimum) and "equilibrium" when it does not.

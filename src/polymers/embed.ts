@@ -3,7 +3,8 @@
  * crystallographic torsion library, explicit hydrogens added, collisions avoided) gives a first
  * geometry, which a reference calculator then relaxes with its own optimiser.
  */
-import { ConformerGenerator, type Molecule, Resources } from 'openchemlib';
+import { ConformerGenerator, type Molecule } from 'openchemlib';
+import { coordinatesOf, loadConformerResources } from '../chem/smiles.js';
 import { formula } from '../elements.js';
 import { OreoError } from '../errors.js';
 import type { OptimizeResult, ReferenceCalculator } from '../qm/reference.js';
@@ -31,14 +32,6 @@ export interface EmbedOptions {
   seed?: number;
 }
 
-let resourcesLoaded = false;
-
-function loadResources(): void {
-  if (resourcesLoaded) return;
-  // The torsion and bond-length tables the conformer generator needs ship with openchemlib.
-  Resources.registerFromNodejs();
-  resourcesLoaded = true;
-}
 
 /** Atomic numbers of the capped chain including its hydrogens, without generating coordinates. */
 export function polymerAtomicNumbers(unitSmiles: string, loops: number, cap: EndCap = 'H'): Int32Array {
@@ -52,21 +45,7 @@ export function polymerAtomicNumbers(unitSmiles: string, loops: number, cap: End
 }
 
 function structureOf(mol: Molecule, unitSmiles: string, loops: number, cap: EndCap, smiles: string): PolymerStructure {
-  const n = mol.getAllAtoms();
-  const z = new Int32Array(n);
-  const positions = new Float64Array(3 * n);
-  for (let a = 0; a < n; a++) {
-    z[a] = mol.getAtomicNo(a);
-    positions[3 * a] = mol.getAtomX(a);
-    positions[3 * a + 1] = mol.getAtomY(a);
-    positions[3 * a + 2] = mol.getAtomZ(a);
-  }
-  const nb = mol.getAllBonds();
-  const bonds = new Int32Array(2 * nb);
-  for (let b = 0; b < nb; b++) {
-    bonds[2 * b] = mol.getBondAtom(0, b);
-    bonds[2 * b + 1] = mol.getBondAtom(1, b);
-  }
+  const { z, positions, bonds } = coordinatesOf(mol);
   return { unitSmiles, loops, cap, smiles, formula: formula(z), z, positions, bonds };
 }
 
@@ -77,7 +56,7 @@ export function embedPolymer(unitSmiles: string, loops: number, options: EmbedOp
   if (!Number.isSafeInteger(seed)) throw new OreoError(`conformer seed must be an integer, got ${seed}`);
   const mol = polymerMolecule(unitSmiles, loops, cap);
   const smiles = mol.toIsomericSmiles();
-  loadResources();
+  loadConformerResources();
   const conformer = new ConformerGenerator(seed).getOneConformerAsMolecule(mol);
   if (!conformer) {
     throw new OreoError(`could not generate a 3D structure for ${smiles} (${loops} loops of ${unitSmiles}); try another --seed`);

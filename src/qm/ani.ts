@@ -19,6 +19,7 @@ import { loadEnergyModel, resolveModelPath, AniEnsemble, readOreoHeader } from '
 import { kindOfHeader } from '../model/open.js';
 import { checkAniStructure } from '../model/ani/ensemble.js';
 import { packageRoot } from '../data/bundled.js';
+import { packStructures } from '../data/batch.js';
 import type { ReferenceCalculator, ReferenceDescription } from './reference.js';
 import type { DType } from '../engine/index.js';
 
@@ -194,17 +195,7 @@ export class AniReferenceCalculator implements ReferenceCalculator {
       if (thread.busy || !this.queue.length) continue;
       const frames = this.queue.splice(0, this.batchSize);
       thread.busy = true;
-      const n = frames.reduce((k, f) => k + f.z.length, 0);
-      const z = new Int32Array(n);
-      const positions = new Float64Array(3 * n);
-      const mol = new Int32Array(n);
-      let a = 0;
-      frames.forEach((f, k) => {
-        z.set(f.z, a);
-        positions.set(f.positions, 3 * a);
-        mol.fill(k, a, a + f.z.length);
-        a += f.z.length;
-      });
+      const { z, positions, mol } = packStructures(frames);
       const id = this.nextId++;
       this.waiting.set(id, frames);
       thread.worker.ref();

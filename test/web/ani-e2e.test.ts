@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchHeadless } from './browser.js';
 import { buildWebAssets } from '../../src/web/bundle.js';
 import { startServer, type RunningServer } from '../../src/web/server.js';
 import { readMolecule } from '../../src/web/catalog.js';
 import { loadEnergyModel, AniEnsemble } from '../../src/model/load.js';
 import { dataDir, repoRoot } from '../paths.js';
-import { CHROMIUM, skipUnless } from '../system-tools.js';
+import { skipUnless } from '../system-tools.js';
 
 const MOLECULE = 'rmd17/rmd17_aspirin_train_01.npz';
 const MODEL = 'ani2x.oreo';
@@ -30,15 +31,7 @@ describe('ANI-2x in the browser', () => {
     dir = mkdtempSync(join(tmpdir(), 'oreo-ani-web-'));
     mkdirSync(join(dir, 'runs'));
     server = await startServer({ roots: [join(dir, 'runs')], port: 0, modelsDir: join(repoRoot, 'models'), assets: await buildWebAssets() });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.setDefaultTimeout(60_000);
+    ({ context, page } = await launchHeadless(dir, 60_000, pageErrors));
   });
 
   after(async () => {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchHeadless } from './browser.js';
 import { main } from '../../src/cli/main.js';
 import { buildWebAssets } from '../../src/web/bundle.js';
 import { startServer, type RunningServer } from '../../src/web/server.js';
@@ -19,7 +20,7 @@ import { dataDir, repoRoot } from '../paths.js';
 import { readMd17Npz } from '../../src/data/md17.js';
 import { formatExtxyzFrame, parseExtxyz } from '../../src/data/extxyz.js';
 import { makeWebFixture, MODEL_ID, type WebFixture } from './fixture.js';
-import { CHROMIUM, skipUnless } from '../system-tools.js';
+import { skipUnless } from '../system-tools.js';
 
 const ASPIRIN = 'rmd17/rmd17_aspirin_train_01.npz';
 const ETHANOL_MODEL = 'oreo-ethanol-et4x64.oreo';
@@ -78,15 +79,7 @@ describe('web app in headless Chromium', () => {
     // the pre-trained one, which does not hold caffeine together.
     for (const m of [ETHANOL_MODEL, PRETRAINED_MODEL]) copyFileSync(join(repoRoot, 'models', m), join(fx.modelsDir, m));
     server = await startServer({ roots: [fx.runsDir], port: 0, modelsDir: fx.modelsDir, assets: await buildWebAssets() });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.setDefaultTimeout(30_000);
+    ({ context, page } = await launchHeadless(dir, 30_000, pageErrors));
   });
 
   after(async () => {
