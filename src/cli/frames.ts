@@ -32,3 +32,24 @@ export function parseFrameList(spec: string, count: number, what = '--frames'): 
   }
   return out;
 }
+
+/**
+ * How many leading frames a selection needs, when that is known without the file's length (only
+ * non-negative indices, ranges and slices with an end): a reader can then stop there instead of
+ * reading, say, a million frames for `--frames 0`. Null when the selection needs the length.
+ */
+export function framesNeeded(spec: string): number | null {
+  let need = 0;
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let last: number;
+    if (part.includes(':')) {
+      const [a, b] = part.split(':');
+      if (!/^\d+$/.test(b ?? '') || (a !== '' && !/^\d+$/.test(a))) return null;
+      last = Number(b) - 1;
+    } else if (/^\d+-\d+$/.test(part)) last = Number(part.split('-')[1]);
+    else if (/^\d+$/.test(part)) last = Number(part);
+    else return null;
+    need = Math.max(need, last + 1);
+  }
+  return need;
+}

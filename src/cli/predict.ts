@@ -7,12 +7,12 @@ import { loadEnergyModel, AniEnsemble } from '../model/load.js';
 import type { Potential, StructureBatch } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
-import { readConformations } from '../data/read.js';
+import { iterateConformations, readConformations } from '../data/read.js';
 import { packStructures } from '../data/batch.js';
 import { predictionsAsExtxyz } from './predict-extxyz.js';
 import { formula } from '../elements.js';
 import type { Conformation } from '../data/conformation.js';
-import { parseFrameList } from './frames.js';
+import { framesNeeded, parseFrameList } from './frames.js';
 import { OreoError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { applicabilityWarning } from '../model/card.js';
@@ -68,8 +68,17 @@ function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'f
 }
 
 /** Structures to predict on, through the one reader dispatch (src/data/read.ts), units converted there. */
-async function readStructures(path: string): Promise<Conformation[]> {
-  return readConformations(path);
+async function readStructures(path: string, frames?: string): Promise<Conformation[]> {
+  const need = frames ? framesNeeded(frames) : null;
+  if (need === null) return readConformations(path);
+  // Only as far as the selection reaches: a large file is not read (or inflated) past it.
+  const out: Conformation[] = [];
+  if (need === 0) return out;
+  for await (const c of iterateConformations(path)) {
+    out.push(c);
+    if (out.length >= need) break;
+  }
+  return out;
 }
 
 const usage = 'oreo predict --model FILE --input FILE [--frames LIST] [--out FILE] [--batch N] [--dtype float32|float64] [--path fast|autodiff]';
@@ -105,10 +114,10 @@ export const command: Command = {
     const loaded = loadEnergyModel(modelPath, { dtype });
     if (loaded instanceof AniEnsemble) {
       const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), path: str(p, 'path'), infoPrefix: str(p, 'info-prefix') };
-      return (await import('./predict-ani.js')).runAniPredict(loaded, modelPath, await readStructures(input), input, options);
+      return (await import('./predict-ani.js')).runAniPredict(loaded, modelPath, await readStructures(input, str(p, 'frames')), input, options);
     }
     const pot = loaded;
-    const structures = await readStructures(input);
+    const structures = await readStructures(input, str(p, 'frames'));
     if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
     const frames = str(p, 'frames') ? parseFrameList(str(p, 'frames')!, structures.length) : structures.map((_, i) => i);
     const batchSize = num('predict', p, 'batch', 16, { min: 1, integer: true });

@@ -123,6 +123,30 @@ test('an npz that inflates to 600 MB is read one frame at a time: frame 0 is jud
   refuses(['eval', '--model', model, '--data', f], f, /record 0, field 'positions'/);
 });
 
+test('predict --frames reads a huge npz only as far as the frames asked', () => {
+  // One real water frame, then 600 MB of frames that are all zeros (every atom on one point):
+  // frames 0 and 1 are asked, so frame 2 onwards must be neither inflated nor judged.
+  const frames = Math.floor((600 * MB) / 72);
+  const frame = new Float64Array([0, 0, 0, 0.96, 0, 0, -0.24, 0.93, 0]);
+  const header = npyHeader('<f8', [frames, 3, 3]);
+  const prefix = new Uint8Array(header.length + 2 * 72);
+  prefix.set(header);
+  prefix.set(new Uint8Array(frame.buffer), header.length);
+  prefix.set(new Uint8Array(frame.buffer), header.length + 72);
+  const R = deflatePrefixThenZeros(prefix, (frames - 2) * 72);
+  const f = join(dir, 'long.npz');
+  writeFileSync(f, zip([
+    { name: 'z.npy', data: npy('<i8', [3], [8, 1, 1]) },
+    { name: 'R.npy', data: R, method: 8, size: header.length + frames * 72 },
+  ]));
+  const r = runMeasured(['predict', '--model', model, '--input', f, '--frames', '0,1']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).frames.length, 2);
+  assert.ok(r.maxRssMB < 400, `peak memory ${r.maxRssMB.toFixed(0)} MB`);
+  // Without --frames every frame is read, and the first all-zero one is refused by name.
+  refuses(['predict', '--model', model, '--input', f], f, /record 2, field 'positions': atoms 0 and 1 are 0\.000 Å apart/);
+});
+
 test('an npy header whose shape the payload cannot hold is refused before allocating', () => {
   const f = join(dir, 'absurd.npz');
   const R = npyHeader('<f8', [1e12, 3, 3]);
