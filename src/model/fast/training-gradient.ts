@@ -31,6 +31,7 @@ import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
 import type { Potential } from '../potential.js';
 import { PairList } from '../neighbors.js';
+import { trainKernels, trainKernelUse } from './train-kernels.js';
 
 const LN_EPS = 1e-5;
 /** Pairs per block of the filter computations (their buffers stay in cache). */
@@ -378,8 +379,13 @@ export class FusedTrainingGradient {
     const lanes = dtype === 'float32' ? 4 : 2;
     const sz = dtype === 'float32' ? 4 : 8;
     const kernels = ar ? ar.kernels : null;
-    const pairKernel = kernels && H % lanes === 0 && hd % lanes === 0 ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const vectorKernels = kernels !== null && H % lanes === 0 && hd % lanes === 0;
+    const pairKernel = vectorKernels && trainKernelUse.pairBackward ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const tk = vectorKernels ? trainKernels(kernels, sz as 4 | 8) : null;
     const resident = (...xs: ArrayBufferView[]) => kernels !== null && xs.every((x) => x.buffer === kernels.memoryBuffer);
+    // Byte offset of element `elems` of x (the tangent half of a dual buffer, a block's start).
+    const at = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
+    const rowKernels = tk && trainKernelUse.rows ? tk : null;
     const EA = 2 * P + N;
     const v = adj.dForces;
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
@@ -424,12 +430,19 @@ export class FusedTrainingGradient {
     const NB = Math.min(P, PAIR_BLOCK);
     const filt = Bw(2 * NB * perLayer), fder = Bw(2 * NB * perLayer), gA = Bw(2 * NB * perLayer);
     const fd2 = Bw(NB * perLayer), fy = Bw(NB * perLayer);
-    const blockFilters = (l: number, p0: number, p1: number): void => {
+    // withDer: fder is wanted too (the reverse pass; the forward pass needs filt only).
+    const siluKernel = tk && trainKernelUse.silu && resident(filt, fder) ? tk.siluDual : null;
+    const blockFilters = (l: number, p0: number, p1: number, withDer: boolean): void => {
       const nb = p1 - p0, n = nb * perLayer;
       if (n === 0) return;
       const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
       gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
       gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      if (siluKernel) {
+        // In place, value and tangent halves back to back: the kernel writes exactly n of each.
+        siluKernel(filt.byteOffset, at(filt, n), n, filt.byteOffset, at(filt, n), withDer ? fder.byteOffset : 0, withDer ? at(fder, n) : 0);
+        return;
+      }
       // Outputs into whole buffers: the WASM kernel may write a vector past n (padding), which
       // inside `filt` would hit the tangent half.
       silu(filt.subarray(0, n), fy, fder, fd2, n);
@@ -496,7 +509,8 @@ export class FusedTrainingGradient {
       if (hasVec) {
         gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
         const vT = 3 * N * H3;
-        for (let n = 0; n < N; n++) {
+        if (rowKernels && resident(vp, vdot)) rowKernels.vectorDot(N, H, vp.byteOffset, at(vp, vT), vdot.byteOffset, at(vdot, N * H));
+        else for (let n = 0; n < N; n++) {
           const d0 = n * H;
           for (let c = 0; c < 3; c++) {
             const r0 = (3 * n + c) * H3;
@@ -649,16 +663,24 @@ export class FusedTrainingGradient {
       };
       // Per block of pairs: filters, logits of both directions, their silu, then the messages.
       const dvLocal = keys ? H : 0;
+      const fwd = tk && trainKernelUse.pairForward && resident(pa, pb, u, uT, C, CT, qkv, vec, sArr, filt, dx, vecNext) ? tk : null;
       for (let p0 = 0; p0 < P; p0 += NB) {
         const p1 = Math.min(P, p0 + NB), TB = (p1 - p0) * perLayer;
-        blockFilters(l, p0, p1);
-        for (let p = p0; p < p1; p++) {
+        blockFilters(l, p0, p1, false);
+        if (fwd) {
+          fwd.pairLogits(p0, p1, H, heads, perLayer, keys ? 1 : 0, pa.byteOffset, pb.byteOffset, qkv.byteOffset, at(qkv, qT),
+            filt.byteOffset, at(filt, TB), sArr.byteOffset, at(sArr, sT0));
+        } else for (let p = p0; p < p1; p++) {
           const fk = (p - p0) * perLayer;
           logit(2 * p, pa[p], pb[p], fk, fk + TB, false);
           logit(2 * p + 1, pb[p], pa[p], fk, fk + TB, false);
         }
         siluEdges(2 * p0, 2 * p1);
-        for (let p = p0; p < p1; p++) {
+        if (fwd) {
+          fwd.pairMessages(p0, p1, H, heads, perLayer, dvLocal, values ? 1 : 0, hasVec ? 1 : 0, pa.byteOffset, pb.byteOffset,
+            u.byteOffset, uT.byteOffset, C.byteOffset, CT.byteOffset, qkv.byteOffset, at(qkv, qT), vec.byteOffset, at(vec, vN),
+            sArr.byteOffset, at(sArr, sT0), filt.byteOffset, at(filt, TB), dx.byteOffset, at(dx, dxT), vecNext.byteOffset, at(vecNext, vN));
+        } else for (let p = p0; p < p1; p++) {
           const fo = (p - p0) * perLayer + dvLocal;
           pairMessages(p, fo, fo + TB);
         }
@@ -670,7 +692,10 @@ export class FusedTrainingGradient {
       gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
       addBias(st.o, lw.oB, N, H3);
       const o = st.o, oT = N * H3, vpT = 3 * N * H3;
-      for (let n = 0; n < N; n++) {
+      if (rowKernels && resident(o, vdot, vp, x, vecNext)) {
+        rowKernels.residual(N, H, hasVec ? 1 : 0, o.byteOffset, at(o, oT), vdot.byteOffset, at(vdot, N * H), vp.byteOffset, at(vp, vpT),
+          x.byteOffset, at(x, N * H), vecNext.byteOffset, at(vecNext, vN));
+      } else for (let n = 0; n < N; n++) {
         for (let h = 0; h < H; h++) {
           const i = n * H + h, oo = n * H3 + h;
           x[i] += vdot[i] * o[oo + H] + o[oo + 2 * H];
@@ -832,34 +857,42 @@ export class FusedTrainingGradient {
       const vecIn = st.vec;
       const NH = N * H, vN = 3 * N * H, oT = N * H3, vpT = 3 * N * H3, qT = N * H5, sT0 = EA * heads;
       // Residual: go = [Σ_xyz gvec·vp3, gx·vdot, gx]; gvp = [gvdot·vp2, gvdot·vp1, gvec·o1].
-      const go = B(2 * N * H3), gvp = B(2 * 3 * N * H3);
-      // Channels innermost: every array is walked contiguously.
-      for (let n = 0; n < N; n++) {
-        const i0 = n * H, o0 = n * H3;
-        for (let h = 0; h < H; h++) {
-          const i = i0 + h, oo = o0 + h;
-          const g = gx[i], gT = gx[NH + i];
-          go[oo + H] = g * vdot[i];
-          go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
-          go[oo + 2 * H] = g;
-          go[oT + oo + 2 * H] = gT;
-        }
-        if (!hasVec) continue;
-        for (let c = 0; c < 3; c++) {
-          const row0 = (3 * n + c) * H, pr0 = (3 * n + c) * H3;
+      const rowsBack = rowKernels !== null && resident(gx, gvec, vp, vdot, o);
+      // The kernel writes every element of go (and of gvp where it is used).
+      const go = rowsBack ? Bw(2 * N * H3) : B(2 * N * H3), gvp = rowsBack ? Bw(2 * 3 * N * H3) : B(2 * 3 * N * H3);
+      if (rowsBack && resident(go, gvp)) {
+        rowKernels!.residualBackward(N, H, hasVec ? 1 : 0, gx.byteOffset, at(gx, NH), gvec.byteOffset, at(gvec, vN), vp.byteOffset, at(vp, vpT),
+          vdot.byteOffset, at(vdot, NH), o.byteOffset, at(o, oT), go.byteOffset, at(go, oT), gvp.byteOffset, at(gvp, vpT));
+      } else {
+        if (rowsBack) { go.fill(0); gvp.fill(0); } // taken unzeroed for a kernel that could not run
+        // Channels innermost: every array is walked contiguously.
+        for (let n = 0; n < N; n++) {
+          const i0 = n * H, o0 = n * H3;
           for (let h = 0; h < H; h++) {
-            const i = i0 + h, oo = o0 + h, row = row0 + h, pr = pr0 + h;
+            const i = i0 + h, oo = o0 + h;
             const g = gx[i], gT = gx[NH + i];
-            const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
-            const gv = gvec[row], gvT = gvec[vN + row];
-            go[oo] += gv * vp[pr + 2 * H];
-            go[oT + oo] += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
-            gvp[pr] = gd * vp[pr + H];
-            gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
-            gvp[pr + H] = gd * vp[pr];
-            gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
-            gvp[pr + 2 * H] = gv * o[oo];
-            gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+            go[oo + H] = g * vdot[i];
+            go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
+            go[oo + 2 * H] = g;
+            go[oT + oo + 2 * H] = gT;
+          }
+          if (!hasVec) continue;
+          for (let c = 0; c < 3; c++) {
+            const row0 = (3 * n + c) * H, pr0 = (3 * n + c) * H3;
+            for (let h = 0; h < H; h++) {
+              const i = i0 + h, oo = o0 + h, row = row0 + h, pr = pr0 + h;
+              const g = gx[i], gT = gx[NH + i];
+              const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
+              const gv = gvec[row], gvT = gvec[vN + row];
+              go[oo] += gv * vp[pr + 2 * H];
+              go[oT + oo] += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
+              gvp[pr] = gd * vp[pr + H];
+              gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
+              gvp[pr + H] = gd * vp[pr];
+              gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
+              gvp[pr + 2 * H] = gv * o[oo];
+              gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+            }
           }
         }
       }
@@ -868,7 +901,8 @@ export class FusedTrainingGradient {
       const gvi = B(2 * 3 * N * H);
       if (hasVec) {
         linearBack(gvp, 3 * N, H3, H, lw.vecProj, gvi, vecIn, pw.vecProj, null);
-        for (let i = 0; i < 2 * vN; i++) gvi[i] += gvec[i];
+        if (rowKernels && resident(gvi, gvec)) rowKernels.addInto(gvi.byteOffset, gvec.byteOffset, 2 * vN);
+        else for (let i = 0; i < 2 * vN; i++) gvi[i] += gvec[i];
       }
       // Edges backward, with tangents.
       const gqkv = B(2 * N * H5);
@@ -935,10 +969,10 @@ export class FusedTrainingGradient {
       const useKernel = pairKernel !== null && resident(pa, pb, u, uT, C, CT, qkv, vecIn, gvec, gdx, sArr, sd, filt, fder, gqkv, gvi, gA);
       for (let p0 = 0; p0 < P; p0 += NB) {
       const p1 = Math.min(P, p0 + NB), nb = p1 - p0, TB = nb * perLayer;
-      blockFilters(l, p0, p1);
+      blockFilters(l, p0, p1, true);
       gA.fill(0, 0, 2 * TB);
       if (useKernel) {
-        const o = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
+        const o = at;
         pairKernel!(p0, p1, H, heads, perLayer, dvLocal, keys ? 1 : 0, values ? 1 : 0, hasVec ? 1 : 0,
           pa.byteOffset, pb.byteOffset, u.byteOffset, uT.byteOffset, C.byteOffset, CT.byteOffset,
           qkv.byteOffset, o(qkv, qT), vecIn.byteOffset, o(vecIn, vN), gvec.byteOffset, o(gvec, vN), gdx.byteOffset, o(gdx, NH),
