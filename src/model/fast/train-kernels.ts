@@ -71,4 +71,6 @@ export const trainKernelUse = {
   silu: true,
   /** Per-atom row loops (vdot, residual and its reverse). */
   rows: true,
+  /** Filter weights packed once per call for the matrix kernel (rather than in every product). */
+  packedFilters: true,
 };

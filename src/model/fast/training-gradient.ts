@@ -23,7 +23,7 @@
  * against the autodiff path for every model option it accepts.
  */
 import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
-import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { wasmKernels, type WasmKernels } from '../../engine/kernels/wasm.js';
 import { Arena } from './arena.js';
 import { flushSubnormal, smallestNormal } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
@@ -77,7 +77,11 @@ interface LayerKeep {
   o: Buf; // dual [N, 3H]
 }
 
-/** Tangents of the parameter adjoints, in the packed layouts of `Packed`. */
+/**
+ * Tangents of the parameter adjoints, in the packed layouts of `Packed`, except `filters`: per
+ * layer [R+1, perLayer], the transpose of its weights' block, so that its product over a block's
+ * pairs has the long side (channels) as columns.
+ */
 interface Accumulators {
   emb: Buf;
   nbEmb: Buf | null;
@@ -140,6 +144,12 @@ export class FusedTrainingGradient {
    */
   private arena: Arena | null = null;
   private warnedMemory = false;
+  /**
+   * The distance-filter weights of every layer packed for the matrix kernel (long-lived, in the
+   * kernels' memory, refilled each call): the filter products of a call (two per layer and block
+   * of pairs, forward and reverse) then read them without packing them again each time.
+   */
+  private filterPack: { kernels: WasmKernels; offset: number; bytes: number } | null = null;
 
   /** Float64 work (geometry): in the arena during a WASM-path call. */
   private work64(n: number): Float64Array {
@@ -281,6 +291,7 @@ export class FusedTrainingGradient {
     const sz = this.dtype === 'float32' ? 4 : 8;
     this.pairs.find(positions, mol, N, cfg.cutoff_upper);
     const P = this.pairs.count;
+    this.reserveFilterPack(k);
     for (let attempt = 0; ; attempt++) {
       let outOfMemory = false;
       try {
@@ -332,6 +343,33 @@ export class FusedTrainingGradient {
   dispose(): void {
     this.arena?.dispose();
     this.arena = null;
+    this.releaseFilterPack();
+  }
+
+  /** Bytes of the packed filter weights of all layers (each layer's block 64-byte aligned). */
+  private filterPackBytes(k: WasmKernels): { perLayer: number; total: number } {
+    const cfg = this.config, H = cfg.embedding_dimension, R1 = cfg.num_rbf + 1;
+    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
+    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
+    const cols = (keys ? H : 0) + (values ? 3 * H : 0);
+    const bytes = k.exported<(N: number, K: number, elemSize: number) => number>('packed_b_bytes');
+    const perLayer = (bytes(cols, R1, this.dtype === 'float32' ? 4 : 8) + 63) & ~63;
+    return { perLayer, total: perLayer * cfg.num_layers };
+  }
+
+  /** Make room for the packed filter weights before a call (allocating may grow the memory). */
+  private reserveFilterPack(k: WasmKernels): void {
+    const { total } = this.filterPackBytes(k);
+    const have = this.filterPack;
+    if (have && have.kernels === k && have.bytes >= total) return;
+    this.releaseFilterPack();
+    if (total > 0) this.filterPack = { kernels: k, offset: k.allocate(total), bytes: total };
+  }
+
+  private releaseFilterPack(): void {
+    const fp = this.filterPack;
+    this.filterPack = null;
+    if (fp) fp.kernels.free(fp.offset);
   }
 
   /** The computation; `pairsFound`: this.pairs already holds this batch's pairs. */
@@ -432,12 +470,26 @@ export class FusedTrainingGradient {
     const fd2 = Bw(NB * perLayer), fy = Bw(NB * perLayer);
     // withDer: fder is wanted too (the reverse pass; the forward pass needs filt only).
     const siluKernel = tk && trainKernelUse.silu && resident(filt, fder) ? tk.siluDual : null;
+    // Each layer's filter weights packed once for all its blocks (forward and reverse).
+    const fp = this.filterPack;
+    const packed = kernels && fp && fp.kernels === kernels && trainKernelUse.packedFilters && resident(w.filters, F, filt) ? fp : null;
+    const packStride = packed ? this.filterPackBytes(kernels!).perLayer : 0;
+    if (packed) {
+      const packB = kernels!.exported<(tB: number, N: number, K: number, B: number, dst: number) => void>(sz === 4 ? 'pack_b_f32' : 'pack_b_f64');
+      for (let l = 0; l < cfg.num_layers; l++) packB(1, perLayer, R1, at(w.filters, l * perLayer * R1), packed.offset + l * packStride);
+    }
     const blockFilters = (l: number, p0: number, p1: number, withDer: boolean): void => {
       const nb = p1 - p0, n = nb * perLayer;
       if (n === 0) return;
-      const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
-      gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
-      gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      if (packed) {
+        const Wp = packed.offset + l * packStride;
+        kernels!.gemmPacked(false, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wp, filt, false);
+        kernels!.gemmPacked(false, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wp, filt.subarray(n), false);
+      } else {
+        const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
+        gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
+        gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      }
       if (siluKernel) {
         // In place, value and tangent halves back to back: the kernel writes exactly n of each.
         siluKernel(filt.byteOffset, at(filt, n), n, filt.byteOffset, at(filt, n), withDer ? fder.byteOffset : 0, withDer ? at(fder, n) : 0);
@@ -1107,9 +1159,9 @@ export class FusedTrainingGradient {
         }
       }
       if (TB > 0) {
-        // This block's share of the filter weights' gradient.
-        gemm(true, false, perLayer, R1, nb, gA.subarray(TB, 2 * TB), F.subarray(p0 * R1, p1 * R1), pW, true);
-        gemm(true, false, perLayer, R1, nb, gA.subarray(0, TB), F.subarray((P + p0) * R1, (P + p1) * R1), pW, true);
+        // This block's share of the filter weights' gradient (transposed: [R+1, perLayer]).
+        gemm(true, false, R1, perLayer, nb, F.subarray(p0 * R1, p1 * R1), gA.subarray(TB, 2 * TB), pW, true);
+        gemm(true, false, R1, perLayer, nb, F.subarray((P + p0) * R1, (P + p1) * R1), gA.subarray(0, TB), pW, true);
       }
       }
       for (let n = 0; n < N; n++) selfLoop(n);
@@ -1150,10 +1202,12 @@ export class FusedTrainingGradient {
       }
       if (P > 0) paramGrad(gpre, F, P, H, R1, gw.nbDist!);
     }
-    // Filters of all layers, from the pairs and the self-loops (constant basis f(0)).
+    // Filters of all layers, from the pairs and the self-loops (constant basis f(0)); the
+    // accumulator is [R+1, perLayer] per layer.
     for (let c = 0; c < cols; c++) {
       const g = gA0[c];
-      if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[c * R1 + j] += g * f0[j];
+      const l = Math.floor(c / perLayer), base = l * perLayer * R1 + (c - l * perLayer);
+      if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[base + j * perLayer] += g * f0[j];
     }
 
     return this.unpack(gw);
@@ -1172,12 +1226,19 @@ export class FusedTrainingGradient {
       for (let i = 0; i < a.length; i++) o[i] = -a[i];
       return o;
     };
-    const split = (src: Buf, rows: number, rowOffset: number, order?: (r: number) => number): { w: Buf; b: Buf } => {
+    // Rows [rowOffset, rowOffset + rows) of a [·, R+1] block, or (stride > 0) the same rows
+    // stored transposed, as columns of a [R+1, stride] block.
+    const split = (src: Buf, rows: number, rowOffset: number, order?: (r: number) => number, stride = 0): { w: Buf; b: Buf } => {
       const wv = this.buf(rows * R), bv = this.buf(rows);
       for (let r = 0; r < rows; r++) {
         const dst = order ? order(r) : r;
-        for (let j = 0; j < R; j++) wv[dst * R + j] = -src[(rowOffset + r) * R1 + j];
-        bv[dst] = -src[(rowOffset + r) * R1 + R];
+        if (stride > 0) {
+          for (let j = 0; j < R; j++) wv[dst * R + j] = -src[j * stride + rowOffset + r];
+          bv[dst] = -src[R * stride + rowOffset + r];
+        } else {
+          for (let j = 0; j < R; j++) wv[dst * R + j] = -src[(rowOffset + r) * R1 + j];
+          bv[dst] = -src[(rowOffset + r) * R1 + R];
+        }
       }
       return { w: wv, b: bv };
     };
@@ -1193,15 +1254,16 @@ export class FusedTrainingGradient {
     }
     for (let l = 0; l < cfg.num_layers; l++) {
       const p = `${rep}.attention_layers.${l}`, g = gw.layers[l];
-      let row = l * perLayer;
+      const layerFilters = gw.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
+      let row = 0;
       if (keys) {
-        const d = split(gw.filters, H, row);
+        const d = split(layerFilters, H, row, undefined, perLayer);
         out.set(`${p}.dk_proj.weight`, d.w);
         out.set(`${p}.dk_proj.bias`, d.b);
         row += H;
       }
       if (values) {
-        const d = split(gw.filters, 3 * H, row, (r) => this.blockRow(r));
+        const d = split(layerFilters, 3 * H, row, (r) => this.blockRow(r), perLayer);
         out.set(`${p}.dv_proj.weight`, d.w);
         out.set(`${p}.dv_proj.bias`, d.b);
       }
