@@ -398,6 +398,156 @@ function residualBackwardDual<T>(N: i32, H: i32, hasVec: i32, gx: usize, gxT: us
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Self-loops (edge i → i: r = 0, so C = 1, d = 0, and filters f(0) that have no tangent), forward
+// and reverse: the twins of `logit`/`message` with self = true and of `selfLoop`. Edge of atom n:
+// 2P + n, so s / sT / sd / sdT point at the self-loops' first edge. dk0, dv0: the constant
+// filters (dk; s | m1 | m2), fdk0, fdv0: their silu′; gAk, gAv: where the tangents of their
+// pre-activation adjoints are summed over atoms.
+
+function selfLogitsDual<T>(N: i32, H: i32, heads: i32, keys: i32, qkv: usize, qkvT: usize, dk0: usize, s: usize, sT: usize): void {
+  const L = lanes<T>(), H5 = 5 * H, hd = H / heads;
+  const one = splat<T>(1);
+  for (let n = 0; n < N; n++) {
+    const q0 = n * H5;
+    for (let hh = 0; hh < heads; hh++) {
+      let acc = splat<T>(0), accT = acc;
+      for (let c = hh * hd; c < (hh + 1) * hd; c += L) {
+        const dk = keys ? ld<T>(dk0, c) : one;
+        const q = ld<T>(qkv, q0 + c), qt = ld<T>(qkvT, q0 + c), kk = ld<T>(qkv, q0 + H + c), kt = ld<T>(qkvT, q0 + H + c);
+        acc = add<T>(acc, mul3<T>(q, kk, dk));
+        accT = add<T>(accT, mul<T>(add<T>(mul<T>(qt, kk), mul<T>(q, kt)), dk));
+      }
+      store<T>(at<T>(s, n * heads + hh), <T>hsum<T>(acc));
+      store<T>(at<T>(sT, n * heads + hh), <T>hsum<T>(accT));
+    }
+  }
+}
+
+function selfMessagesDual<T>(N: i32, H: i32, heads: i32, values: i32, hasVec: i32, qkv: usize, qkvT: usize, vec: usize, vecT: usize,
+  s: usize, sT: usize, dv0: usize, dx: usize, dxT: usize, vn: usize, vnT: usize): void {
+  const L = lanes<T>(), H2 = 2 * H, H3 = 3 * H, H5 = 5 * H, hd = H / heads;
+  const one = splat<T>(1);
+  for (let n = 0; n < N; n++) {
+    const q0 = n * H5, x0 = n * H, v0 = 3 * n * H;
+    for (let hh = 0; hh < heads; hh++) {
+      const w = splat<T>(ldT<T>(s, n * heads + hh)), wT = splat<T>(ldT<T>(sT, n * heads + hh));
+      for (let c = hh * hd; c < (hh + 1) * hd; c += L) {
+        const fs = values ? ld<T>(dv0, c) : one;
+        const vs = ld<T>(qkv, q0 + H2 + c), vsT = ld<T>(qkvT, q0 + H2 + c);
+        addTo<T>(dx, x0 + c, mul3<T>(vs, fs, w));
+        addTo<T>(dxT, x0 + c, mul<T>(add<T>(mul<T>(vsT, w), mul<T>(vs, wT)), fs));
+      }
+    }
+    if (!hasVec) continue; // the d·m2 term meets d = 0
+    for (let c = 0; c < H; c += L) {
+      const fm = values ? ld<T>(dv0, H + c) : one;
+      const m1 = mul<T>(ld<T>(qkv, q0 + H3 + c), fm), m1T = mul<T>(ld<T>(qkvT, q0 + H3 + c), fm);
+      for (let q = 0; q < 3; q++) {
+        const i = v0 + q * H + c;
+        const vj = ld<T>(vec, i);
+        addTo<T>(vn, i, mul<T>(vj, m1));
+        addTo<T>(vnT, i, add<T>(mul<T>(ld<T>(vecT, i), m1), mul<T>(vj, m1T)));
+      }
+    }
+  }
+}
+
+function selfBackwardDual<T>(N: i32, H: i32, heads: i32, keys: i32, values: i32, hasVec: i32,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, dk0: usize, dv0: usize, fdk0: usize, fdv0: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gAk: usize, gAv: usize): void {
+  const L = lanes<T>(), H2 = 2 * H, H3 = 3 * H, H5 = 5 * H, hd = H / heads;
+  const one = splat<T>(1);
+  for (let n = 0; n < N; n++) {
+    const q0 = n * H5, x0 = n * H, v0 = 3 * n * H;
+    if (hasVec) {
+      for (let c = 0; c < H; c += L) {
+        const fm = values ? ld<T>(dv0, H + c) : one;
+        const jM = q0 + H3 + c;
+        const vM = ld<T>(qkv, jM), vMT = ld<T>(qkvT, jM);
+        let gm1 = splat<T>(0), gm1T = gm1;
+        for (let q = 0; q < 3; q++) {
+          const i = v0 + q * H + c;
+          const g = ld<T>(gvec, i), gT = ld<T>(gvecT, i), vj = ld<T>(vec, i), vjT = ld<T>(vecT, i);
+          gm1 = add<T>(gm1, mul<T>(g, vj));
+          gm1T = add<T>(gm1T, add<T>(mul<T>(gT, vj), mul<T>(g, vjT)));
+          addTo<T>(gvi, i, mul3<T>(g, vM, fm));
+          addTo<T>(gviT, i, mul<T>(add<T>(mul<T>(gT, vM), mul<T>(g, vMT)), fm));
+        }
+        addTo<T>(gqkv, jM, mul<T>(gm1, fm));
+        addTo<T>(gqkvT, jM, mul<T>(gm1T, fm));
+        if (values) addTo<T>(gAv, H + c, mul<T>(add<T>(mul<T>(gm1T, vM), mul<T>(gm1, vMT)), ld<T>(fdv0, H + c)));
+      }
+    }
+    for (let hh = 0; hh < heads; hh++) {
+      const sv = ldT<T>(s, n * heads + hh), svT = ldT<T>(sT, n * heads + hh);
+      const w = splat<T>(sv), wT = splat<T>(svT);
+      let gw1 = splat<T>(0), gw1T = gw1;
+      const cEnd = (hh + 1) * hd;
+      for (let c = hh * hd; c < cEnd; c += L) {
+        const fs = values ? ld<T>(dv0, c) : one;
+        const jS = q0 + H2 + c;
+        const vs = ld<T>(qkv, jS), vsT = ld<T>(qkvT, jS);
+        const g = ld<T>(gdx, x0 + c), gT = ld<T>(gdxT, x0 + c);
+        addTo<T>(gqkv, jS, mul3<T>(g, fs, w));
+        addTo<T>(gqkvT, jS, mul<T>(add<T>(mul<T>(gT, w), mul<T>(g, wT)), fs));
+        gw1 = add<T>(gw1, mul3<T>(g, vs, fs));
+        gw1T = add<T>(gw1T, mul<T>(add<T>(mul<T>(gT, vs), mul<T>(g, vsT)), fs));
+        if (values) {
+          const t = add<T>(add<T>(mul3<T>(gT, vs, w), mul3<T>(g, vsT, w)), mul3<T>(g, vs, wT));
+          addTo<T>(gAv, c, mul<T>(t, ld<T>(fdv0, c)));
+        }
+      }
+      const g1 = hsum<T>(gw1), g1T = hsum<T>(gw1T);
+      const d1 = ldT<T>(sd, n * heads + hh), d1T = ldT<T>(sdT, n * heads + hh);
+      const gl = splat<T>(g1 * d1), glT = splat<T>(g1T * d1 + g1 * d1T);
+      for (let c = hh * hd; c < cEnd; c += L) {
+        const dk = keys ? ld<T>(dk0, c) : one;
+        const iq = q0 + c, jk = q0 + H + c;
+        const q = ld<T>(qkv, iq), qt = ld<T>(qkvT, iq), kk = ld<T>(qkv, jk), kt = ld<T>(qkvT, jk);
+        addTo<T>(gqkv, iq, mul3<T>(gl, kk, dk));
+        addTo<T>(gqkvT, iq, mul<T>(add<T>(mul<T>(glT, kk), mul<T>(gl, kt)), dk));
+        addTo<T>(gqkv, jk, mul3<T>(gl, q, dk));
+        addTo<T>(gqkvT, jk, mul<T>(add<T>(mul<T>(glT, q), mul<T>(gl, qt)), dk));
+        if (keys) {
+          const t = add<T>(mul3<T>(glT, q, kk), mul<T>(gl, add<T>(mul<T>(qt, kk), mul<T>(q, kt))));
+          addTo<T>(gAk, c, mul<T>(t, ld<T>(fdk0, c)));
+        }
+      }
+    }
+  }
+}
+
+export function et_self_logits_dual_f32(N: i32, H: i32, heads: i32, keys: i32, qkv: usize, qkvT: usize, dk0: usize, s: usize, sT: usize): void {
+  selfLogitsDual<f32>(N, H, heads, keys, qkv, qkvT, dk0, s, sT);
+}
+export function et_self_logits_dual_f64(N: i32, H: i32, heads: i32, keys: i32, qkv: usize, qkvT: usize, dk0: usize, s: usize, sT: usize): void {
+  selfLogitsDual<f64>(N, H, heads, keys, qkv, qkvT, dk0, s, sT);
+}
+export function et_self_messages_dual_f32(N: i32, H: i32, heads: i32, values: i32, hasVec: i32, qkv: usize, qkvT: usize, vec: usize, vecT: usize,
+  s: usize, sT: usize, dv0: usize, dx: usize, dxT: usize, vn: usize, vnT: usize): void {
+  selfMessagesDual<f32>(N, H, heads, values, hasVec, qkv, qkvT, vec, vecT, s, sT, dv0, dx, dxT, vn, vnT);
+}
+export function et_self_messages_dual_f64(N: i32, H: i32, heads: i32, values: i32, hasVec: i32, qkv: usize, qkvT: usize, vec: usize, vecT: usize,
+  s: usize, sT: usize, dv0: usize, dx: usize, dxT: usize, vn: usize, vnT: usize): void {
+  selfMessagesDual<f64>(N, H, heads, values, hasVec, qkv, qkvT, vec, vecT, s, sT, dv0, dx, dxT, vn, vnT);
+}
+export function et_self_backward_dual_f32(N: i32, H: i32, heads: i32, keys: i32, values: i32, hasVec: i32,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, dk0: usize, dv0: usize, fdk0: usize, fdv0: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gAk: usize, gAv: usize): void {
+  selfBackwardDual<f32>(N, H, heads, keys, values, hasVec, qkv, qkvT, vec, vecT, gvec, gvecT, gdx, gdxT, s, sT, sd, sdT,
+    dk0, dv0, fdk0, fdv0, gqkv, gqkvT, gvi, gviT, gAk, gAv);
+}
+export function et_self_backward_dual_f64(N: i32, H: i32, heads: i32, keys: i32, values: i32, hasVec: i32,
+  qkv: usize, qkvT: usize, vec: usize, vecT: usize, gvec: usize, gvecT: usize, gdx: usize, gdxT: usize,
+  s: usize, sT: usize, sd: usize, sdT: usize, dk0: usize, dv0: usize, fdk0: usize, fdv0: usize,
+  gqkv: usize, gqkvT: usize, gvi: usize, gviT: usize, gAk: usize, gAv: usize): void {
+  selfBackwardDual<f64>(N, H, heads, keys, values, hasVec, qkv, qkvT, vec, vecT, gvec, gvecT, gdx, gdxT, s, sT, sd, sdT,
+    dk0, dv0, fdk0, fdv0, gqkv, gqkvT, gvi, gviT, gAk, gAv);
+}
+
 export function et_pair_logits_dual_f32(p0: i32, p1: i32, H: i32, heads: i32, perLayer: i32, keys: i32,
   pa: usize, pb: usize, qkv: usize, qkvT: usize, filt: usize, filtT: usize, s: usize, sT: usize): void {
   pairLogitsDual<f32>(p0, p1, H, heads, perLayer, keys, pa, pb, qkv, qkvT, filt, filtT, s, sT);

@@ -31,6 +31,19 @@ export type ResidualBackwardDual = (N: number, H: number, hasVec: number, gx: nu
 /** y = silu(x), ẏ = silu′·ẋ, and (d ≠ 0) d = silu′, ḋ = silu″·ẋ; exactly n values, in place allowed. */
 export type SiluDual = (x: number, xT: number, n: number, y: number, yT: number, d: number, dT: number) => void;
 
+/** Self-loop logits of atoms [0, N) (s, sT: at the first self edge), with tangents. */
+export type SelfLogitsDual = (N: number, H: number, heads: number, keys: number, qkv: number, qkvT: number, dk0: number, s: number, sT: number) => void;
+
+/** Self-loop messages of atoms [0, N), added into dx and vecNext, with tangents. */
+export type SelfMessagesDual = (N: number, H: number, heads: number, values: number, hasVec: number, qkv: number, qkvT: number,
+  vec: number, vecT: number, s: number, sT: number, dv0: number, dx: number, dxT: number, vecNext: number, vecNextT: number) => void;
+
+/** Self-loops in reverse: into gqkv, gvi and the summed tangent adjoints of the constant filters. */
+export type SelfBackwardDual = (N: number, H: number, heads: number, keys: number, values: number, hasVec: number,
+  qkv: number, qkvT: number, vec: number, vecT: number, gvec: number, gvecT: number, gdx: number, gdxT: number,
+  s: number, sT: number, sd: number, sdT: number, dk0: number, dv0: number, fdk0: number, fdv0: number,
+  gqkv: number, gqkvT: number, gvi: number, gviT: number, gAk: number, gAv: number) => void;
+
 /** a += b over n values (whole vectors). */
 export type AddInto = (a: number, b: number, n: number) => void;
 
@@ -42,6 +55,9 @@ export interface TrainKernels {
   residualBackward: ResidualBackwardDual;
   siluDual: SiluDual;
   addInto: AddInto;
+  selfLogits: SelfLogitsDual;
+  selfMessages: SelfMessagesDual;
+  selfBackward: SelfBackwardDual;
 }
 
 /** The training kernels of one precision (elemSize 4: float32, 8: float64). */
@@ -55,6 +71,9 @@ export function trainKernels(k: WasmKernels, elemSize: 4 | 8): TrainKernels {
     residualBackward: k.exported(`et_residual_backward_dual_${t}`),
     siluDual: k.exported(`silu_dual_${t}`),
     addInto: k.exported(`et_add_into_${t}`),
+    selfLogits: k.exported(`et_self_logits_dual_${t}`),
+    selfMessages: k.exported(`et_self_messages_dual_${t}`),
+    selfBackward: k.exported(`et_self_backward_dual_${t}`),
   };
 }
 
@@ -65,6 +84,8 @@ export function trainKernels(k: WasmKernels, elemSize: 4 | 8): TrainKernels {
 export const trainKernelUse = {
   /** Forward logits and messages of the pairs. */
   pairForward: true,
+  /** Self-loops, forward and reverse. */
+  selfLoops: true,
   /** Reverse pair loop. */
   pairBackward: true,
   /** Dual SiLU of the distance filters and of the head. */

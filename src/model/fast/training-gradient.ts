@@ -737,9 +737,16 @@ export class FusedTrainingGradient {
           pairMessages(p, fo, fo + TB);
         }
       }
-      for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
+      // Self-loops: edges 2P + n.
+      const selfFwd = tk && trainKernelUse.selfLoops && resident(qkv, vec, sArr, filt0, dx, vecNext) ? tk : null;
+      const sSelf = 2 * P * heads;
+      if (selfFwd) selfFwd.selfLogits(N, H, heads, keys ? 1 : 0, qkv.byteOffset, at(qkv, qT), at(filt0, dkOff), at(sArr, sSelf), at(sArr, sT0 + sSelf));
+      else for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
       siluEdges(2 * P, EA);
-      for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
+      if (selfFwd) {
+        selfFwd.selfMessages(N, H, heads, values ? 1 : 0, hasVec ? 1 : 0, qkv.byteOffset, at(qkv, qT), vec.byteOffset, at(vec, vN),
+          at(sArr, sSelf), at(sArr, sT0 + sSelf), at(filt0, dvOff), dx.byteOffset, at(dx, dxT), vecNext.byteOffset, at(vecNext, vN));
+      } else for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
       // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
       gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
       addBias(st.o, lw.oB, N, H3);
@@ -1164,7 +1171,13 @@ export class FusedTrainingGradient {
         gemm(true, false, R1, perLayer, nb, F.subarray((P + p0) * R1, (P + p1) * R1), gA.subarray(0, TB), pW, true);
       }
       }
-      for (let n = 0; n < N; n++) selfLoop(n);
+      if (tk && trainKernelUse.selfLoops && resident(qkv, vecIn, gvec, gdx, sArr, sd, filt0, fder0, gqkv, gvi, gA0)) {
+        const sSelf = 2 * P * heads;
+        tk.selfBackward(N, H, heads, keys ? 1 : 0, values ? 1 : 0, hasVec ? 1 : 0, qkv.byteOffset, at(qkv, qT), vecIn.byteOffset, at(vecIn, vN),
+          gvec.byteOffset, at(gvec, vN), gdx.byteOffset, at(gdx, NH), at(sArr, sSelf), at(sArr, sT0 + sSelf), at(sd, sSelf), at(sd, sT0 + sSelf),
+          at(filt0, dkOff), at(filt0, dvOff), at(fder0, dkOff), at(fder0, dvOff), gqkv.byteOffset, at(gqkv, qT), gvi.byteOffset, at(gvi, vN),
+          at(gA0, dkOff), at(gA0, dvOff));
+      } else for (let n = 0; n < N; n++) selfLoop(n);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
       const gxn = Bw(2 * N * H);
       linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
