@@ -548,6 +548,67 @@ export function et_self_backward_dual_f64(N: i32, H: i32, heads: i32, keys: i32,
     dk0, dv0, fdk0, fdv0, gqkv, gqkvT, gvi, gviT, gAk, gAv);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Neighbour embedding over the pairs, dual: the twins of its two pair loops in
+// training-gradient.ts. W = nbPre·C (distance projection times cutoff) weighs the neighbour's
+// embedding row: cat_a[H..2H) += emb(z_b)·W, cat_b[H..2H) += emb(z_a)·W; in reverse the tangent
+// adjoint of the embedding table (pemb) and the adjoint of nbPre (gpre, written).
+
+function neighborEmbedDual<T>(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize,
+  pre: usize, preT: usize, emb: usize, cat: usize, catT: usize): void {
+  const L = lanes<T>(), H2 = 2 * H;
+  for (let p = 0; p < P; p++) {
+    const a = ldi(pa, p), b = ldi(pb, p);
+    const c = splat<T>(ldf(C, p)), cT = splat<T>(ldf(CT, p));
+    const o = p * H, ea = ldi(z, a) * H, eb = ldi(z, b) * H, ca = a * H2 + H, cb = b * H2 + H;
+    for (let h = 0; h < H; h += L) {
+      const pr = ld<T>(pre, o + h);
+      const wv = mul<T>(pr, c), wT = add<T>(mul<T>(ld<T>(preT, o + h), c), mul<T>(pr, cT));
+      const eA = ld<T>(emb, ea + h), eB = ld<T>(emb, eb + h);
+      addTo<T>(cat, ca + h, mul<T>(eB, wv));
+      addTo<T>(cat, cb + h, mul<T>(eA, wv));
+      addTo<T>(catT, ca + h, mul<T>(eB, wT));
+      addTo<T>(catT, cb + h, mul<T>(eA, wT));
+    }
+  }
+}
+
+function neighborEmbedBackwardDual<T>(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize,
+  pre: usize, preT: usize, emb: usize, gcat: usize, gcatT: usize, pemb: usize, gpre: usize, gpreT: usize): void {
+  const L = lanes<T>(), H2 = 2 * H;
+  for (let p = 0; p < P; p++) {
+    const a = ldi(pa, p), b = ldi(pb, p);
+    const c = splat<T>(ldf(C, p)), cT = splat<T>(ldf(CT, p));
+    const o = p * H, ea = ldi(z, a) * H, eb = ldi(z, b) * H, ca = a * H2 + H, cb = b * H2 + H;
+    for (let h = 0; h < H; h += L) {
+      const pr = ld<T>(pre, o + h);
+      const wv = mul<T>(pr, c), wT = add<T>(mul<T>(ld<T>(preT, o + h), c), mul<T>(pr, cT));
+      const ga = ld<T>(gcat, ca + h), gaT = ld<T>(gcatT, ca + h), gb = ld<T>(gcat, cb + h), gbT = ld<T>(gcatT, cb + h);
+      const eA = ld<T>(emb, ea + h), eB = ld<T>(emb, eb + h);
+      addTo<T>(pemb, eb + h, add<T>(mul<T>(gaT, wv), mul<T>(ga, wT)));
+      addTo<T>(pemb, ea + h, add<T>(mul<T>(gbT, wv), mul<T>(gb, wT)));
+      const gW = add<T>(mul<T>(ga, eB), mul<T>(gb, eA)), gWT = add<T>(mul<T>(gaT, eB), mul<T>(gbT, eA));
+      st<T>(gpre, o + h, mul<T>(gW, c));
+      st<T>(gpreT, o + h, add<T>(mul<T>(gWT, c), mul<T>(gW, cT)));
+    }
+  }
+}
+
+export function et_neighbor_embed_dual_f32(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize, pre: usize, preT: usize, emb: usize, cat: usize, catT: usize): void {
+  neighborEmbedDual<f32>(P, H, pa, pb, z, C, CT, pre, preT, emb, cat, catT);
+}
+export function et_neighbor_embed_dual_f64(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize, pre: usize, preT: usize, emb: usize, cat: usize, catT: usize): void {
+  neighborEmbedDual<f64>(P, H, pa, pb, z, C, CT, pre, preT, emb, cat, catT);
+}
+export function et_neighbor_embed_backward_dual_f32(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize,
+  pre: usize, preT: usize, emb: usize, gcat: usize, gcatT: usize, pemb: usize, gpre: usize, gpreT: usize): void {
+  neighborEmbedBackwardDual<f32>(P, H, pa, pb, z, C, CT, pre, preT, emb, gcat, gcatT, pemb, gpre, gpreT);
+}
+export function et_neighbor_embed_backward_dual_f64(P: i32, H: i32, pa: usize, pb: usize, z: usize, C: usize, CT: usize,
+  pre: usize, preT: usize, emb: usize, gcat: usize, gcatT: usize, pemb: usize, gpre: usize, gpreT: usize): void {
+  neighborEmbedBackwardDual<f64>(P, H, pa, pb, z, C, CT, pre, preT, emb, gcat, gcatT, pemb, gpre, gpreT);
+}
+
 export function et_pair_logits_dual_f32(p0: i32, p1: i32, H: i32, heads: i32, perLayer: i32, keys: i32,
   pa: usize, pb: usize, qkv: usize, qkvT: usize, filt: usize, filtT: usize, s: usize, sT: usize): void {
   pairLogitsDual<f32>(p0, p1, H, heads, perLayer, keys, pa, pb, qkv, qkvT, filt, filtT, s, sT);

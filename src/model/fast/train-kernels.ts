@@ -44,6 +44,14 @@ export type SelfBackwardDual = (N: number, H: number, heads: number, keys: numbe
   s: number, sT: number, sd: number, sdT: number, dk0: number, dv0: number, fdk0: number, fdv0: number,
   gqkv: number, gqkvT: number, gvi: number, gviT: number, gAk: number, gAv: number) => void;
 
+/** Neighbour embedding over all pairs into cat's second half (and its tangent). */
+export type NeighborEmbedDual = (P: number, H: number, pa: number, pb: number, z: number, C: number, CT: number,
+  pre: number, preT: number, emb: number, cat: number, catT: number) => void;
+
+/** Neighbour embedding in reverse: the embedding table's tangent adjoint (added) and gpre (written). */
+export type NeighborEmbedBackwardDual = (P: number, H: number, pa: number, pb: number, z: number, C: number, CT: number,
+  pre: number, preT: number, emb: number, gcat: number, gcatT: number, pemb: number, gpre: number, gpreT: number) => void;
+
 /** a += b over n values (whole vectors). */
 export type AddInto = (a: number, b: number, n: number) => void;
 
@@ -58,6 +66,8 @@ export interface TrainKernels {
   selfLogits: SelfLogitsDual;
   selfMessages: SelfMessagesDual;
   selfBackward: SelfBackwardDual;
+  neighborEmbed: NeighborEmbedDual;
+  neighborEmbedBackward: NeighborEmbedBackwardDual;
 }
 
 /** The training kernels of one precision (elemSize 4: float32, 8: float64). */
@@ -74,6 +84,8 @@ export function trainKernels(k: WasmKernels, elemSize: 4 | 8): TrainKernels {
     selfLogits: k.exported(`et_self_logits_dual_${t}`),
     selfMessages: k.exported(`et_self_messages_dual_${t}`),
     selfBackward: k.exported(`et_self_backward_dual_${t}`),
+    neighborEmbed: k.exported(`et_neighbor_embed_dual_${t}`),
+    neighborEmbedBackward: k.exported(`et_neighbor_embed_backward_dual_${t}`),
   };
 }
 
@@ -84,6 +96,8 @@ export function trainKernels(k: WasmKernels, elemSize: 4 | 8): TrainKernels {
 export const trainKernelUse = {
   /** Forward logits and messages of the pairs. */
   pairForward: true,
+  /** The neighbour embedding's pair loops. */
+  neighborEmbedding: true,
   /** Self-loops, forward and reverse. */
   selfLoops: true,
   /** Reverse pair loop. */

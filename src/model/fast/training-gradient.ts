@@ -518,6 +518,10 @@ export class FusedTrainingGradient {
     // ------------------------------------------------------------------ embedding, dual
     const x = B(2 * N * H);
     let cat: Buf | null = null, nbPre: Buf | null = null;
+    // The neighbour embedding's pair loops in WASM: atomic numbers and the embedding table copied in.
+    const nbZ = tk && ar && w.nbEmb && trainKernelUse.neighborEmbedding ? ar.indices(z, N) : null;
+    const nbEmb = nbZ ? this.place(w.nbEmb!) : null;
+    const nbKernel = nbZ && resident(nbZ, nbEmb!, pa, pb, C, CT) ? tk : null;
     if (!w.nbEmb) {
       for (let n = 0; n < N; n++) x.set(w.emb.subarray(z[n] * H, z[n] * H + H), n * H);
     } else {
@@ -527,7 +531,10 @@ export class FusedTrainingGradient {
       if (P > 0) gemm(false, true, 2 * P, H, R1, F, w.nbDist!, nbPre, false);
       const emb = w.nbEmb;
       const catT = N * 2 * H;
-      for (let p = 0; p < P; p++) {
+      if (nbKernel && resident(nbPre, cat)) {
+        nbKernel.neighborEmbed(P, H, pa.byteOffset, pb.byteOffset, nbZ!.byteOffset, C.byteOffset, CT.byteOffset,
+          nbPre.byteOffset, at(nbPre, P * H), nbEmb!.byteOffset, cat.byteOffset, at(cat, catT));
+      } else for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
         const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
         for (let h = 0; h < H; h++) {
@@ -1198,8 +1205,11 @@ export class FusedTrainingGradient {
         for (let h = 0; h < H; h++) gw.emb[z[n] * H + h] += gcat[gcT + n * 2 * H + h];
       }
       const emb = w.nbEmb, pemb = gw.nbEmb!, pre = nbPre!;
-      const gpre = B(2 * P * H);
-      for (let p = 0; p < P; p++) {
+      const gpre = nbKernel ? Bw(2 * P * H) : B(2 * P * H); // the kernel writes every element
+      if (nbKernel && resident(pre, gcat, pemb, gpre)) {
+        nbKernel.neighborEmbedBackward(P, H, pa.byteOffset, pb.byteOffset, nbZ!.byteOffset, C.byteOffset, CT.byteOffset,
+          pre.byteOffset, at(pre, P * H), nbEmb!.byteOffset, gcat.byteOffset, at(gcat, gcT), pemb.byteOffset, gpre.byteOffset, at(gpre, P * H));
+      } else for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
         const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
         for (let h = 0; h < H; h++) {
