@@ -108,6 +108,4 @@ export const trainKernelUse = {
   rows: true,
   /** Filter weights packed once per call for the matrix kernel (rather than in every product). */
   packedFilters: true,
-  /** Filters kept from the forward pass for the reverse pass (within FILTER_KEEP_BYTES). */
-  keepFilters: true,
 };

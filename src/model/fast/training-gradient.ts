@@ -36,12 +36,6 @@ import { trainKernels, trainKernelUse } from './train-kernels.js';
 const LN_EPS = 1e-5;
 /** Pairs per block of the filter computations (their buffers stay in cache). */
 const PAIR_BLOCK = 128;
-/**
- * Up to this many bytes, the filters (and their silu′) of every layer made in the forward pass
- * are kept for the reverse pass instead of being made again there (a batch-32 aspirin step at
- * 6×128 keeps 230 MB in float32 and saves ~8 % of its time); larger batches make them twice.
- */
-const FILTER_KEEP_BYTES = 512 * 2 ** 20;
 
 /**
  * Why the fused training gradient cannot serve this model, or null if it can. The caller falls
@@ -469,24 +463,12 @@ export class FusedTrainingGradient {
 
     // ------------------------------------------------ distance filters, per layer and block
     // A = F·Wᵀ; filt = silu(A); fder = silu′(A) with its tangent silu″(A)·Ȧ. They are made for a
-    // block of pairs at a time ([value rows | tangent rows] of the block), used there, and either
-    // kept for the reverse pass (all layers, FILTER_KEEP_BYTES at most) or made again there.
+    // block of pairs at a time, used there, and made again in the reverse pass: all layers'
+    // filters for a batch-32 step would be ~0.7 GB, streamed from memory several times.
     const NB = Math.min(P, PAIR_BLOCK);
-    const keepBytes = 2 * cfg.num_layers * 2 * P * perLayer * sz;
-    const keepFilters = trainKernelUse.keepFilters && keepBytes > 0 && keepBytes <= FILTER_KEEP_BYTES;
-    const filtBlock = keepFilters ? null : Bw(2 * NB * perLayer), fderBlock = keepFilters ? null : Bw(2 * NB * perLayer);
-    const filtKeep = keepFilters ? Bw(cfg.num_layers * 2 * P * perLayer) : null, fderKeep = keepFilters ? Bw(cfg.num_layers * 2 * P * perLayer) : null;
-    // The current block's filters: a block buffer, or the block's place in the kept ones.
-    let filt = (filtBlock ?? filtKeep)!, fder = (fderBlock ?? fderKeep)!;
-    const useBlock = (l: number, p0: number, p1: number): void => {
-      if (!filtKeep) return;
-      const o = (l * 2 * P + 2 * p0) * perLayer, n = 2 * (p1 - p0) * perLayer;
-      filt = filtKeep.subarray(o, o + n);
-      fder = fderKeep!.subarray(o, o + n);
-    };
-    const gA = Bw(2 * NB * perLayer);
+    const filt = Bw(2 * NB * perLayer), fder = Bw(2 * NB * perLayer), gA = Bw(2 * NB * perLayer);
     const fd2 = Bw(NB * perLayer), fy = Bw(NB * perLayer);
-    // withDer: fder is wanted too (the reverse pass, or the forward pass that keeps them).
+    // withDer: fder is wanted too (the reverse pass; the forward pass needs filt only).
     const siluKernel = tk && trainKernelUse.silu && resident(filt, fder) ? tk.siluDual : null;
     // Each layer's filter weights packed once for all its blocks (forward and reverse).
     const fp = this.filterPack;
@@ -743,8 +725,7 @@ export class FusedTrainingGradient {
       const fwd = tk && trainKernelUse.pairForward && resident(pa, pb, u, uT, C, CT, qkv, vec, sArr, filt, dx, vecNext) ? tk : null;
       for (let p0 = 0; p0 < P; p0 += NB) {
         const p1 = Math.min(P, p0 + NB), TB = (p1 - p0) * perLayer;
-        useBlock(l, p0, p1);
-        blockFilters(l, p0, p1, keepFilters);
+        blockFilters(l, p0, p1, false);
         if (fwd) {
           fwd.pairLogits(p0, p1, H, heads, perLayer, keys ? 1 : 0, pa.byteOffset, pb.byteOffset, qkv.byteOffset, at(qkv, qT),
             filt.byteOffset, at(filt, TB), sArr.byteOffset, at(sArr, sT0));
@@ -1054,8 +1035,7 @@ export class FusedTrainingGradient {
       const useKernel = pairKernel !== null && resident(pa, pb, u, uT, C, CT, qkv, vecIn, gvec, gdx, sArr, sd, filt, fder, gqkv, gvi, gA);
       for (let p0 = 0; p0 < P; p0 += NB) {
       const p1 = Math.min(P, p0 + NB), nb = p1 - p0, TB = nb * perLayer;
-      useBlock(l, p0, p1);
-      if (!keepFilters) blockFilters(l, p0, p1, true);
+      blockFilters(l, p0, p1, true);
       gA.fill(0, 0, 2 * TB);
       if (useKernel) {
         const o = at;
