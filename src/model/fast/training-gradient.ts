@@ -424,6 +424,17 @@ export class FusedTrainingGradient {
     // Byte offset of element `elems` of x (the tangent half of a dual buffer, a block's start).
     const at = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
     const rowKernels = tk && trainKernelUse.rows ? tk : null;
+    // Bias rows added by the row kernel where the arrays allow (the bias copied in), else in JS.
+    const rowBias = rowKernels ? kernels!.etKernels(sz as 4 | 8).addRowBias : null;
+    const bias = (y: Buf, b: Buf, rows: number, cols: number): void => {
+      if (rowBias && cols % lanes === 0 && resident(y)) {
+        const bb = this.place(b);
+        if (resident(bb)) return rowBias(y.byteOffset, bb.byteOffset, rows, cols);
+      }
+      addBias(y, b, rows, cols);
+    };
+    // A row of ones for the bias adjoints' column sums (see linearBack).
+    const ones = rowKernels ? this.work(3 * N, false).fill(1) : null;
     const EA = 2 * P + N;
     const v = adj.dForces;
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
@@ -546,7 +557,7 @@ export class FusedTrainingGradient {
         }
       }
       gemm(false, true, 2 * N, H, 2 * H, cat, w.nbCombine!, x, false);
-      addBias(x, w.nbCombineBias!, N, H);
+      bias(x, w.nbCombineBias!, N, H);
     }
 
     // ------------------------------------------------------------------ layers, forward
@@ -562,7 +573,7 @@ export class FusedTrainingGradient {
       keep.push(st);
       lnForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
       gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
-      addBias(st.qkv, lw.qkvB, N, H5);
+      bias(st.qkv, lw.qkvB, N, H5);
       const qkv = st.qkv, qT = N * H5;
       const vp = st.vp, vdot = st.vdot;
       if (hasVec) {
@@ -756,7 +767,7 @@ export class FusedTrainingGradient {
       } else for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
       // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
       gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
-      addBias(st.o, lw.oB, N, H3);
+      bias(st.o, lw.oB, N, H3);
       const o = st.o, oT = N * H3, vpT = 3 * N * H3;
       if (rowKernels && resident(o, vdot, vp, x, vecNext)) {
         rowKernels.residual(N, H, hasVec ? 1 : 0, o.byteOffset, at(o, oT), vdot.byteOffset, at(vdot, N * H), vp.byteOffset, at(vp, vpT),
@@ -805,11 +816,11 @@ export class FusedTrainingGradient {
     }
     const h0 = B(2 * N * H), h0d = B(2 * N * H);
     gemm(false, true, 2 * N, H, 2 * H, u0, w.h0u0, h0, false);
-    addBias(h0, w.h0u0b, N, H);
+    bias(h0, w.h0u0b, N, H);
     siluDual(h0, h0d, N * H, B);
     const h1 = B(2 * N * H);
     gemm(false, true, 2 * N, H, H, h0, w.h0u2, h1, false);
-    addBias(h1, w.h0u2b, N, H);
+    bias(h1, w.h0u2b, N, H);
     // xb = silu(h1[:, :Hh]); vecb = gate·v2.
     const xb = B(2 * N * Hh), xbd = B(2 * N * Hh);
     const vecb = B(2 * 3 * N * Hh);
@@ -847,7 +858,7 @@ export class FusedTrainingGradient {
     }
     const h0b = B(2 * N * Hh), h0bd = B(2 * N * Hh);
     gemm(false, true, 2 * N, Hh, H, u0b, w.h1u0, h0b, false);
-    addBias(h0b, w.h1u0b, N, Hh);
+    bias(h0b, w.h1u0b, N, Hh);
     siluDual(h0b, h0bd, N * Hh, B);
 
     // ------------------------------------------------------------------ head, backward
@@ -871,7 +882,7 @@ export class FusedTrainingGradient {
       }
     }
     const gu0b = B(2 * N * H);
-    linearBack(gh0b, N, Hh, H, w.h1u0, gu0b, u0b, gw.h1u0, gw.h1u0b);
+    linearBack(gh0b, N, Hh, H, w.h1u0, gu0b, u0b, gw.h1u0, gw.h1u0b, ones);
     // ‖v1b‖ backward, and the scalar part of block 0's output through its silu.
     const gv1b = B(2 * 3 * N * Hh);
     normBackDual(gu0b, H, Hh, v1b, u0b, N, Hh, gv1b);
@@ -899,10 +910,10 @@ export class FusedTrainingGradient {
       }
     }
     const gh0 = B(2 * N * H);
-    linearBack(gh1, N, H, H, w.h0u2, gh0, h0, gw.h0u2, gw.h0u2b);
+    linearBack(gh1, N, H, H, w.h0u2, gh0, h0, gw.h0u2, gw.h0u2b, ones);
     mulDerDual(gh0, h0d, N * H);
     const gu0 = B(2 * N * 2 * H);
-    linearBack(gh0, N, H, 2 * H, w.h0u0, gu0, u0, gw.h0u0, gw.h0u0b);
+    linearBack(gh0, N, H, 2 * H, w.h0u0, gu0, u0, gw.h0u0, gw.h0u0b, ones);
     normBackDual(gu0, 2 * H, H, v12, u0, N, S0, gv12);
     let gvec = B(2 * 3 * N * H);
     linearBack(gv12, 3 * N, S0, H, w.h0v, gvec, vec, gw.h0v, null);
@@ -963,7 +974,7 @@ export class FusedTrainingGradient {
         }
       }
       const gdx = Bw(2 * N * H);
-      linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB);
+      linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB, ones);
       const gvi = B(2 * 3 * N * H);
       if (hasVec) {
         linearBack(gvp, 3 * N, H3, H, lw.vecProj, gvi, vecIn, pw.vecProj, null);
@@ -1187,7 +1198,7 @@ export class FusedTrainingGradient {
       } else for (let n = 0; n < N; n++) selfLoop(n);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
       const gxn = Bw(2 * N * H);
-      linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
+      linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB, ones);
       lnBackDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
       gvec = gvi;
     }
@@ -1199,7 +1210,7 @@ export class FusedTrainingGradient {
       }
     } else {
       const gcat = B(2 * N * 2 * H);
-      linearBack(gx, N, H, 2 * H, w.nbCombine!, gcat, cat!, gw.nbCombine!, gw.nbCombineBias!);
+      linearBack(gx, N, H, 2 * H, w.nbCombine!, gcat, cat!, gw.nbCombine!, gw.nbCombineBias!, ones);
       const gcT = N * 2 * H;
       for (let n = 0; n < N; n++) {
         for (let h = 0; h < H; h++) gw.emb[z[n] * H + h] += gcat[gcT + n * 2 * H + h];
@@ -1370,12 +1381,14 @@ function mulDerDual(g: Buf, der: Buf, n: number): void {
  * Back through y = x·Wᵀ (+ b) on dual buffers (M rows each half): gX = gY·W for both halves in
  * one product, and the tangent of the parameter adjoint, Ẇ̄ += gẎᵀ·X + gYᵀ·Ẋ, ḃ̄ += Σ gẎ.
  */
-function linearBack(gY: Buf, M: number, out: number, inF: number, W: Buf, gX: Buf, X: Buf, pW: Buf, pB: Buf | null): void {
+function linearBack(gY: Buf, M: number, out: number, inF: number, W: Buf, gX: Buf, X: Buf, pW: Buf, pB: Buf | null, ones: Buf | null = null): void {
   gemm(false, false, 2 * M, inF, out, gY, W, gX, false);
   paramGrad(gY, X, M, out, inF, pW);
   if (pB) {
     const t = M * out;
-    for (let r = 0; r < M; r++) {
+    // The column sums as a product with a row of ones (the matrix kernel, where there is one).
+    if (ones && ones.length >= M) gemm(false, false, 1, out, M, ones, gY.subarray(t, t + M * out), pB, true);
+    else for (let r = 0; r < M; r++) {
       for (let c = 0; c < out; c++) pB[c] += gY[t + r * out + c];
     }
   }
