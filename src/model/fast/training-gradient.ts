@@ -613,7 +613,14 @@ export class FusedTrainingGradient {
         }
       };
       // silu of the logits of edges [e0, e1), with silu′ and the tangents (few values: plain JS).
+      const edgeSilu = tk && trainKernelUse.silu && resident(sArr, sd) ? tk.siluDual : null;
       const siluEdges = (e0: number, e1: number): void => {
+        if (edgeSilu) {
+          // In place on s (value and tangent), silu′ and its tangent into sd.
+          const i0 = e0 * heads, n = (e1 - e0) * heads;
+          edgeSilu(at(sArr, i0), at(sArr, sT0 + i0), n, at(sArr, i0), at(sArr, sT0 + i0), at(sd, i0), at(sd, sT0 + i0));
+          return;
+        }
         for (let i = e0 * heads; i < e1 * heads; i++) {
           const xv = sArr[i], sg = 1 / (1 + Math.exp(-xv));
           const d1 = sg * (1 + xv * (1 - sg));
