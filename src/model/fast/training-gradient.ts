@@ -21,6 +21,11 @@
  * ./energy-forces.ts (value blocks, filters of all layers stacked with the bias as a column of
  * ones, EquivariantScalar head); test/model/training-gradient.test.ts checks the gradients
  * against the autodiff path for every model option it accepts.
+ *
+ * The edge and per-atom loops below are the TypeScript twins of WASM SIMD kernels
+ * (./train-kernels.ts, assembly/et-train.ts), which run instead wherever every array they touch
+ * lies in the kernels' memory (a WASM-path call) and the channel counts are whole vectors;
+ * test/model/training-kernels.test.ts holds each group to its twin.
  */
 import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
 import { wasmKernels, type WasmKernels } from '../../engine/kernels/wasm.js';
