@@ -59,7 +59,23 @@ function packA<T>(transA: bool, M: i32, K: i32, A: usize, k0: i32, kc: i32, dst:
       if (!transA) {
         let a0 = A + (<usize>i0 * <usize>K + <usize>k0) * sz;
         const ld = <usize>K * sz;
-        for (let k = 0; k < kc; k++) {
+        let k = 0;
+        if (sz == 4) {
+          // Four k at a time: one vector from each of the MR rows, transposed in registers
+          // (4×4), four vector stores; the scalar loop below takes what is left of kc.
+          for (; k + 4 <= kc; k += 4) {
+            const r0 = v128.load(a0), r1 = v128.load(a0 + ld), r2 = v128.load(a0 + 2 * ld), r3 = v128.load(a0 + 3 * ld);
+            const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
+            const t2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+            v128.store(d, v128.shuffle<i64>(t0, t1, 0, 2));
+            v128.store(d, v128.shuffle<i64>(t0, t1, 1, 3), 16);
+            v128.store(d, v128.shuffle<i64>(t2, t3, 0, 2), 32);
+            v128.store(d, v128.shuffle<i64>(t2, t3, 1, 3), 48);
+            a0 += 16;
+            d += 64;
+          }
+        }
+        for (; k < kc; k++) {
           store<T>(d, load<T>(a0));
           store<T>(d, load<T>(a0 + ld), sz);
           store<T>(d, load<T>(a0 + 2 * ld), 2 * sz);

@@ -163,12 +163,22 @@ export class WasmKernels {
     return this.x.memory.buffer;
   }
 
-  /** The ET edge kernels for f32 (elemSize 4) or f64 (8). */
+  /**
+   * A kernel of the module by its export name, for callers that keep their own kernels'
+   * interfaces (src/model/fast/train-kernels.ts); array arguments are byte offsets.
+   */
+  exported<F extends (...args: number[]) => unknown>(name: string): F {
+    const f = (this.x as unknown as Record<string, unknown>)[name];
+    if (typeof f !== 'function') throw new Error(`WASM kernels: no kernel '${name}' in this build`);
+    return f as F;
+  }
+
   /** The fused training gradient's pair loop for one precision. */
   pairBackwardDual(elemSize: 4 | 8): EtPairBackwardDual {
     return elemSize === 4 ? this.x.et_pair_backward_dual_f32 : this.x.et_pair_backward_dual_f64;
   }
 
+  /** The ET edge kernels for f32 (elemSize 4) or f64 (8). */
   etKernels(elemSize: 4 | 8): EtKernels {
     const x = this.x;
     return elemSize === 4

@@ -21,9 +21,14 @@
  * ./energy-forces.ts (value blocks, filters of all layers stacked with the bias as a column of
  * ones, EquivariantScalar head); test/model/training-gradient.test.ts checks the gradients
  * against the autodiff path for every model option it accepts.
+ *
+ * The edge and per-atom loops below are the TypeScript twins of WASM SIMD kernels
+ * (./train-kernels.ts, assembly/et-train.ts), which run instead wherever every array they touch
+ * lies in the kernels' memory (a WASM-path call) and the channel counts are whole vectors;
+ * test/model/training-kernels.test.ts holds each group to its twin.
  */
 import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
-import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { wasmKernels, type WasmKernels } from '../../engine/kernels/wasm.js';
 import { Arena } from './arena.js';
 import { flushSubnormal, smallestNormal } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
@@ -31,6 +36,7 @@ import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
 import type { Potential } from '../potential.js';
 import { PairList } from '../neighbors.js';
+import { trainKernels, trainKernelUse } from './train-kernels.js';
 
 const LN_EPS = 1e-5;
 /** Pairs per block of the filter computations (their buffers stay in cache). */
@@ -76,7 +82,11 @@ interface LayerKeep {
   o: Buf; // dual [N, 3H]
 }
 
-/** Tangents of the parameter adjoints, in the packed layouts of `Packed`. */
+/**
+ * Tangents of the parameter adjoints, in the packed layouts of `Packed`, except `filters`: per
+ * layer [R+1, perLayer], the transpose of its weights' block, so that its product over a block's
+ * pairs has the long side (channels) as columns.
+ */
 interface Accumulators {
   emb: Buf;
   nbEmb: Buf | null;
@@ -139,6 +149,12 @@ export class FusedTrainingGradient {
    */
   private arena: Arena | null = null;
   private warnedMemory = false;
+  /**
+   * The distance-filter weights of every layer packed for the matrix kernel (long-lived, in the
+   * kernels' memory, refilled each call): the filter products of a call (two per layer and block
+   * of pairs, forward and reverse) then read them without packing them again each time.
+   */
+  private filterPack: { kernels: WasmKernels; offset: number; bytes: number } | null = null;
 
   /** Float64 work (geometry): in the arena during a WASM-path call. */
   private work64(n: number): Float64Array {
@@ -280,6 +296,7 @@ export class FusedTrainingGradient {
     const sz = this.dtype === 'float32' ? 4 : 8;
     this.pairs.find(positions, mol, N, cfg.cutoff_upper);
     const P = this.pairs.count;
+    this.reserveFilterPack(k);
     for (let attempt = 0; ; attempt++) {
       let outOfMemory = false;
       try {
@@ -331,6 +348,33 @@ export class FusedTrainingGradient {
   dispose(): void {
     this.arena?.dispose();
     this.arena = null;
+    this.releaseFilterPack();
+  }
+
+  /** Bytes of the packed filter weights of all layers (each layer's block 64-byte aligned). */
+  private filterPackBytes(k: WasmKernels): { perLayer: number; total: number } {
+    const cfg = this.config, H = cfg.embedding_dimension, R1 = cfg.num_rbf + 1;
+    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
+    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
+    const cols = (keys ? H : 0) + (values ? 3 * H : 0);
+    const bytes = k.exported<(N: number, K: number, elemSize: number) => number>('packed_b_bytes');
+    const perLayer = (bytes(cols, R1, this.dtype === 'float32' ? 4 : 8) + 63) & ~63;
+    return { perLayer, total: perLayer * cfg.num_layers };
+  }
+
+  /** Make room for the packed filter weights before a call (allocating may grow the memory). */
+  private reserveFilterPack(k: WasmKernels): void {
+    const { total } = this.filterPackBytes(k);
+    const have = this.filterPack;
+    if (have && have.kernels === k && have.bytes >= total) return;
+    this.releaseFilterPack();
+    if (total > 0) this.filterPack = { kernels: k, offset: k.allocate(total), bytes: total };
+  }
+
+  private releaseFilterPack(): void {
+    const fp = this.filterPack;
+    this.filterPack = null;
+    if (fp) fp.kernels.free(fp.offset);
   }
 
   /** The computation; `pairsFound`: this.pairs already holds this batch's pairs. */
@@ -378,8 +422,24 @@ export class FusedTrainingGradient {
     const lanes = dtype === 'float32' ? 4 : 2;
     const sz = dtype === 'float32' ? 4 : 8;
     const kernels = ar ? ar.kernels : null;
-    const pairKernel = kernels && H % lanes === 0 && hd % lanes === 0 ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const vectorKernels = kernels !== null && H % lanes === 0 && hd % lanes === 0;
+    const pairKernel = vectorKernels && trainKernelUse.pairBackward ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const tk = vectorKernels ? trainKernels(kernels, sz as 4 | 8) : null;
     const resident = (...xs: ArrayBufferView[]) => kernels !== null && xs.every((x) => x.buffer === kernels.memoryBuffer);
+    // Byte offset of element `elems` of x (the tangent half of a dual buffer, a block's start).
+    const at = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
+    const rowKernels = tk && trainKernelUse.rows ? tk : null;
+    // Bias rows added by the row kernel where the arrays allow (the bias copied in), else in JS.
+    const rowBias = rowKernels ? kernels!.etKernels(sz as 4 | 8).addRowBias : null;
+    const bias = (y: Buf, b: Buf, rows: number, cols: number): void => {
+      if (rowBias && cols % lanes === 0 && resident(y)) {
+        const bb = this.place(b);
+        if (resident(bb)) return rowBias(y.byteOffset, bb.byteOffset, rows, cols);
+      }
+      addBias(y, b, rows, cols);
+    };
+    // A row of ones for the bias adjoints' column sums (see linearBack).
+    const ones = rowKernels ? this.work(3 * N, false).fill(1) : null;
     const EA = 2 * P + N;
     const v = adj.dForces;
     const rc = cfg.cutoff_upper, alpha = 5 / rc, k = Math.PI / rc;
@@ -424,12 +484,33 @@ export class FusedTrainingGradient {
     const NB = Math.min(P, PAIR_BLOCK);
     const filt = Bw(2 * NB * perLayer), fder = Bw(2 * NB * perLayer), gA = Bw(2 * NB * perLayer);
     const fd2 = Bw(NB * perLayer), fy = Bw(NB * perLayer);
-    const blockFilters = (l: number, p0: number, p1: number): void => {
+    // withDer: fder is wanted too (the reverse pass; the forward pass needs filt only).
+    const siluKernel = tk && trainKernelUse.silu && resident(filt, fder) ? tk.siluDual : null;
+    // Each layer's filter weights packed once for all its blocks (forward and reverse).
+    const fp = this.filterPack;
+    const packed = kernels && fp && fp.kernels === kernels && trainKernelUse.packedFilters && resident(w.filters, F, filt) ? fp : null;
+    const packStride = packed ? this.filterPackBytes(kernels!).perLayer : 0;
+    if (packed) {
+      const packB = kernels!.exported<(tB: number, N: number, K: number, B: number, dst: number) => void>(sz === 4 ? 'pack_b_f32' : 'pack_b_f64');
+      for (let l = 0; l < cfg.num_layers; l++) packB(1, perLayer, R1, at(w.filters, l * perLayer * R1), packed.offset + l * packStride);
+    }
+    const blockFilters = (l: number, p0: number, p1: number, withDer: boolean): void => {
       const nb = p1 - p0, n = nb * perLayer;
       if (n === 0) return;
-      const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
-      gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
-      gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      if (packed) {
+        const Wp = packed.offset + l * packStride;
+        kernels!.gemmPacked(false, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wp, filt, false);
+        kernels!.gemmPacked(false, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wp, filt.subarray(n), false);
+      } else {
+        const Wl = w.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
+        gemm(false, true, nb, perLayer, R1, F.subarray(p0 * R1, p1 * R1), Wl, filt, false);
+        gemm(false, true, nb, perLayer, R1, F.subarray((P + p0) * R1, (P + p1) * R1), Wl, filt.subarray(n), false);
+      }
+      if (siluKernel) {
+        // In place, value and tangent halves back to back: the kernel writes exactly n of each.
+        siluKernel(filt.byteOffset, at(filt, n), n, filt.byteOffset, at(filt, n), withDer ? fder.byteOffset : 0, withDer ? at(fder, n) : 0);
+        return;
+      }
       // Outputs into whole buffers: the WASM kernel may write a vector past n (padding), which
       // inside `filt` would hit the tangent half.
       silu(filt.subarray(0, n), fy, fder, fd2, n);
@@ -453,6 +534,10 @@ export class FusedTrainingGradient {
     // ------------------------------------------------------------------ embedding, dual
     const x = B(2 * N * H);
     let cat: Buf | null = null, nbPre: Buf | null = null;
+    // The neighbour embedding's pair loops in WASM: atomic numbers and the embedding table copied in.
+    const nbZ = tk && ar && w.nbEmb && trainKernelUse.neighborEmbedding ? ar.indices(z, N) : null;
+    const nbEmb = nbZ ? this.place(w.nbEmb!) : null;
+    const nbKernel = nbZ && resident(nbZ, nbEmb!, pa, pb, C, CT) ? tk : null;
     if (!w.nbEmb) {
       for (let n = 0; n < N; n++) x.set(w.emb.subarray(z[n] * H, z[n] * H + H), n * H);
     } else {
@@ -462,7 +547,10 @@ export class FusedTrainingGradient {
       if (P > 0) gemm(false, true, 2 * P, H, R1, F, w.nbDist!, nbPre, false);
       const emb = w.nbEmb;
       const catT = N * 2 * H;
-      for (let p = 0; p < P; p++) {
+      if (nbKernel && resident(nbPre, cat)) {
+        nbKernel.neighborEmbed(P, H, pa.byteOffset, pb.byteOffset, nbZ!.byteOffset, C.byteOffset, CT.byteOffset,
+          nbPre.byteOffset, at(nbPre, P * H), nbEmb!.byteOffset, cat.byteOffset, at(cat, catT));
+      } else for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
         const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
         for (let h = 0; h < H; h++) {
@@ -474,7 +562,7 @@ export class FusedTrainingGradient {
         }
       }
       gemm(false, true, 2 * N, H, 2 * H, cat, w.nbCombine!, x, false);
-      addBias(x, w.nbCombineBias!, N, H);
+      bias(x, w.nbCombineBias!, N, H);
     }
 
     // ------------------------------------------------------------------ layers, forward
@@ -490,13 +578,14 @@ export class FusedTrainingGradient {
       keep.push(st);
       lnForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
       gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
-      addBias(st.qkv, lw.qkvB, N, H5);
+      bias(st.qkv, lw.qkvB, N, H5);
       const qkv = st.qkv, qT = N * H5;
       const vp = st.vp, vdot = st.vdot;
       if (hasVec) {
         gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
         const vT = 3 * N * H3;
-        for (let n = 0; n < N; n++) {
+        if (rowKernels && resident(vp, vdot)) rowKernels.vectorDot(N, H, vp.byteOffset, at(vp, vT), vdot.byteOffset, at(vdot, N * H));
+        else for (let n = 0; n < N; n++) {
           const d0 = n * H;
           for (let c = 0; c < 3; c++) {
             const r0 = (3 * n + c) * H3;
@@ -529,7 +618,14 @@ export class FusedTrainingGradient {
         }
       };
       // silu of the logits of edges [e0, e1), with silu′ and the tangents (few values: plain JS).
+      const edgeSilu = tk && trainKernelUse.silu && resident(sArr, sd) ? tk.siluDual : null;
       const siluEdges = (e0: number, e1: number): void => {
+        if (edgeSilu) {
+          // In place on s (value and tangent), silu′ and its tangent into sd.
+          const i0 = e0 * heads, n = (e1 - e0) * heads;
+          edgeSilu(at(sArr, i0), at(sArr, sT0 + i0), n, at(sArr, i0), at(sArr, sT0 + i0), at(sd, i0), at(sd, sT0 + i0));
+          return;
+        }
         for (let i = e0 * heads; i < e1 * heads; i++) {
           const xv = sArr[i], sg = 1 / (1 + Math.exp(-xv));
           const d1 = sg * (1 + xv * (1 - sg));
@@ -649,28 +745,46 @@ export class FusedTrainingGradient {
       };
       // Per block of pairs: filters, logits of both directions, their silu, then the messages.
       const dvLocal = keys ? H : 0;
+      const fwd = tk && trainKernelUse.pairForward && resident(pa, pb, u, uT, C, CT, qkv, vec, sArr, filt, dx, vecNext) ? tk : null;
       for (let p0 = 0; p0 < P; p0 += NB) {
         const p1 = Math.min(P, p0 + NB), TB = (p1 - p0) * perLayer;
-        blockFilters(l, p0, p1);
-        for (let p = p0; p < p1; p++) {
+        blockFilters(l, p0, p1, false);
+        if (fwd) {
+          fwd.pairLogits(p0, p1, H, heads, perLayer, keys ? 1 : 0, pa.byteOffset, pb.byteOffset, qkv.byteOffset, at(qkv, qT),
+            filt.byteOffset, at(filt, TB), sArr.byteOffset, at(sArr, sT0));
+        } else for (let p = p0; p < p1; p++) {
           const fk = (p - p0) * perLayer;
           logit(2 * p, pa[p], pb[p], fk, fk + TB, false);
           logit(2 * p + 1, pb[p], pa[p], fk, fk + TB, false);
         }
         siluEdges(2 * p0, 2 * p1);
-        for (let p = p0; p < p1; p++) {
+        if (fwd) {
+          fwd.pairMessages(p0, p1, H, heads, perLayer, dvLocal, values ? 1 : 0, hasVec ? 1 : 0, pa.byteOffset, pb.byteOffset,
+            u.byteOffset, uT.byteOffset, C.byteOffset, CT.byteOffset, qkv.byteOffset, at(qkv, qT), vec.byteOffset, at(vec, vN),
+            sArr.byteOffset, at(sArr, sT0), filt.byteOffset, at(filt, TB), dx.byteOffset, at(dx, dxT), vecNext.byteOffset, at(vecNext, vN));
+        } else for (let p = p0; p < p1; p++) {
           const fo = (p - p0) * perLayer + dvLocal;
           pairMessages(p, fo, fo + TB);
         }
       }
-      for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
+      // Self-loops: edges 2P + n.
+      const selfFwd = tk && trainKernelUse.selfLoops && resident(qkv, vec, sArr, filt0, dx, vecNext) ? tk : null;
+      const sSelf = 2 * P * heads;
+      if (selfFwd) selfFwd.selfLogits(N, H, heads, keys ? 1 : 0, qkv.byteOffset, at(qkv, qT), at(filt0, dkOff), at(sArr, sSelf), at(sArr, sT0 + sSelf));
+      else for (let n = 0; n < N; n++) logit(2 * P + n, n, n, 0, 0, true);
       siluEdges(2 * P, EA);
-      for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
+      if (selfFwd) {
+        selfFwd.selfMessages(N, H, heads, values ? 1 : 0, hasVec ? 1 : 0, qkv.byteOffset, at(qkv, qT), vec.byteOffset, at(vec, vN),
+          at(sArr, sSelf), at(sArr, sT0 + sSelf), at(filt0, dvOff), dx.byteOffset, at(dx, dxT), vecNext.byteOffset, at(vecNext, vN));
+      } else for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
       // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
       gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
-      addBias(st.o, lw.oB, N, H3);
+      bias(st.o, lw.oB, N, H3);
       const o = st.o, oT = N * H3, vpT = 3 * N * H3;
-      for (let n = 0; n < N; n++) {
+      if (rowKernels && resident(o, vdot, vp, x, vecNext)) {
+        rowKernels.residual(N, H, hasVec ? 1 : 0, o.byteOffset, at(o, oT), vdot.byteOffset, at(vdot, N * H), vp.byteOffset, at(vp, vpT),
+          x.byteOffset, at(x, N * H), vecNext.byteOffset, at(vecNext, vN));
+      } else for (let n = 0; n < N; n++) {
         for (let h = 0; h < H; h++) {
           const i = n * H + h, oo = n * H3 + h;
           x[i] += vdot[i] * o[oo + H] + o[oo + 2 * H];
@@ -714,11 +828,11 @@ export class FusedTrainingGradient {
     }
     const h0 = B(2 * N * H), h0d = B(2 * N * H);
     gemm(false, true, 2 * N, H, 2 * H, u0, w.h0u0, h0, false);
-    addBias(h0, w.h0u0b, N, H);
+    bias(h0, w.h0u0b, N, H);
     siluDual(h0, h0d, N * H, B);
     const h1 = B(2 * N * H);
     gemm(false, true, 2 * N, H, H, h0, w.h0u2, h1, false);
-    addBias(h1, w.h0u2b, N, H);
+    bias(h1, w.h0u2b, N, H);
     // xb = silu(h1[:, :Hh]); vecb = gate·v2.
     const xb = B(2 * N * Hh), xbd = B(2 * N * Hh);
     const vecb = B(2 * 3 * N * Hh);
@@ -756,7 +870,7 @@ export class FusedTrainingGradient {
     }
     const h0b = B(2 * N * Hh), h0bd = B(2 * N * Hh);
     gemm(false, true, 2 * N, Hh, H, u0b, w.h1u0, h0b, false);
-    addBias(h0b, w.h1u0b, N, Hh);
+    bias(h0b, w.h1u0b, N, Hh);
     siluDual(h0b, h0bd, N * Hh, B);
 
     // ------------------------------------------------------------------ head, backward
@@ -780,7 +894,7 @@ export class FusedTrainingGradient {
       }
     }
     const gu0b = B(2 * N * H);
-    linearBack(gh0b, N, Hh, H, w.h1u0, gu0b, u0b, gw.h1u0, gw.h1u0b);
+    linearBack(gh0b, N, Hh, H, w.h1u0, gu0b, u0b, gw.h1u0, gw.h1u0b, ones);
     // ‖v1b‖ backward, and the scalar part of block 0's output through its silu.
     const gv1b = B(2 * 3 * N * Hh);
     normBackDual(gu0b, H, Hh, v1b, u0b, N, Hh, gv1b);
@@ -808,10 +922,10 @@ export class FusedTrainingGradient {
       }
     }
     const gh0 = B(2 * N * H);
-    linearBack(gh1, N, H, H, w.h0u2, gh0, h0, gw.h0u2, gw.h0u2b);
+    linearBack(gh1, N, H, H, w.h0u2, gh0, h0, gw.h0u2, gw.h0u2b, ones);
     mulDerDual(gh0, h0d, N * H);
     const gu0 = B(2 * N * 2 * H);
-    linearBack(gh0, N, H, 2 * H, w.h0u0, gu0, u0, gw.h0u0, gw.h0u0b);
+    linearBack(gh0, N, H, 2 * H, w.h0u0, gu0, u0, gw.h0u0, gw.h0u0b, ones);
     normBackDual(gu0, 2 * H, H, v12, u0, N, S0, gv12);
     let gvec = B(2 * 3 * N * H);
     linearBack(gv12, 3 * N, S0, H, w.h0v, gvec, vec, gw.h0v, null);
@@ -832,43 +946,52 @@ export class FusedTrainingGradient {
       const vecIn = st.vec;
       const NH = N * H, vN = 3 * N * H, oT = N * H3, vpT = 3 * N * H3, qT = N * H5, sT0 = EA * heads;
       // Residual: go = [Σ_xyz gvec·vp3, gx·vdot, gx]; gvp = [gvdot·vp2, gvdot·vp1, gvec·o1].
-      const go = B(2 * N * H3), gvp = B(2 * 3 * N * H3);
-      // Channels innermost: every array is walked contiguously.
-      for (let n = 0; n < N; n++) {
-        const i0 = n * H, o0 = n * H3;
-        for (let h = 0; h < H; h++) {
-          const i = i0 + h, oo = o0 + h;
-          const g = gx[i], gT = gx[NH + i];
-          go[oo + H] = g * vdot[i];
-          go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
-          go[oo + 2 * H] = g;
-          go[oT + oo + 2 * H] = gT;
-        }
-        if (!hasVec) continue;
-        for (let c = 0; c < 3; c++) {
-          const row0 = (3 * n + c) * H, pr0 = (3 * n + c) * H3;
+      const rowsBack = rowKernels !== null && resident(gx, gvec, vp, vdot, o);
+      // The kernel writes every element of go (and of gvp where it is used).
+      const go = rowsBack ? Bw(2 * N * H3) : B(2 * N * H3), gvp = rowsBack ? Bw(2 * 3 * N * H3) : B(2 * 3 * N * H3);
+      if (rowsBack && resident(go, gvp)) {
+        rowKernels!.residualBackward(N, H, hasVec ? 1 : 0, gx.byteOffset, at(gx, NH), gvec.byteOffset, at(gvec, vN), vp.byteOffset, at(vp, vpT),
+          vdot.byteOffset, at(vdot, NH), o.byteOffset, at(o, oT), go.byteOffset, at(go, oT), gvp.byteOffset, at(gvp, vpT));
+      } else {
+        if (rowsBack) { go.fill(0); gvp.fill(0); } // taken unzeroed for a kernel that could not run
+        // Channels innermost: every array is walked contiguously.
+        for (let n = 0; n < N; n++) {
+          const i0 = n * H, o0 = n * H3;
           for (let h = 0; h < H; h++) {
-            const i = i0 + h, oo = o0 + h, row = row0 + h, pr = pr0 + h;
+            const i = i0 + h, oo = o0 + h;
             const g = gx[i], gT = gx[NH + i];
-            const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
-            const gv = gvec[row], gvT = gvec[vN + row];
-            go[oo] += gv * vp[pr + 2 * H];
-            go[oT + oo] += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
-            gvp[pr] = gd * vp[pr + H];
-            gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
-            gvp[pr + H] = gd * vp[pr];
-            gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
-            gvp[pr + 2 * H] = gv * o[oo];
-            gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+            go[oo + H] = g * vdot[i];
+            go[oT + oo + H] = gT * vdot[i] + g * vdot[NH + i];
+            go[oo + 2 * H] = g;
+            go[oT + oo + 2 * H] = gT;
+          }
+          if (!hasVec) continue;
+          for (let c = 0; c < 3; c++) {
+            const row0 = (3 * n + c) * H, pr0 = (3 * n + c) * H3;
+            for (let h = 0; h < H; h++) {
+              const i = i0 + h, oo = o0 + h, row = row0 + h, pr = pr0 + h;
+              const g = gx[i], gT = gx[NH + i];
+              const gd = g * o[oo + H], gdT = gT * o[oo + H] + g * o[oT + oo + H];
+              const gv = gvec[row], gvT = gvec[vN + row];
+              go[oo] += gv * vp[pr + 2 * H];
+              go[oT + oo] += gvT * vp[pr + 2 * H] + gv * vp[vpT + pr + 2 * H];
+              gvp[pr] = gd * vp[pr + H];
+              gvp[vpT + pr] = gdT * vp[pr + H] + gd * vp[vpT + pr + H];
+              gvp[pr + H] = gd * vp[pr];
+              gvp[vpT + pr + H] = gdT * vp[pr] + gd * vp[vpT + pr];
+              gvp[pr + 2 * H] = gv * o[oo];
+              gvp[vpT + pr + 2 * H] = gvT * o[oo] + gv * o[oT + oo];
+            }
           }
         }
       }
       const gdx = Bw(2 * N * H);
-      linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB);
+      linearBack(go, N, H3, H, lw.oProj, gdx, st.dx, pw.oProj, pw.oB, ones);
       const gvi = B(2 * 3 * N * H);
       if (hasVec) {
         linearBack(gvp, 3 * N, H3, H, lw.vecProj, gvi, vecIn, pw.vecProj, null);
-        for (let i = 0; i < 2 * vN; i++) gvi[i] += gvec[i];
+        if (rowKernels && resident(gvi, gvec)) rowKernels.addInto(gvi.byteOffset, gvec.byteOffset, 2 * vN);
+        else for (let i = 0; i < 2 * vN; i++) gvi[i] += gvec[i];
       }
       // Edges backward, with tangents.
       const gqkv = B(2 * N * H5);
@@ -935,10 +1058,10 @@ export class FusedTrainingGradient {
       const useKernel = pairKernel !== null && resident(pa, pb, u, uT, C, CT, qkv, vecIn, gvec, gdx, sArr, sd, filt, fder, gqkv, gvi, gA);
       for (let p0 = 0; p0 < P; p0 += NB) {
       const p1 = Math.min(P, p0 + NB), nb = p1 - p0, TB = nb * perLayer;
-      blockFilters(l, p0, p1);
+      blockFilters(l, p0, p1, true);
       gA.fill(0, 0, 2 * TB);
       if (useKernel) {
-        const o = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
+        const o = at;
         pairKernel!(p0, p1, H, heads, perLayer, dvLocal, keys ? 1 : 0, values ? 1 : 0, hasVec ? 1 : 0,
           pa.byteOffset, pb.byteOffset, u.byteOffset, uT.byteOffset, C.byteOffset, CT.byteOffset,
           qkv.byteOffset, o(qkv, qT), vecIn.byteOffset, o(vecIn, vN), gvec.byteOffset, o(gvec, vN), gdx.byteOffset, o(gdx, NH),
@@ -1073,15 +1196,21 @@ export class FusedTrainingGradient {
         }
       }
       if (TB > 0) {
-        // This block's share of the filter weights' gradient.
-        gemm(true, false, perLayer, R1, nb, gA.subarray(TB, 2 * TB), F.subarray(p0 * R1, p1 * R1), pW, true);
-        gemm(true, false, perLayer, R1, nb, gA.subarray(0, TB), F.subarray((P + p0) * R1, (P + p1) * R1), pW, true);
+        // This block's share of the filter weights' gradient (transposed: [R+1, perLayer]).
+        gemm(true, false, R1, perLayer, nb, F.subarray(p0 * R1, p1 * R1), gA.subarray(TB, 2 * TB), pW, true);
+        gemm(true, false, R1, perLayer, nb, F.subarray((P + p0) * R1, (P + p1) * R1), gA.subarray(0, TB), pW, true);
       }
       }
-      for (let n = 0; n < N; n++) selfLoop(n);
+      if (tk && trainKernelUse.selfLoops && resident(qkv, vecIn, gvec, gdx, sArr, sd, filt0, fder0, gqkv, gvi, gA0)) {
+        const sSelf = 2 * P * heads;
+        tk.selfBackward(N, H, heads, keys ? 1 : 0, values ? 1 : 0, hasVec ? 1 : 0, qkv.byteOffset, at(qkv, qT), vecIn.byteOffset, at(vecIn, vN),
+          gvec.byteOffset, at(gvec, vN), gdx.byteOffset, at(gdx, NH), at(sArr, sSelf), at(sArr, sT0 + sSelf), at(sd, sSelf), at(sd, sT0 + sSelf),
+          at(filt0, dkOff), at(filt0, dvOff), at(fder0, dkOff), at(fder0, dvOff), gqkv.byteOffset, at(gqkv, qT), gvi.byteOffset, at(gvi, vN),
+          at(gA0, dkOff), at(gA0, dvOff));
+      } else for (let n = 0; n < N; n++) selfLoop(n);
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
       const gxn = Bw(2 * N * H);
-      linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB);
+      linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB, ones);
       lnBackDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
       gvec = gvi;
     }
@@ -1093,14 +1222,17 @@ export class FusedTrainingGradient {
       }
     } else {
       const gcat = B(2 * N * 2 * H);
-      linearBack(gx, N, H, 2 * H, w.nbCombine!, gcat, cat!, gw.nbCombine!, gw.nbCombineBias!);
+      linearBack(gx, N, H, 2 * H, w.nbCombine!, gcat, cat!, gw.nbCombine!, gw.nbCombineBias!, ones);
       const gcT = N * 2 * H;
       for (let n = 0; n < N; n++) {
         for (let h = 0; h < H; h++) gw.emb[z[n] * H + h] += gcat[gcT + n * 2 * H + h];
       }
       const emb = w.nbEmb, pemb = gw.nbEmb!, pre = nbPre!;
-      const gpre = B(2 * P * H);
-      for (let p = 0; p < P; p++) {
+      const gpre = nbKernel ? Bw(2 * P * H) : B(2 * P * H); // the kernel writes every element
+      if (nbKernel && resident(pre, gcat, pemb, gpre)) {
+        nbKernel.neighborEmbedBackward(P, H, pa.byteOffset, pb.byteOffset, nbZ!.byteOffset, C.byteOffset, CT.byteOffset,
+          pre.byteOffset, at(pre, P * H), nbEmb!.byteOffset, gcat.byteOffset, at(gcat, gcT), pemb.byteOffset, gpre.byteOffset, at(gpre, P * H));
+      } else for (let p = 0; p < P; p++) {
         const a = pa[p], b = pb[p], c = C[p], cT = CT[p];
         const o = p * H, oT = (P + p) * H, ea = z[a] * H, eb = z[b] * H, ca = a * 2 * H + H, cb = b * 2 * H + H;
         for (let h = 0; h < H; h++) {
@@ -1116,10 +1248,12 @@ export class FusedTrainingGradient {
       }
       if (P > 0) paramGrad(gpre, F, P, H, R1, gw.nbDist!);
     }
-    // Filters of all layers, from the pairs and the self-loops (constant basis f(0)).
+    // Filters of all layers, from the pairs and the self-loops (constant basis f(0)); the
+    // accumulator is [R+1, perLayer] per layer.
     for (let c = 0; c < cols; c++) {
       const g = gA0[c];
-      if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[c * R1 + j] += g * f0[j];
+      const l = Math.floor(c / perLayer), base = l * perLayer * R1 + (c - l * perLayer);
+      if (g !== 0) for (let j = 0; j < R1; j++) gw.filters[base + j * perLayer] += g * f0[j];
     }
 
     return this.unpack(gw);
@@ -1138,12 +1272,19 @@ export class FusedTrainingGradient {
       for (let i = 0; i < a.length; i++) o[i] = -a[i];
       return o;
     };
-    const split = (src: Buf, rows: number, rowOffset: number, order?: (r: number) => number): { w: Buf; b: Buf } => {
+    // Rows [rowOffset, rowOffset + rows) of a [·, R+1] block, or (stride > 0) the same rows
+    // stored transposed, as columns of a [R+1, stride] block.
+    const split = (src: Buf, rows: number, rowOffset: number, order?: (r: number) => number, stride = 0): { w: Buf; b: Buf } => {
       const wv = this.buf(rows * R), bv = this.buf(rows);
       for (let r = 0; r < rows; r++) {
         const dst = order ? order(r) : r;
-        for (let j = 0; j < R; j++) wv[dst * R + j] = -src[(rowOffset + r) * R1 + j];
-        bv[dst] = -src[(rowOffset + r) * R1 + R];
+        if (stride > 0) {
+          for (let j = 0; j < R; j++) wv[dst * R + j] = -src[j * stride + rowOffset + r];
+          bv[dst] = -src[R * stride + rowOffset + r];
+        } else {
+          for (let j = 0; j < R; j++) wv[dst * R + j] = -src[(rowOffset + r) * R1 + j];
+          bv[dst] = -src[(rowOffset + r) * R1 + R];
+        }
       }
       return { w: wv, b: bv };
     };
@@ -1159,15 +1300,16 @@ export class FusedTrainingGradient {
     }
     for (let l = 0; l < cfg.num_layers; l++) {
       const p = `${rep}.attention_layers.${l}`, g = gw.layers[l];
-      let row = l * perLayer;
+      const layerFilters = gw.filters.subarray(l * perLayer * R1, (l + 1) * perLayer * R1);
+      let row = 0;
       if (keys) {
-        const d = split(gw.filters, H, row);
+        const d = split(layerFilters, H, row, undefined, perLayer);
         out.set(`${p}.dk_proj.weight`, d.w);
         out.set(`${p}.dk_proj.bias`, d.b);
         row += H;
       }
       if (values) {
-        const d = split(gw.filters, 3 * H, row, (r) => this.blockRow(r));
+        const d = split(layerFilters, 3 * H, row, (r) => this.blockRow(r), perLayer);
         out.set(`${p}.dv_proj.weight`, d.w);
         out.set(`${p}.dv_proj.bias`, d.b);
       }
@@ -1251,12 +1393,14 @@ function mulDerDual(g: Buf, der: Buf, n: number): void {
  * Back through y = x·Wᵀ (+ b) on dual buffers (M rows each half): gX = gY·W for both halves in
  * one product, and the tangent of the parameter adjoint, Ẇ̄ += gẎᵀ·X + gYᵀ·Ẋ, ḃ̄ += Σ gẎ.
  */
-function linearBack(gY: Buf, M: number, out: number, inF: number, W: Buf, gX: Buf, X: Buf, pW: Buf, pB: Buf | null): void {
+function linearBack(gY: Buf, M: number, out: number, inF: number, W: Buf, gX: Buf, X: Buf, pW: Buf, pB: Buf | null, ones: Buf | null = null): void {
   gemm(false, false, 2 * M, inF, out, gY, W, gX, false);
   paramGrad(gY, X, M, out, inF, pW);
   if (pB) {
     const t = M * out;
-    for (let r = 0; r < M; r++) {
+    // The column sums as a product with a row of ones (the matrix kernel, where there is one).
+    if (ones && ones.length >= M) gemm(false, false, 1, out, M, ones, gY.subarray(t, t + M * out), pB, true);
+    else for (let r = 0; r < M; r++) {
       for (let c = 0; c < out; c++) pB[c] += gY[t + r * out + c];
     }
   }
