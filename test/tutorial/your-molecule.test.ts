@@ -35,7 +35,10 @@ test('your own molecule, SMILES to a checked MD run, as docs/your-molecule.md wa
     assert.equal(built.info.relax_converged, true);
 
     // 2. Off-equilibrium samples labelled by xtb: normal modes and xtb MD at 300 and 600 K.
-    oreo(['sample', '--input', 'ethanol.xyz', '--no-relax', '--method', 'normal-modes,md', '--temperatures', '300,600', '--count', '4', '--every', '5', '--out', 'samples.extxyz']);
+    const sampled = oreo(['sample', '--input', 'ethanol.xyz', '--no-relax', '--method', 'normal-modes,md', '--temperatures', '300,600', '--count', '4', '--every', '5', '--out', 'samples.extxyz']);
+    // Progress in frames: the relaxed one, 2 × 4 normal-mode samples and 2 × 4 MD frames, to the end.
+    assert.match(sampled.stderr, /\] 0\/17 frames/);
+    assert.match(sampled.stderr, /\] 17\/17 frames .* ETA 0s/);
     const samples = readExtxyzFile(join(dir, 'samples.extxyz'));
     // The relaxed structure, up to 8 normal-mode samples (a few may break a bond and be left out) and 8 MD frames.
     assert.ok(samples.length >= 12 && samples.length <= 17, `${samples.length} samples`);
