@@ -5,16 +5,18 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from './main.js';
-import { flag, helpText, num, parseArgs, requireStr, type OptionSpec } from './args.js';
+import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
 import { labelFile, partialPath } from '../qm/label.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 import { referenceCalculatorsHelp } from '../qm/registry.js';
+import { parseFrameList } from './frames.js';
 
 const spec: Record<string, OptionSpec> = {
   input: { type: 'string', help: 'structures to label: xyz/extxyz, or any format oreo reads (sdf, npz, h5, …)' },
   out: { type: 'string', help: 'output extxyz file (energy eV, forces eV/Å, input_index per frame)' },
+  frames: { type: 'string', help: 'label only these input frames, e.g. 0,5,10-20 or 0:201:4 (every fourth; default all)' },
   workers: { type: 'string', help: 'calculations at once, one process each; for ani2x, its worker threads (default: number of CPUs)' },
   threads: { type: 'string', help: 'threads per calculation (default 1)' },
   ...referenceOptionSpec,
@@ -24,7 +26,7 @@ const spec: Record<string, OptionSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-const usage = 'oreo label --calculator xtb --input FILE --out FILE.extxyz [--workers N]';
+const usage = 'oreo label --calculator xtb --input FILE --out FILE.extxyz [--frames LIST] [--workers N]';
 
 export const command: Command = {
   summary: 'label structures with a reference quantum-chemistry calculator (xtb GFN2-xTB): energies and forces, resumable',
@@ -50,6 +52,7 @@ export const command: Command = {
     // labelFile times the reports itself (progressSeconds below), so the printer writes each one.
     const printer = new ProgressPrinter({ logSeconds: 0 });
     const quiet = flag(p, 'quiet');
+    const frames = str(p, 'frames');
     console.error(`labelling ${input} with ${calculator.name}, ${workers} at a time → ${output}`);
     const result = await labelFile({
       input,
@@ -58,6 +61,7 @@ export const command: Command = {
       workers,
       overwrite: flag(p, 'overwrite'),
       skipFailed: flag(p, 'skip-failed'),
+      selectFrames: frames === undefined ? undefined : (count) => parseFrameList(frames, count),
       progressSeconds: printer.interactive ? 0.5 : 10,
       onProgress: quiet
         ? undefined

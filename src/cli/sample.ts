@@ -15,6 +15,7 @@ import { graphFromPairs } from '../sampling/bonds.js';
 import { labelStructures, type StartStructure } from '../sampling/pipeline.js';
 import { DEFAULT_PLAN, temperatureList } from '../sampling/plan.js';
 import type { SamplingPlan } from '../sampling/sample.js';
+import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 
 const { calculator: _c, ...calculatorFlags } = referenceOptionSpec;
 const METHODS = ['normal-modes', 'md', 'rattle', 'model-md'] as const;
@@ -99,6 +100,16 @@ export const command: Command = {
     const options = referenceOptionsFrom(cmd, p);
     const model = modelPath ? await (await import('../model/load.js')).loadCalculator(modelPath) : undefined;
     const t0 = performance.now();
+    // Sampling runs synchronously (one xtb process at a time), so the line is written from inside it.
+    const printer = new ProgressPrinter();
+    const onProgress = (done: number, total: number) => {
+      const seconds = (performance.now() - t0) / 1000;
+      const rate = done / Math.max(seconds, 1e-9);
+      printer.update(`${progressBar(done, total)} ${done}/${total} frames  ${rate.toPrecision(3)} frames/s  ETA ${done > 0 ? formatDuration((total - done) / rate) : '?'}`, {
+        fraction: done / total,
+        final: done === total,
+      });
+    };
     const r = labelStructures(
       z,
       starts,
@@ -109,6 +120,7 @@ export const command: Command = {
         plan,
         equilibrium: !flag(p, 'no-equilibrium'),
         seed,
+        onProgress,
       },
       { charge: options.charge ?? charge, unpaired: options.unpaired ?? unpaired },
       model,

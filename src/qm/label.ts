@@ -37,6 +37,11 @@ export interface LabelOptions {
   onFailure?(index: number, err: Error): void;
   /** Minimum seconds between progress reports (default 1). */
   progressSeconds?: number;
+  /**
+   * Label only some input frames: given the input's frame count, the indices to label (e.g. every
+   * fourth frame of an MD trajectory). Output frames keep their input index; default all.
+   */
+  selectFrames?(count: number): number[];
 }
 
 export interface LabelProgress {
@@ -160,17 +165,20 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
   calculator.describe();
 
   // First pass: count, and refuse what cannot be labelled, before any calculation.
-  let total = 0;
+  let count = 0;
   for await (const f of inputFrames(input)) {
-    if (isPeriodic(f)) throw new InputError(input, `periodic frame (cell/pbc): ${calculator.name} is set up for isolated molecules only`, total);
+    if (isPeriodic(f)) throw new InputError(input, `periodic frame (cell/pbc): ${calculator.name} is set up for isolated molecules only`, count);
     try {
       calculator.checkElements(f.z);
     } catch (err) {
-      throw new InputError(input, (err as Error).message, total);
+      throw new InputError(input, (err as Error).message, count);
     }
-    total++;
+    count++;
   }
-  if (total === 0) throw new InputError(input, 'no frames to label');
+  if (count === 0) throw new InputError(input, 'no frames to label');
+  const selected = options.selectFrames ? new Set(options.selectFrames(count)) : undefined;
+  const total = selected ? selected.size : count;
+  if (total === 0) throw new InputError(input, 'no frames selected to label');
 
   const partial = partialPath(output);
   const tmp = `${partial}.tmp-${process.pid}`;
@@ -182,16 +190,30 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
     rmSync(tmp, { force: true });
     throw err;
   }
+  // Checked before the partial file replaces anything, so a refused rerun leaves the files as they were.
+  try {
+    const beyond = [...kept.keys()].find((i) => i >= count);
+    if (beyond !== undefined) {
+      throw new OreoError(
+        `${source} holds a label for input frame ${beyond}, but ${input} has only ${count} frames; ` +
+          `the input changed since it was labelled: pass --overwrite to start over`,
+      );
+    }
+    const unselected = selected && [...kept.keys()].find((i) => !selected.has(i));
+    if (unselected !== undefined) {
+      throw new OreoError(
+        `${source} holds a label for input frame ${unselected}, which the frame selection leaves out; ` +
+          `it was labelled with other --frames: pass --overwrite to start over`,
+      );
+    }
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   if (!kept.size) closeSync(openSync(tmp, 'w'));
   renameSync(tmp, partial);
 
-  const beyond = [...kept.keys()].find((i) => i >= total);
-  if (beyond !== undefined) {
-    throw new OreoError(
-      `${source} holds a label for input frame ${beyond}, but ${input} has only ${total} frames; ` +
-        `the input changed since it was labelled: pass --overwrite to start over`,
-    );
-  }
+
   const todo = total - kept.size;
   const failed: number[] = [];
   let done = 0;
@@ -242,6 +264,7 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
     try {
       for await (const f of inputFrames(input)) {
         const i = index++;
+        if (selected && !selected.has(i)) continue;
         const prior = kept.get(i);
         if (prior !== undefined) {
           if (prior !== fingerprint(f.z, f.positions)) {

@@ -16,7 +16,7 @@ import { levelOfTheory, type LevelOfTheory } from '../qm/level.js';
 import type { ReferenceCalculator } from '../qm/reference.js';
 import { createReferenceCalculator, type ReferenceOptions } from '../qm/registry.js';
 import { bondingChange, perceiveBonds, type BondGraph } from './bonds.js';
-import { failureReason, sampleMolecule, type Label, type Sample, type SamplingPlan } from './sample.js';
+import { failureReason, plannedFrames, sampleMolecule, type Label, type Sample, type SamplingPlan } from './sample.js';
 import { deriveSeed } from '../data/rng.js';
 
 export interface StartStructure {
@@ -46,6 +46,11 @@ export interface PipelineSettings {
   /** Keep the relaxed structures as equilibrium conformations (default true). */
   equilibrium?: boolean;
   seed: number;
+  /**
+   * Progress in frames: `done` of `total`, the frames the plan asks for (equilibrium ones
+   * included); a left-out frame counts as done. Called as MD frames are made and samples labelled.
+   */
+  onProgress?(done: number, total: number): void;
 }
 
 export interface LabelledConformation extends Sample {
@@ -113,7 +118,19 @@ export function labelStructures(
   out.levels = calcs.map((c) => c.level);
   const primary = calcs[0];
   const relaxed: number[] = [];
-  for (const start of starts) {
+  const perStart = plannedFrames(settings.plan) + (settings.equilibrium !== false ? 1 : 0);
+  const total = perStart * starts.length;
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    settings.onProgress?.(done, total);
+  };
+  settings.onProgress?.(0, total);
+  for (const [startIndex, start] of starts.entries()) {
+    // Every frame of this start counts as done at its end, left out or not.
+    const startDone = () => {
+      if (done < perStart * (startIndex + 1)) progress(perStart * (startIndex + 1) - done);
+    };
     const bonds = start.bonds ?? perceiveBonds(start.z, start.positions);
     let positions = start.positions;
     if (!settings.relax?.skip) {
@@ -124,18 +141,21 @@ export function labelStructures(
         positions = r.positions;
         if (relaxed.some((e) => Math.abs(e - r.energy) < SAME_MINIMUM_EV)) {
           add(out.rejected, 'relax: same minimum as an earlier conformer');
+          startDone();
           continue;
         }
         relaxed.push(r.energy);
       } catch (err) {
         if (!(err instanceof OreoError)) throw err;
         add(out.rejected, `relax: ${failureReason(err)}`);
+        startDone();
         continue;
       }
     }
     const change = bondingChange(z, positions, bonds);
     if (change) {
       add(out.rejected, 'relax: bonding changed');
+      startDone();
       continue;
     }
     out.conformers++;
@@ -145,7 +165,7 @@ export function labelStructures(
       samples.push({ positions, kind: 'equilibrium', sampler: 'relaxed', temperature: 0, seed: 0, labels: [] });
     }
     const sampled = sampleMolecule(
-      { z, positions, bonds, seed, reference: primary.calc, referenceLevel: primary.level.key, model },
+      { z, positions, bonds, seed, reference: primary.calc, referenceLevel: primary.level.key, model, onMdFrames: progress },
       settings.plan,
     );
     out.calculations += sampled.calculations;
@@ -174,7 +194,10 @@ export function labelStructures(
         }
       }
       if (keep) out.conformations.push({ ...s, labels, conformer: start.conformer });
+      // MD frames were counted as they were made.
+      if (s.sampler !== 'md' && s.sampler !== 'model-md') progress(1);
     }
+    startDone();
   }
   return out;
 }

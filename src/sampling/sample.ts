@@ -93,6 +93,8 @@ export interface SamplingContext {
   referenceLevel?: string;
   /** An oreo model for model-md. */
   model?: Calculator;
+  /** Told as MD frames are kept (1) or given up (the rest of a broken trajectory), for progress. */
+  onMdFrames?(n: number): void;
 }
 
 export interface SamplingResult {
@@ -174,6 +176,7 @@ function runMd(ctx: SamplingContext, plan: MdPlan, calc: Calculator, sampler: 'm
     } catch (err) {
       if (!(err instanceof OreoError)) throw err;
       count(out.rejected, `${sampler}: ${failureReason(err)}`, plan.framesPerTemperature);
+      ctx.onMdFrames?.(plan.framesPerTemperature);
       continue;
     }
     let kept = 0;
@@ -186,6 +189,7 @@ function runMd(ctx: SamplingContext, plan: MdPlan, calc: Calculator, sampler: 'm
       } catch (err) {
         if (!(err instanceof OreoError)) throw err;
         count(out.rejected, `${sampler}: ${failureReason(err)}`, plan.framesPerTemperature - kept);
+        ctx.onMdFrames?.(plan.framesPerTemperature - kept);
         break;
       }
       const positions = Float64Array.from(sim.atoms.positions);
@@ -193,11 +197,13 @@ function runMd(ctx: SamplingContext, plan: MdPlan, calc: Calculator, sampler: 'm
       if (problem || bondingChange(ctx.z, positions, ctx.bonds)) {
         // Everything after this frame descends from another molecule: end the trajectory here.
         count(out.rejected, `${sampler}: ${problem ? 'unstable dynamics' : 'bonding changed'}`, plan.framesPerTemperature - kept);
+        ctx.onMdFrames?.(plan.framesPerTemperature - kept);
         break;
       }
       const labels: Label[] = level ? [{ level, energy: sim.energy, forces: Float64Array.from(sim.forces) }] : [];
       out.samples.push({ positions, kind: 'off-equilibrium', sampler, temperature: t, seed, labels });
       kept++;
+      ctx.onMdFrames?.(1);
     }
   }
 }
@@ -214,6 +220,12 @@ function runRattle(ctx: SamplingContext, plan: RattlePlan, out: SamplingResult):
     }
     out.samples.push({ positions, kind: 'off-equilibrium', sampler: 'rattle', temperature: 0, seed, labels: [] });
   }
+}
+
+/** Frames `plan` asks for from one structure (before any is left out). */
+export function plannedFrames(plan: SamplingPlan): number {
+  const md = (m?: MdPlan) => (m ? m.temperatures.length * m.framesPerTemperature : 0);
+  return (plan.normalModes ? plan.normalModes.temperatures.length * plan.normalModes.perTemperature : 0) + md(plan.md) + (plan.rattle?.count ?? 0) + md(plan.modelMd);
 }
 
 /**

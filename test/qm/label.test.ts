@@ -121,6 +121,31 @@ test('oreo label CLI: labels a file', { skip: skipUnless('xtb') }, () => {
   }
 });
 
+test('oreo label --frames labels only the selected frames, keeping their input index; a rerun with another selection is refused untouched', { skip: skipUnless('xtb') }, () => {
+  const dir = workDir();
+  try {
+    const input = firstFrames(dir, 7);
+    const output = join(dir, 'every-third.extxyz');
+    const ok = runOreo(['label', '--calculator', 'xtb', '--input', input, '--out', output, '--frames', '0:7:3', '--quiet']);
+    assert.equal(ok.status, 0, ok.stderr);
+    const frames = readExtxyzFile(output);
+    assert.deepEqual(frames.map((f) => f.info[INPUT_INDEX_KEY]), [0, 3, 6]);
+    const inputs = readExtxyzFile(input);
+    for (const f of frames) assert.deepEqual(Array.from(f.positions), Array.from(inputs[f.info[INPUT_INDEX_KEY] as number].positions));
+    const before = readFileSync(output, 'utf8');
+    const other = runOreo(['label', '--calculator', 'xtb', '--input', input, '--out', output, '--frames', '0,1', '--quiet']);
+    assert.equal(other.status, 1);
+    assert.match(other.stderr, /input frame 3, which the frame selection leaves out.*--overwrite/);
+    assert.equal(readFileSync(output, 'utf8'), before);
+    assert.equal(existsSync(partialPath(output)), false);
+    const missing = runOreo(['label', '--calculator', 'xtb', '--input', input, '--out', join(dir, 'x.extxyz'), '--frames', '9']);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /--frames: frame 9 does not exist \(the input has 7 frames/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Needs no xtb: it is about what a person without one sees.
 test('oreo label CLI refuses a missing xtb with a clear message', () => {
   const dir = workDir();

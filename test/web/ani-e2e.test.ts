@@ -1,6 +1,9 @@
 // ANI-2x in the browser (headless Chromium, as e2e.test.ts): the app lists the bundled
 // models/ani2x.oreo, its Web Worker opens it by kind and runs MD on a molecule, and its forces
-// equal the ones oreo computes in Node. Skipped without Chromium (test/system-tools.ts).
+// equal the ones oreo computes in Node; and a user's own molecule typed as a SMILES (caffeine,
+// docs/your-molecule.md) runs under ANI-2x with the stability watchdog on and does not collapse.
+// Screenshots go to $OREO_WEB_SCREENSHOTS (default: a folder under the OS temp dir). Skipped
+// without Chromium (test/system-tools.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { skipUnless } from '../system-tools.js';
 
 const MOLECULE = 'rmd17/rmd17_aspirin_train_01.npz';
 const MODEL = 'ani2x.oreo';
+const CAFFEINE = 'Cn1cnc2c1c(=O)n(C)c(=O)n2C';
 const skip = skipUnless('chromium');
 
 describe('ANI-2x in the browser', () => {
@@ -24,12 +28,15 @@ describe('ANI-2x in the browser', () => {
   let server: RunningServer;
   let context: BrowserContext;
   let page: Page;
+  let shots: string;
   const pageErrors: string[] = [];
 
   before(async () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'oreo-ani-web-'));
     mkdirSync(join(dir, 'runs'));
+    shots = process.env.OREO_WEB_SCREENSHOTS ?? join(tmpdir(), 'oreo-web-screenshots');
+    mkdirSync(shots, { recursive: true });
     server = await startServer({ roots: [join(dir, 'runs')], port: 0, modelsDir: join(repoRoot, 'models'), assets: await buildWebAssets() });
     ({ context, page } = await launchHeadless(dir, 60_000, pageErrors));
   });
@@ -70,6 +77,33 @@ describe('ANI-2x in the browser', () => {
     assert.ok(maxF > 0.1);
     assert.ok(maxDiff <= 1e-9 * maxF, `max |ΔF| ${maxDiff}`);
     assert.ok(Math.abs(web.energy - node.energy[0]) <= 1e-9 * Math.abs(node.energy[0]));
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('caffeine typed as a SMILES runs 400 steps of ANI-2x MD at 300 K without collapse', { skip }, async (t) => {
+    // The same molecule the bundled pre-trained ET shreds within 50 fs (e2e.test.ts): ANI-2x, a
+    // universal organic potential, must hold it together with the watchdog on.
+    await page.uncheck('#md-allow-unstable');
+    await page.fill('#md-smiles', CAFFEINE);
+    await page.click('#md-smiles-build');
+    await page.waitForFunction(() => document.getElementById('live')!.dataset.ownMolecule === 'C8H10N4O2');
+    await page.selectOption('#md-model', MODEL);
+    await page.selectOption('#md-thermostat', 'nose-hoover');
+    await page.fill('#md-temperature', '300');
+    await page.fill('#md-dt', '0.5');
+    await page.fill('#md-steps', '400');
+    await page.click('#md-run');
+    await page.waitForSelector('#md-status[data-done]', { timeout: 300_000 });
+    const status: Record<string, string | undefined> = await page.evaluate(() => ({ ...document.getElementById('md-status')!.dataset, text: document.getElementById('md-status')!.textContent ?? '' }));
+    t.diagnostic(status.text ?? '');
+    await page.screenshot({ path: join(shots, 'live-md-caffeine-ani2x.png') });
+    t.diagnostic(`screenshot ${join(shots, 'live-md-caffeine-ani2x.png')}`);
+    assert.equal(status.collapsed, undefined, status.text);
+    assert.equal(status.done, '400', status.text);
+    const temperature = Number(status.temperature);
+    // Nosé–Hoover at 300 K on 24 atoms after 0.2 ps: finite and not running away.
+    assert.ok(Number.isFinite(temperature) && temperature > 50 && temperature < 900, `T = ${status.temperature} K`);
+    assert.notEqual(await page.getAttribute('#md-status', 'class'), 'status error');
     assert.deepEqual(pageErrors, []);
   });
 });
