@@ -96,7 +96,7 @@ async function buildCalculator(
     if (dtype !== undefined) throw new OreoError('--dtype applies to learned models only');
     return createAnalyticCalculator(model, reference);
   }
-  if (!existsSync(resolveModelPath(model))) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic) or a bundled model (ani2x)`);
+  if (!existsSync(resolveModelPath(model))) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic) or a bundled model's name (ani2x, oreo-pretrained-et4x64, … as in models/)`);
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype must be float32 or float64, got '${dtype}'`);
   return loadCalculator(model, dtype ? { dtype } : {});
 }

@@ -21,11 +21,20 @@ export interface LoadOptions {
 /** Models shipped in models/ that can be named without a path. */
 export const namedModels: Record<string, string> = { ani2x: 'ani2x.oreo' };
 
-/** A model argument as a path: an existing file as given, else a bundled model's name. */
+/**
+ * A model argument as a path: an existing file as given, else a bundled model by name, with or
+ * without `.oreo` (`ani2x`, `oreo-pretrained-et4x64`), so that commands work the same from a
+ * checkout and from an installed package.
+ */
 export function resolveModelPath(spec: string): string {
   if (existsSync(spec)) return spec;
-  const bundled = namedModels[spec.toLowerCase()];
-  return bundled ? bundledModel(bundled) : spec;
+  const named = namedModels[spec.toLowerCase()];
+  if (named) return bundledModel(named);
+  if (/^[\w.-]+$/.test(spec)) {
+    const file = spec.endsWith('.oreo') ? spec : `${spec}.oreo`;
+    if (existsSync(bundledModel(file))) return bundledModel(file);
+  }
+  return spec;
 }
 
 function sniff(path: string): Uint8Array {

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readExtxyzFile } from '../../src/data/extxyz.js';
 import { runOreo } from '../cli.js';
-import { repoRoot } from '../paths.js';
 import { skipUnless } from '../system-tools.js';
 
-const PRETRAINED = join(repoRoot, 'models', 'oreo-pretrained-et4x64.oreo');
+// By its bundled name, as the doc writes it (resolved to models/ from any folder).
+const PRETRAINED = 'oreo-pretrained-et4x64';
 const CAFFEINE = 'Cn1cnc2c1c(=O)n(C)c(=O)n2C';
 
 test('your own molecule, SMILES to a checked MD run, as docs/your-molecule.md walks it (ethanol, small numbers)', { skip: skipUnless('xtb') }, (t) => {
