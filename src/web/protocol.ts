@@ -17,6 +17,18 @@ export interface MdSettings {
   zeroAngularMomentum: boolean;
   /** Warn about a collapse (bond, runaway temperature, NVE drift) and go on instead of stopping. */
   allowUnstable?: boolean;
+  /** Relax the structure with the chosen model first (FIRE to fmax 0.05 eV/Å, at most 500 steps),
+   * as `oreo optimize` would: a structure made from a SMILES is not a minimum of any model. */
+  relaxFirst?: boolean;
+}
+
+/** What the relaxation before MD did (settings.relaxFirst). */
+export interface RelaxationReport {
+  steps: number;
+  converged: boolean;
+  /** Largest atomic force before and after, eV/Å. */
+  startFmax: number;
+  fmax: number;
 }
 
 export type ToWorker =
@@ -43,7 +55,7 @@ export interface MdFrame {
 }
 
 export type FromWorker =
-  | { type: 'ready'; atoms: number; kernels: string; parameters: number; frame: MdFrame }
+  | { type: 'ready'; atoms: number; kernels: string; parameters: number; frame: MdFrame; relaxation?: RelaxationReport }
   | { type: 'frame'; frame: MdFrame; stepsPerSecond: number }
   /** `collapse`: the stability watchdog stopped the run (what came apart, and when). */
   | { type: 'done'; step: number; reason: string | null; collapse?: { timePs: number; kind: string; message: string } }

@@ -103,6 +103,7 @@ export class LiveMd {
       steps: { label: 'Steps', input: numIn('md-steps', 1000, 1, 1_000_000, 100) },
       seed: { label: 'Seed', input: numIn('md-seed', 1, 0, 2 ** 31, 1) },
       allowUnstable: { label: 'Go on after a collapse', input: h('input', { id: 'md-allow-unstable', type: 'checkbox' }) },
+      relaxFirst: { label: 'Relax first (FIRE, fmax 0.05 eV/Å)', input: h('input', { id: 'md-relax', type: 'checkbox', checked: true }) },
     };
     this.runButton = h('button', { type: 'button', id: 'md-run', class: 'primary' }, 'Run');
     this.stopButton = h('button', { type: 'button', id: 'md-stop', disabled: true }, 'Stop');
@@ -300,6 +301,7 @@ export class LiveMd {
       zeroMomentum: true,
       zeroAngularMomentum: true,
       allowUnstable: (this.fields.allowUnstable.input as HTMLInputElement).checked,
+      relaxFirst: (this.fields.relaxFirst.input as HTMLInputElement).checked,
     };
   }
 
@@ -422,7 +424,12 @@ export class LiveMd {
         this.rate = 0;
         this.record(m.frame);
         this.draw(m.frame, true);
-        this.setStatus(`${m.atoms} atoms, ${m.parameters} model parameters. ` + this.describe(m.frame));
+        {
+          const r = m.relaxation;
+          const relaxed = r ? `Relaxed in ${r.steps} FIRE steps, fmax ${fmt(r.startFmax, 3)} → ${fmt(r.fmax, 3)} eV/Å${r.converged ? '' : ' (not converged)'}. ` : '';
+          if (r) this.status.dataset.relaxSteps = String(r.steps);
+          this.setStatus(`${m.atoms} atoms, ${m.parameters} model parameters. ${relaxed}` + this.describe(m.frame));
+        }
         this.status.dataset.step = String(m.frame.step);
         break;
       case 'frame':

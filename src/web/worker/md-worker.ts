@@ -12,7 +12,8 @@ import type { Simulation } from '../../md/simulation.js';
 import { MdLoop } from '../../md/loop.js';
 import { Watchdog } from '../../md/watchdog.js';
 import { potentialFromBytes } from '../model-bytes.js';
-import type { FromWorker, MdFrame, ToWorker } from '../protocol.js';
+import type { FromWorker, MdFrame, RelaxationReport, ToWorker } from '../protocol.js';
+import { minimize } from '../../optimize/minimize.js';
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -114,10 +115,19 @@ async function handle(m: ToWorker): Promise<void> {
         const calculator: Calculator = pot.asCalculator(m.modelName);
         const unsuited = calculator.applicability?.(z);
         if (unsuited) post({ type: 'warning', message: `warning: ${unsuited}` });
-        sim = createSimulation({ z, positions: m.positions }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
-        watchdog = new Watchdog(sim, { thermostat: m.settings.thermostat, temperature: m.settings.temperature });
+        let positions: ArrayLike<number> = m.positions;
+        let relaxation: RelaxationReport | undefined;
+        if (m.settings.relaxFirst) {
+          const r = minimize(calculator, z, positions, { method: 'fire', fmax: 0.05, steps: 500 });
+          positions = r.positions;
+          relaxation = { steps: r.steps, converged: r.converged, startFmax: r.startFmax, fmax: r.fmax };
+        }
+        sim = createSimulation({ z, positions: Array.from(positions) }, calculator, { ...m.settings, initTemperature: m.settings.temperature });
+        // Bonds are judged against the structure as given, so a relaxation that pulled the molecule
+        // apart shows as a collapse at the first step instead of becoming the new reference.
+        watchdog = new Watchdog(sim, { thermostat: m.settings.thermostat, temperature: m.settings.temperature }, { referencePositions: m.positions });
         allowUnstable = m.settings.allowUnstable ?? false;
-        post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(threads), parameters: pot.parameterCount(), frame: frameOf(sim) });
+        post({ type: 'ready', atoms: z.length, kernels: kernelsInUse(threads), parameters: pot.parameterCount(), frame: frameOf(sim), relaxation });
         break;
       }
       case 'run':
