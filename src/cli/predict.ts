@@ -4,17 +4,15 @@
 import type { Command } from './main.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadEnergyModel, AniEnsemble } from '../model/load.js';
-import type { Potential, StructureBatch } from '../model/potential.js';
+import type { Potential } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 import { readPropertyHead } from '../model/heads/io.js';
 import { iterateConformations, readConformations } from '../data/read.js';
-import { packStructures } from '../data/batch.js';
-import { predictionsAsExtxyz } from './predict-extxyz.js';
+import { predictFrames, selectFrames, writePredictions, type BatchPredictor } from './predict-frames.js';
 import { formula } from '../elements.js';
 import type { Conformation } from '../data/conformation.js';
-import { framesNeeded, parseFrameList } from './frames.js';
+import { framesNeeded } from './frames.js';
 import { OreoError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { applicabilityWarning } from '../model/card.js';
 
 const spec: Record<string, OptionSpec> = {
@@ -42,17 +40,15 @@ export function predictionUnits(pot: Potential): { energy: string; forces: strin
   return { energy: 'eV', forces: 'eV/Å' };
 }
 
-type Predictor = (b: Required<StructureBatch>) => { energy: ArrayLike<number>; forces: ArrayLike<number> };
-
 /**
  * The fused inference path (src/model/fast, what MD runs) when asked for or by default, else the
  * autodiff path. Today the fast path covers every ET oreo loads; should a model ever fall outside
  * it (its constructor refuses what it does not implement), the default falls back to autodiff and
  * says why, while an explicit --path fast is an error.
  */
-function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'fast' | 'autodiff'; predict: Predictor; note?: string } {
+function choosePredictor(pot: Potential, wanted: string | undefined): { path: 'fast' | 'autodiff'; predict: BatchPredictor; note?: string } {
   if (wanted !== undefined && wanted !== 'fast' && wanted !== 'autodiff') throw new OreoError(`--path ${wanted}: expected fast or autodiff`);
-  const autodiff: Predictor = (b) => {
+  const autodiff: BatchPredictor = (b) => {
     const p = pot.predict(b);
     return { energy: p.energy.data, forces: p.forces.data };
   };
@@ -118,8 +114,7 @@ export const command: Command = {
     }
     const pot = loaded;
     const structures = await readStructures(input, str(p, 'frames'));
-    if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
-    const frames = str(p, 'frames') ? parseFrameList(str(p, 'frames')!, structures.length) : structures.map((_, i) => i);
+    const frames = selectFrames(structures, str(p, 'frames'), input);
     const batchSize = num('predict', p, 'batch', 16, { min: 1, integer: true });
     for (const i of frames) pot.checkElements(structures[i].z);
     // A molecule-specific model asked about another molecule: say so once per composition.
@@ -134,38 +129,14 @@ export const command: Command = {
     const chosen = choosePredictor(pot, str(p, 'path'));
     if (chosen.note) console.error(`oreo predict: ${chosen.note}`);
 
-    const results: { frame: number; energy: number; forces: number[][] }[] = [];
-    for (let b = 0; b < frames.length; b += batchSize) {
-      const chunk = frames.slice(b, b + batchSize).map((i) => structures[i]);
-      const packed = packStructures(chunk);
-      const pred = chosen.predict(packed);
-      chunk.forEach((s, m) => {
-        const o = packed.atomOffset[m];
-        const forces: number[][] = [];
-        for (let a = 0; a < s.z.length; a++) {
-          const k = 3 * (o + a);
-          forces.push([pred.forces[k], pred.forces[k + 1], pred.forces[k + 2]]);
-        }
-        // JSON would print a NaN as null: a model whose output is not finite is an error, not a result.
-        if (!Number.isFinite(pred.energy[m]) || forces.some((f) => !f.every(Number.isFinite))) {
-          throw new OreoError(`${modelPath}: the model predicts a non-finite energy or force for frame ${frames[b + m]} of ${input}; its weights or this structure are out of range`);
-        }
-        results.push({ frame: frames[b + m], energy: pred.energy[m], forces });
-      });
-    }
-    const json = JSON.stringify({ model: modelPath, units: predictionUnits(pot), path: chosen.path, frames: results });
+    const results = predictFrames(structures, frames, batchSize, chosen.predict, modelPath, input);
+    const units = predictionUnits(pot);
     const out = str(p, 'out');
-    if (out && /\.(ext)?xyz$/i.test(out)) {
-      const units = predictionUnits(pot);
-      if (units.energy !== 'eV') console.error(`oreo predict: the model's units are ${units.energy}, ${units.forces}; the extxyz keys hold them as predicted`);
-      writeFileAtomic(out, predictionsAsExtxyz(structures, results, str(p, 'info-prefix') ?? 'oreo_'));
-      console.error(`wrote ${results.length} frames with ${str(p, 'info-prefix') ?? 'oreo_'}energy and ${str(p, 'info-prefix') ?? 'oreo_'}forces to ${out}`);
-    } else if (out) {
-      writeFileAtomic(out, json + '\n');
-      console.error(`wrote ${results.length} frames to ${out}`);
-    } else {
-      process.stdout.write(json + '\n');
+    const prefix = str(p, 'info-prefix') ?? 'oreo_';
+    if (out && /\.(ext)?xyz$/i.test(out) && units.energy !== 'eV') {
+      console.error(`oreo predict: the model's units are ${units.energy}, ${units.forces}; the extxyz keys hold them as predicted`);
     }
+    writePredictions(out, { model: modelPath, units, path: chosen.path }, structures, results, prefix, `${prefix}energy and ${prefix}forces`);
     return 0;
   },
 };
