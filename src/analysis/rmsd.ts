@@ -10,6 +10,7 @@
  * rotations, which converge for every symmetric matrix. The RMSD is then computed from the
  * rotated coordinates rather than from the eigenvalue, which would lose all precision near 0.
  */
+import { symmetricEigen as flatSymmetricEigen } from '../linalg.js';
 
 export interface Superposition {
   /** Root-mean-square deviation after superposition, Å. */
@@ -112,50 +113,17 @@ export function rmsdSeries(frames: readonly ArrayLike<number>[], reference?: Arr
 }
 
 /**
- * Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations. Returns the
- * eigenvalues and the eigenvectors as the columns of `vectors`.
+ * Eigen-decomposition of a small symmetric matrix given as rows (src/linalg.ts's Jacobi solver).
+ * Returns the eigenvalues, ascending, and the eigenvectors as the columns of `vectors`.
  */
 export function symmetricEigen(matrix: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
   const n = matrix.length;
-  const a = matrix.map((row) => {
+  const flat = new Float64Array(n * n);
+  matrix.forEach((row, i) => {
     if (row.length !== n) throw new RangeError('symmetricEigen: matrix is not square');
-    return row.slice();
+    flat.set(row, i * n);
   });
-  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let scale = 0;
-    for (let p = 0; p < n; p++) {
-      scale += a[p][p] * a[p][p];
-      for (let q = p + 1; q < n; q++) off += a[p][q] * a[p][q];
-    }
-    if (off === 0 || off <= 1e-30 * scale) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p][q];
-        if (apq === 0) continue;
-        // Rotation angle that zeroes a[p][q]; the smaller root of t² + 2θt − 1 for stability.
-        const theta = (a[q][q] - a[p][p]) / (2 * apq);
-        const tt = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(tt * tt + 1);
-        const s = tt * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k][p], akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p][k], aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k][p], vkq = v[k][q];
-          v[k][p] = c * vkp - s * vkq;
-          v[k][q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: a.map((row, i) => row[i]), vectors: v };
+  const { values, vectors } = flatSymmetricEigen(flat, n);
+  // Flat result: vector k is row k; here it is column k.
+  return { values: Array.from(values), vectors: Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, k) => vectors[k * n + i])) };
 }

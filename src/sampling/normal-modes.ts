@@ -19,7 +19,7 @@ import { massOf } from '../elements.js';
 import { OreoError } from '../errors.js';
 import type { Rng } from '../md/random.js';
 import { accelerationFactor, kB } from '../units.js';
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigen } from '../linalg.js';
 
 /** Speed of light, cm/fs. */
 const C_CM_PER_FS = 2.99792458e-5;

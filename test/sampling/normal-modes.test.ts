@@ -13,7 +13,7 @@ import { symbolOf } from '../../src/elements.js';
 import { Rng } from '../../src/md/random.js';
 import { XtbCalculator } from '../../src/qm/xtb.js';
 import { bondingChange, graphFromPairs, perceiveBonds } from '../../src/sampling/bonds.js';
-import { symmetricEigen } from '../../src/sampling/eigen.js';
+import { symmetricEigen } from '../../src/linalg.js';
 import { normalModes, sampleNormalModes, wavenumberToEigenvalue } from '../../src/sampling/normal-modes.js';
 import { kB } from '../../src/units.js';
 import { skipUnless } from '../system-tools.js';

@@ -1,9 +1,11 @@
 /**
- * Eigenvalues and eigenvectors of a real symmetric matrix by cyclic Jacobi rotations. Hessians of
- * molecules are at most a few hundred rows (3N for N ≤ ~100 atoms), where Jacobi converges in a
- * handful of sweeps, needs no pivoting decisions and gives orthonormal vectors to round-off.
+ * Small dense linear algebra that chemistry code needs and the tensor engine does not: the
+ * eigen-decomposition of a real symmetric matrix by cyclic Jacobi rotations. Its matrices are
+ * small (Kabsch's 4×4 quaternion matrix; Hessians of 3N rows for N ≤ ~100 atoms), where Jacobi
+ * converges in a handful of sweeps, needs no pivoting decisions and gives orthonormal vectors to
+ * round-off.
  */
-import { OreoError } from '../errors.js';
+import { OreoError } from './errors.js';
 
 export interface SymmetricEigen {
   /** Eigenvalues, ascending. */
