@@ -87,8 +87,23 @@ export class Sha256 {
   }
 }
 
-export function sha256Hex(...parts: Uint8Array[]): string {
+function plainSha256Hex(parts: Uint8Array[]): string {
   const s = new Sha256();
   for (const p of parts) s.update(p);
   return s.hex();
+}
+
+let native: ((parts: Uint8Array[]) => string) | null = null;
+
+/**
+ * Let a platform's own SHA-256 (Node's crypto: ~10× faster here, 30 against 260 ms for the 55 MB
+ * ANI-2x file) do the hashing; the digest is the same. Installed by src/io/sha256-node.ts.
+ */
+export function useNativeSha256(hex: (parts: Uint8Array[]) => string): void {
+  native = hex;
+}
+
+/** SHA-256 of the concatenated parts as 64 lowercase hex digits. */
+export function sha256Hex(...parts: Uint8Array[]): string {
+  return native ? native(parts) : plainSha256Hex(parts);
 }

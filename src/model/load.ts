@@ -5,6 +5,7 @@
  * path: `ani2x` is models/ani2x.oreo.
  */
 import { openSync, readSync, closeSync, existsSync } from 'node:fs';
+import '../io/sha256-node.js'; // model checksums by node:crypto
 import type { Calculator } from '../md/calculator.js';
 import { DType } from '../engine/index.js';
 import { InputError } from '../errors.js';

@@ -19,7 +19,7 @@
  * NaN would otherwise predict null energies without a word.
  */
 import { InputError } from '../../errors.js';
-import { Sha256 } from '../../io/sha256.js';
+import { sha256Hex } from '../../io/sha256.js';
 
 const MAGIC = 'OREOTNS1';
 
@@ -47,7 +47,7 @@ const ZEROS = new TextEncoder().encode('0'.repeat(64));
 
 /** SHA-256 of `bytes` with the 64 hex digits at `at` taken as '0'. */
 function digestWithBlank(bytes: Uint8Array, at: number): string {
-  return new Sha256().update(bytes.subarray(0, at)).update(ZEROS).update(bytes.subarray(at + 64)).hex();
+  return sha256Hex(bytes.subarray(0, at), ZEROS, bytes.subarray(at + 64));
 }
 
 function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
