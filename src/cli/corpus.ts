@@ -10,6 +10,7 @@ import { OreoError } from '../errors.js';
 import { contentHash } from '../data/identity.js';
 import { buildCorpus, type CorpusInput } from '../corpus/build.js';
 import { formatCorpusSummary } from '../corpus/summary.js';
+import { commitJobs, DEFAULT_PART_BYTES } from '../corpus/archive.js';
 import { referenceOptionSpec, referenceOptionsFrom } from '../qm/cli-options.js';
 import { referenceCalculatorsHelp } from '../qm/registry.js';
 import { planFrom, planOptionSpec } from '../sampling/plan.js';
@@ -45,6 +46,7 @@ const spec: Record<string, OptionSpec> = {
   'queue-name': { type: 'string', help: 'BullMQ queue name (default oreo-corpus)' },
   'shard-size': { type: 'string', help: 'shard rows per file (default 50000)' },
   precision: { type: 'string', help: 'positions and forces in the shards: f64 (default) or f32' },
+  'from-archive': { type: 'string', help: 'committed job archive (oreo corpus commit --into DIR): its jobs count as done, never recomputed' },
   'expect-hash': { type: 'string', help: 'the corpus hash this build must reproduce (from a manifest); exit 3 when it differs' },
   quiet: { type: 'boolean', help: 'no progress line' },
   help: { type: 'boolean', help: 'show this help' },
@@ -122,6 +124,7 @@ async function build(argv: string[]): Promise<number> {
     queueName: str(p, 'queue-name'),
     shardSize: num(cmd, p, 'shard-size', 50_000, { integer: true, min: 1 }),
     precision,
+    fromArchive: str(p, 'from-archive'),
     signal: abort.signal,
     log: (m) => {
       printer.done();
@@ -153,15 +156,53 @@ async function build(argv: string[]): Promise<number> {
   return 0;
 }
 
+const commitSpec: Record<string, OptionSpec> = {
+  into: { type: 'string', help: 'job archive directory (created on first use), e.g. corpus/v1' },
+  precision: { type: 'string', help: 'positions and forces of a new archive: f32 (default; what --precision f32 shards hold) or f64' },
+  'part-mb': { type: 'string', help: 'numbers per part file before compression, MB (default 40; files come out smaller)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const commitUsage = 'oreo corpus commit OUT --into ARCHIVE_DIR';
+
+function commit(argv: string[]): number {
+  const cmd = 'corpus commit';
+  const p = parseArgs(cmd, argv, commitSpec);
+  if (flag(p, 'help')) {
+    console.log(
+      helpText(commitUsage, 'Append the finished jobs of a corpus build directory that the archive lacks as new compact, checksummed part files, for git.', commitSpec) +
+        '\n\nContinue elsewhere with `oreo corpus build … --out NEW --from-archive ARCHIVE_DIR`. See docs/corpus.md.',
+    );
+    return 0;
+  }
+  if (p.positionals.length !== 1) throw new OreoError(`oreo ${cmd}: give one build directory (usage: ${commitUsage})`);
+  const into = requireStr(cmd, p, 'into');
+  const precision = str(p, 'precision');
+  if (precision !== undefined && precision !== 'f32' && precision !== 'f64') throw new OreoError(`oreo ${cmd}: --precision must be f32 or f64`);
+  const partMb = num(cmd, p, 'part-mb', DEFAULT_PART_BYTES / 1e6, { min: 0.001, max: 45 });
+  const s = commitJobs(p.positionals[0], into, { precision, partBytes: partMb * 1e6, log: (m) => console.error(m) });
+  console.log(
+    `${s.finished} finished jobs in ${p.positionals[0]}: ${s.already} already in ${into}, ${s.added} added (${s.conformations} conformations, ` +
+      `${s.newParts.length} new part(s), ${(s.newParts.reduce((a, x) => a + x.bytes, 0) / 1e6).toFixed(2)} MB)\n` +
+      `archive ${into}: ${s.totalJobs} jobs, ${s.totalConformations} conformations, ${(s.totalBytes / 1e6).toFixed(2)} MB` +
+      (s.totalConformations ? `, ${(s.totalBytes / s.totalConformations).toFixed(0)} bytes/conformation` : ''),
+  );
+  return 0;
+}
+
 export const command: Command = {
   summary: 'build a labelled pre-training corpus from molecule lists (relax, sample, label; resumable; local workers or a Redis queue)',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'build') return build(rest);
+    if (sub === 'commit') return commit(rest);
     if (!sub || sub === '--help' || sub === '-h') {
-      console.log(`usage: ${usage}\n\nsubcommands:\n  build   ${command.summary}\n\n(oreo corpus build --help for the options)`);
+      console.log(
+        `usage: ${usage}\n       ${commitUsage}\n\nsubcommands:\n  build   ${command.summary}\n` +
+          '  commit  append finished jobs to a compact job archive for git (continue elsewhere with build --from-archive)\n\n(oreo corpus build --help, oreo corpus commit --help for the options)',
+      );
       return sub ? 0 : 2;
     }
-    throw new OreoError(`oreo corpus: unknown subcommand '${sub}' (known: build)`);
+    throw new OreoError(`oreo corpus: unknown subcommand '${sub}' (known: build, commit)`);
   },
 };

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { OreoError } from '../errors.js';
 import { symbolOf } from '../elements.js';
 import { geometryKey } from '../data/identity.js';
 import { deriveSeed } from '../data/rng.js';
@@ -125,7 +126,14 @@ export function assembleCorpus(o: AssembleOptions): CorpusManifest {
   const sourceNames: string[] = [];
   for (const m of o.molecules) if (!sourceNames.includes(m.source)) sourceNames.push(m.source);
   for (const job of o.jobs) {
-    for (const l of readJob(o.dir, job.key).result.levels) {
+    const stored = readJob(o.dir, job.key);
+    if (precision === 'f64' && stored.archived?.precision === 'f32') {
+      throw new OreoError(
+        `${o.dir}: job ${job.key} came from the f32 job archive ${stored.archived.archive} (${stored.archived.part}); ` +
+          'assemble with --precision f32 (f64 shards would hold f32 numbers and not match a build from the original jobs)',
+      );
+    }
+    for (const l of stored.result.levels) {
       if (!levelIndex.has(l.key)) {
         levelIndex.set(l.key, levels.length);
         levels.push(l);

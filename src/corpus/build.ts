@@ -22,6 +22,7 @@ import { canonicalJson, jobKey, type JobSettings, type MoleculeJob } from './job
 import { polymerMolecules, readMolecules, type InvalidMolecule, type MoleculeInput, type ReadMoleculesOptions } from './molecules.js';
 import { runPool } from './pool.js';
 import { runOnQueue } from './queue.js';
+import { readArchiveIndex, restoreFromArchive } from './archive.js';
 import { hasJob, writeJob, type StoredJob } from './store.js';
 
 export interface CorpusInput extends ReadMoleculesOptions {
@@ -58,6 +59,8 @@ export interface BuildOptions {
   queueName?: string;
   shardSize?: number;
   precision?: 'f64' | 'f32';
+  /** A committed job archive (archive.ts): its jobs with matching keys count as done. */
+  fromArchive?: string;
   onProgress?(p: BuildProgress): void;
   log?(message: string): void;
   signal?: AbortSignal;
@@ -139,6 +142,13 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusManifest> {
   // Several inputs may name the same molecule: one job, shared.
   const unique = new Map<string, MoleculeJob>();
   for (const j of jobs) if (!unique.has(j.key)) unique.set(j.key, j);
+  if (o.fromArchive) {
+    if (readArchiveIndex(o.fromArchive)?.precision === 'f32' && (o.precision ?? 'f64') === 'f64') {
+      throw new OreoError(`${o.fromArchive} keeps f32 positions and forces: build with --precision f32`);
+    }
+    const r = restoreFromArchive(o.fromArchive, o.outDir, o.settings, unique.keys());
+    log(`job archive ${o.fromArchive}: ${r.inArchive} of the ${unique.size} jobs are in it (${r.restored} restored now)`);
+  }
   const todo = [...unique.values()].filter((j) => !hasJob(o.outDir, j.key));
   const total = unique.size;
   log(

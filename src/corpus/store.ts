@@ -15,6 +15,9 @@ export const JOBS_DIR = 'jobs';
 export interface StoredJob {
   result: JobResult;
   run?: JobRun;
+  /** Set when the job was read back from a committed job archive (archive.ts), whose positions
+   *  and forces are at its precision: a corpus assembled from it at a finer one is refused. */
+  archived?: { archive: string; part: string; precision: 'f32' | 'f64' };
 }
 
 export function jobPath(dir: string, key: string): string {
