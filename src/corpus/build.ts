@@ -133,6 +133,26 @@ async function heldOutSets(paths: string[]): Promise<{ file: string; sha256: str
   return out;
 }
 
+/**
+ * The order jobs are handed out: each source's jobs spread evenly over the run (job i of a source
+ * of n goes at fraction (i + ½)/n), so that a campaign stopped anywhere holds every source in
+ * proportion (its PCQM4Mv2 molecules, with S and Cl, and its polymers, not only the first list's
+ * molecules). Results do not depend on the order: jobs are keyed by their inputs.
+ */
+export function interleaveBySource<T>(items: T[], sourceOf: (item: T) => string): T[] {
+  const count = new Map<string, number>();
+  for (const it of items) count.set(sourceOf(it), (count.get(sourceOf(it)) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const keyed = items.map((it, order) => {
+    const s = sourceOf(it);
+    const i = seen.get(s) ?? 0;
+    seen.set(s, i + 1);
+    return { it, at: (i + 0.5) / count.get(s)!, order };
+  });
+  keyed.sort((a, b) => a.at - b.at || a.order - b.order);
+  return keyed.map((k) => k.it);
+}
+
 export async function buildCorpus(o: BuildOptions): Promise<CorpusManifest> {
   const log = o.log ?? (() => undefined);
   const { molecules, invalid, inputs } = await readAllMolecules(o.inputs, o.polymers);
@@ -149,7 +169,12 @@ export async function buildCorpus(o: BuildOptions): Promise<CorpusManifest> {
     const r = restoreFromArchive(o.fromArchive, o.outDir, o.settings, unique.keys());
     log(`job archive ${o.fromArchive}: ${r.inArchive} of the ${unique.size} jobs are in it (${r.restored} restored now)`);
   }
-  const todo = [...unique.values()].filter((j) => !hasJob(o.outDir, j.key));
+  const sourceOf = new Map<string, string>();
+  jobs.forEach((j, i) => sourceOf.has(j.key) || sourceOf.set(j.key, molecules[i].source));
+  const todo = interleaveBySource(
+    [...unique.values()].filter((j) => !hasJob(o.outDir, j.key)),
+    (j) => sourceOf.get(j.key)!,
+  );
   const total = unique.size;
   log(
     `${molecules.length} molecules (${unique.size} distinct jobs${invalid.length ? `, ${invalid.length} invalid inputs skipped` : ''}); ` +
