@@ -4,7 +4,7 @@
  * machine, thread count and model size printed alongside.
  */
 import os from 'node:os';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
 import { readConformations } from '../data/read.js';

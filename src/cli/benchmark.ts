@@ -4,7 +4,7 @@
  * Table 2. Parses options and prints progress; the work is in src/analysis/benchmark/.
  */
 import { formatDuration, ProgressPrinter } from './progress.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { MD17_MOLECULES, parseMolecule } from '../analysis/benchmark/molecules.js';

@@ -9,7 +9,7 @@ import { structureFormatOf, writeStructureFile, type StructureRecord } from '../
 import { optimizerKinds, type OptimizerKind } from '../optimize/minimize.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { formatDuration } from './progress.js';
 
 const spec: Record<string, OptionSpec> = {

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { contentHash } from '../data/identity.js';

@@ -13,7 +13,7 @@ import { isCorpusDir } from '../corpus/assemble.js';
 import { formatCorpusSummary, readCorpusManifest } from '../corpus/summary.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec, type Parsed } from './args.js';
 import { ProgressPrinter } from './progress.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const READER_OPTIONS: Record<string, OptionSpec> = {
   format: { type: 'string', help: `force a reader: ${Object.keys(FORMATS).join(', ')}` },

@@ -2,7 +2,7 @@
  * `oreo dataset`: generate training data with a reference calculator. One kind so far:
  * `oreo dataset polymers` (poly24-style chains, see src/polymers/dataset.ts).
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { checkCap, type EndCap } from '../polymers/build.js';

@@ -1,5 +1,5 @@
 /** `oreo eval --model FILE --data FILE`: energy and force MAE on a labelled set. */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadEnergyModel } from '../model/load.js';
 import { readPropertyHead } from '../model/heads/io.js';

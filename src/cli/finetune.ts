@@ -1,5 +1,5 @@
 /** `oreo finetune --from MODEL --data FILE --train N --val N`: adapt a pre-trained model to a target. */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
 import { finetune } from '../train/stages.js';
 import { parseObjective } from '../train/run-config.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';

@@ -1,7 +1,7 @@
 /**
  * `oreo predict`: energies and forces of every selected frame of an input file, as JSON.
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadEnergyModel, AniEnsemble } from '../model/load.js';
 import type { Potential } from '../model/potential.js';

@@ -4,7 +4,7 @@
  * code the corpus runs per molecule (src/sampling/).
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { conformersFromSmiles, smilesIdentity } from '../chem/smiles.js';

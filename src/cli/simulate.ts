@@ -3,7 +3,7 @@
  * Parses options, builds the calculator and starting structure, and hands over to runSimulation.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';
