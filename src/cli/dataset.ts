@@ -8,7 +8,7 @@ import { OreoError } from '../errors.js';
 import { checkCap, type EndCap } from '../polymers/build.js';
 import { generatePolymerDataset } from '../polymers/dataset.js';
 import { PAPER_UNITS, resolveUnit } from '../polymers/units.js';
-import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
+import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 
 const polymerSpec: Record<string, OptionSpec> = {

@@ -33,7 +33,7 @@ export const command: Command = {
     const modelPath = requireStr('eval', p, 'model');
     if (readPropertyHead(modelPath)) {
       const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
-      return (await import('../train/property/cli.js')).evalPropertyModel(modelPath, data, options);
+      return (await import('./property.js')).evalPropertyModel(modelPath, data, options);
     }
     const pot = loadEnergyModel(modelPath);
     const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});

@@ -10,10 +10,11 @@ import { OreoError } from '../errors.js';
 import { conformersFromSmiles, smilesIdentity } from '../chem/smiles.js';
 import { formatExtxyzFrame, type ExtxyzFrame } from '../data/extxyz.js';
 import { readInitialStructure } from '../md/init.js';
-import { referenceOptionSpec, referenceOptionsFrom } from '../qm/cli-options.js';
+import { referenceOptionSpec, referenceOptionsFrom } from './reference-options.js';
 import { graphFromPairs } from '../sampling/bonds.js';
 import { labelStructures, type StartStructure } from '../sampling/pipeline.js';
-import { DEFAULT_PLAN, temperatureList } from '../sampling/plan.js';
+import { DEFAULT_PLAN } from '../sampling/plan.js';
+import { temperatureList } from './sampling-options.js';
 import type { SamplingPlan } from '../sampling/sample.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 

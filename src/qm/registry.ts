@@ -1,7 +1,7 @@
 /**
  * Reference calculators by name, for the CLI (`--calculator xtb`) and for code that records a
  * calculator in a manifest and must rebuild it later. Options are one flat record so that every
- * command offers the same flags (see cli-options.ts); each calculator takes what applies to it.
+ * command offers the same flags (see src/cli/reference-options.ts); each calculator takes what applies to it.
  */
 import { OreoError } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
