@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OreoError } from '../errors.js';
-import { buildFromSmiles, parseSmilesList, type Relaxer } from '../chem/build.js';
+import { buildFromSmiles, parseSmilesList, type Relaxer } from '../sampling/build.js';
 import { structureFormatOf, writeStructureFile, type StructureRecord } from '../data/write.js';
 import { optimizerKinds, type OptimizerKind } from '../optimize/minimize.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
