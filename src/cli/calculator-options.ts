@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { OreoError } from '../errors.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { createAnalyticCalculator, isAnalyticSpec } from '../md/potentials/registry.js';
 import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { flag, str, type OptionSpec, type Parsed } from './args.js';

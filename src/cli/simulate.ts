@@ -8,7 +8,7 @@ import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js'
 import { OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';
 import { formatDuration, ProgressPrinter } from './progress.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { readInitialStructure } from '../md/init.js';
 import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
 import { defaultThermostatSettings } from '../md/integrators/types.js';

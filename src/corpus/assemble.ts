@@ -17,7 +17,7 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { symbolOf } from '../elements.js';
 import { geometryKey } from '../data/identity.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../random.js';
 import { ShardWriter, type ShardIndex } from '../data/shards.js';
 import type { LevelOfTheory } from '../qm/level.js';
 import { SAMPLER_NAMES } from '../sampling/sample.js';

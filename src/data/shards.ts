@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { InputError, OreoError } from '../errors.js';
 import { kindOf, type Batch } from './batch.js';
 import type { Conformation } from './conformation.js';
-import { Rng } from './rng.js';
+import { SplitStream } from '../random.js';
 
 export const SHARD_MAGIC = 'OREOSHD1';
 const FLAG_ENERGY = 1;
@@ -368,13 +368,13 @@ export interface StreamOptions {
 export function* iterateShards(dir: string, options: StreamOptions = {}): Generator<{ data: ShardData; entry: ShardEntry; index: ShardIndex }> {
   const idx = readShardIndex(dir);
   const order = idx.shards.map((_, i) => i);
-  if (options.seed !== undefined) new Rng(options.seed).shuffle(order);
+  if (options.seed !== undefined) new SplitStream(options.seed).shuffle(order);
   for (const k of order) yield { data: readShard(dir, idx.shards[k]), entry: idx.shards[k], index: idx };
 }
 
 /** Conformations of a shard set, streamed (shuffled within shards when a seed is given). */
 export function* streamConformations(dir: string, options: StreamOptions = {}): Generator<Conformation> {
-  const rng = options.seed !== undefined ? new Rng(options.seed ^ 0x5bd1e995) : undefined;
+  const rng = options.seed !== undefined ? new SplitStream(options.seed ^ 0x5bd1e995) : undefined;
   for (const { data, index } of iterateShards(dir, options)) {
     const order = Int32Array.from({ length: data.count }, (_, i) => i);
     if (rng) rng.shuffle(order);
@@ -391,7 +391,7 @@ export function* streamConformations(dir: string, options: StreamOptions = {}): 
  */
 export function* streamBatches(dir: string, batchSize: number, options: StreamOptions = {}): Generator<Batch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new OreoError(`batch size must be a positive integer, got ${batchSize}`);
-  const rng = options.seed !== undefined ? new Rng(options.seed ^ 0x5bd1e995) : undefined;
+  const rng = options.seed !== undefined ? new SplitStream(options.seed ^ 0x5bd1e995) : undefined;
   for (const { data, index } of iterateShards(dir, options)) {
     let order = Int32Array.from({ length: data.count }, (_, i) => i);
     if (rng) rng.shuffle(order);

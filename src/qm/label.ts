@@ -20,7 +20,7 @@ import { conformationToFrame, type ExtxyzFrame, formatExtxyzFrame, iterateExtxyz
 import { detectFormat, iterateConformations } from '../data/read.js';
 import { InputError, OreoError, writeFailed } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
-import type { EnergyForces } from '../md/calculator.js';
+import type { EnergyForces } from '../calculator.js';
 
 export interface LabelOptions {
   input: string;

@@ -7,7 +7,7 @@
 import { OreoError } from '../errors.js';
 import type { InfoValue } from '../data/extxyz.js';
 import type { StructureRecord } from '../data/write.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { minimize, type OptimizerKind } from '../optimize/minimize.js';
 import type { ReferenceCalculator } from '../qm/reference.js';
 import { distance } from '../chem/bonds.js';

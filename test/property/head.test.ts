@@ -13,7 +13,7 @@ import { readConformations } from '../../src/data/read.js';
 import { makeBatch } from '../../src/data/batch.js';
 import type { Conformation } from '../../src/data/conformation.js';
 import { propertyLoss } from '../../src/train/property/loss.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { Tensor, grad, noGrad } from '../../src/engine/index.js';
 import { rotation, applyRotation } from '../model/helpers.js';
 import { dataDir } from '../paths.js';

@@ -14,7 +14,7 @@ import { batchLoss, ObjectiveConfig, ET_OREO, objectiveApplies } from '../../src
 import { train, paperDefaults } from '../../src/train/trainer.js';
 import { parsePretrainConfig } from '../../src/train/run-config.js';
 import { calibrateElementEnergies } from '../../src/train/calibrate.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { grad } from '../../src/engine/index.js';
 import { dataDir } from '../paths.js';
 
