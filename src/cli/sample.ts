@@ -3,7 +3,8 @@
  * oreo model), relaxed first and labelled with reference calculators, written as extxyz. The same
  * code the corpus runs per molecule (src/sampling/).
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { writeFileAtomicWith } from '../io/atomic.js';
 import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
@@ -126,9 +127,7 @@ export const command: Command = {
       { charge: options.charge ?? charge, unpaired: options.unpaired ?? unpaired },
       model,
     );
-    const tmp = `${out}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w');
-    try {
+    writeFileAtomicWith(out, (fd) => {
       for (const c of r.conformations) {
         const [first, ...rest] = c.labels;
         const level = r.levels.find((l) => l.key === first.level)!;
@@ -148,11 +147,7 @@ export const command: Command = {
         }
         writeSync(fd, formatExtxyzFrame(frame));
       }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, out);
+    });
     const left = Object.entries(r.rejected).map(([k, v]) => `${k} ×${v}`).join(', ');
     const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ×${v}`).join(', ');
     console.error(
