@@ -12,7 +12,7 @@
  * multiply-adds per 8 loads instead of the naive loop's 1 per 2 loads and a store. Sums are
  * carried in float64 even for Float32Array inputs, rounded once on the store.
  */
-import { gemmJs, type FloatArray } from './gemm-js.js';
+import { gemmJs, type FloatArray, type Gemm } from './gemm-js.js';
 
 const MR = 4;
 const NR = 4;
@@ -125,17 +125,7 @@ function block(kc: number, pa: Float64Array, a: number, pb: Float64Array, b: num
   }
 }
 
-export function gemmBlocked(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  A: FloatArray,
-  B: FloatArray,
-  C: FloatArray,
-  accumulate: boolean,
-): void {
+export const gemmBlocked: Gemm = (transA, transB, M, N, K, A, B, C, accumulate) => {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) C.fill(0, 0, M * N);
@@ -166,4 +156,4 @@ export function gemmBlocked(
       }
     }
   }
-}
+};
