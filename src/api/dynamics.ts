@@ -8,7 +8,7 @@
  */
 import type { Calculator } from '../calculator.js';
 import type { ThermostatKind } from '../md/integrators/types.js';
-import { defaultThermostatSettings } from '../md/integrators/types.js';
+import { thermostatSettings } from '../md/integrators/types.js';
 import { createSimulation } from '../md/setup.js';
 import { Simulation, defaultStopLimits, type StopLimits } from '../md/simulation.js';
 import { MdLoop } from '../md/loop.js';
@@ -89,13 +89,8 @@ export class Dynamics {
       { z, positions: flatPositions(start), velocities: start.velocities, masses: start.masses },
       calculator,
       {
-        thermostat: options.thermostat ?? 'nve',
-        dt: options.timestep ?? 0.5,
-        temperature,
+        ...thermostatSettings({ ...options, thermostat: options.thermostat ?? 'nve', dt: options.timestep ?? 0.5, temperature }),
         initTemperature: options.initialTemperature ?? temperature,
-        ttime: options.ttime ?? defaultThermostatSettings.ttime,
-        friction: options.friction ?? defaultThermostatSettings.friction,
-        chainLength: options.chainLength ?? defaultThermostatSettings.chainLength,
         seed: this.seed,
         zeroMomentum: options.zeroMomentum ?? true,
         zeroAngularMomentum: options.zeroAngularMomentum ?? true,

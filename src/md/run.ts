@@ -18,7 +18,7 @@ import { OreoError } from '../errors.js';
 import { Atoms, type AtomsInit } from './atoms.js';
 import type { Calculator } from '../calculator.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpoint, type RunSettings, type RunStatus, serializeCheckpoint } from './checkpoint.js';
-import { defaultThermostatSettings, type ThermostatKind, validateThermostatSettings } from './integrators/index.js';
+import { thermostatSettings, type ThermostatKind, validateThermostatSettings } from './integrators/index.js';
 import { THERMO_HEADER, thermoRow, timeInPs, trajectoryFrame } from './output.js';
 import { freshSeed } from '../random.js';
 import { createSimulation, restoreSimulation } from './setup.js';
@@ -164,12 +164,7 @@ export function resolveSettings(o: SimulationOptions): RunSettings {
   if (o.temperature === undefined) throw new OreoError('no temperature (K) given');
   if (o.steps === undefined) throw new OreoError('no number of steps given');
   const s: RunSettings = {
-    thermostat: o.thermostat,
-    dt: o.dt,
-    temperature: o.temperature,
-    ttime: o.ttime ?? defaultThermostatSettings.ttime,
-    friction: o.friction ?? defaultThermostatSettings.friction,
-    chainLength: o.chainLength ?? defaultThermostatSettings.chainLength,
+    ...thermostatSettings({ ...o, thermostat: o.thermostat, dt: o.dt, temperature: o.temperature }),
     steps: o.steps,
     saveEvery: o.saveEvery ?? 100,
     seed: o.seed ?? freshSeed(),
