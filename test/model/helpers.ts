@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir } from '../paths.js';
+import { grad, type Tensor } from '../../src/engine/index.js';
 
 export interface FixtureCase {
   source: string;
@@ -44,5 +45,35 @@ export function applyRotation(R: number[], v: ArrayLike<number>, shift = [0, 0, 
   for (let a = 0; a < v.length; a += 3) {
     for (let i = 0; i < 3; i++) out[a + i] = R[3 * i] * v[a] + R[3 * i + 1] * v[a + 1] + R[3 * i + 2] * v[a + 2] + shift[i];
   }
+  return out;
+}
+
+/**
+ * For each chosen entry of each parameter: the analytic gradient (engine `grad` of `lossTensor()`)
+ * beside the central finite difference of `lossValue()` with step h. Gradients are switched on
+ * for the analytic pass only.
+ */
+export function parameterGradientPairs(
+  params: [string, Tensor][],
+  lossTensor: () => Tensor,
+  lossValue: () => number,
+  entries: (t: Tensor, k: number) => number[],
+  h = 1e-6,
+): { name: string; i: number; analytic: number; fd: number }[] {
+  for (const [, t] of params) t.requiresGrad = true;
+  const g = grad(lossTensor(), params.map(([, t]) => t), { allowUnused: true });
+  for (const [, t] of params) t.requiresGrad = false;
+  const out: { name: string; i: number; analytic: number; fd: number }[] = [];
+  params.forEach(([name, t], k) => {
+    for (const i of entries(t, k)) {
+      const orig = t.data[i];
+      t.data[i] = orig + h;
+      const lp = lossValue();
+      t.data[i] = orig - h;
+      const lm = lossValue();
+      t.data[i] = orig;
+      out.push({ name, i, analytic: g[k]?.data[i] ?? 0, fd: (lp - lm) / (2 * h) });
+    }
+  });
   return out;
 }
