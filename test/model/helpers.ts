@@ -77,3 +77,18 @@ export function parameterGradientPairs(
   });
   return out;
 }
+
+/**
+ * Two molecules in one batch (a water dimer, then a methanol-like C/O/H cluster) with pairs near
+ * and far from each other: the training-gradient tests' batch.
+ */
+export const dimerAndCluster = {
+  z: Int32Array.from([8, 1, 1, 8, 1, 1, 6, 8, 1, 1, 1, 1]),
+  positions: Float64Array.from([
+    0, 0, 0, 0.96, 0.05, 0, -0.25, 0.93, 0.1,
+    2.9, 0.1, 0.2, 3.3, 0.9, -0.1, 3.5, -0.6, 0.3,
+    10, 0, 0, 11.4, 0.1, -0.05, 9.6, 1.0, 0.1, 9.7, -0.5, 0.9, 9.65, -0.55, -0.85, 11.7, 0.95, 0.2,
+  ]),
+  mol: Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]),
+  nMol: 2,
+};
