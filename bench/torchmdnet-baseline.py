@@ -33,13 +33,9 @@ not for a pyenv python on PATH)
     Nothing of TorchMD-Net is vendored in oreo: this script only imports it from
     the path given by --torchmdnet PATH or $TORCHMDNET_SRC.
 
-    Three shims, applied in this process only (the checkout is not edited), let
-    v2.6.2 run on Debian's torch 1.13 without lightning installed:
-      * a stub ``lightning_utilities.core.rank_zero`` module whose
-        ``rank_zero_warn`` is ``warnings.warn``;
-      * ``torch._assert_async`` accepting a message argument (1.13 takes one);
-      * ``torch.compiler.is_compiling()`` returning False (1.13 has no
-        ``torch.compiler``).
+    The shims of scripts/torchmdnet_compat.py, applied in this process only (the
+    checkout is not edited), let v2.6.2 run on Debian's torch 1.13 without
+    lightning installed.
 
 Run from the repository root:
     /usr/bin/python3 bench/torchmdnet-baseline.py --torchmdnet /work/tmdnet/torchmd-net --json
@@ -58,8 +54,10 @@ import json
 import statistics
 import sys
 import time
-import types
-import warnings
+
+# The TorchMD-Net-on-torch-1.13 shims, shared with scripts/torchmdnet-check-export.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from torchmdnet_compat import install_shims, torchmdnet_version  # noqa: E402
 
 SIZES = [
     # (label, num_layers, embedding_dimension, num_rbf)
@@ -90,40 +88,6 @@ def parse_args():
     if a.warmup < 0 or a.repeat < 1:
         p.error("--warmup must be >= 0 and --repeat >= 1")
     return a
-
-
-def install_shims(torch):
-    if "lightning_utilities.core.rank_zero" not in sys.modules:
-        names = ["lightning_utilities", "lightning_utilities.core",
-                 "lightning_utilities.core.rank_zero"]
-        mods = [types.ModuleType(n) for n in names]
-        mods[2].rank_zero_warn = lambda msg, *a, **k: warnings.warn(msg, *a, **k)
-        mods[0].core, mods[1].rank_zero = mods[1], mods[2]
-        for n, m in zip(names, mods):
-            sys.modules.setdefault(n, m)
-
-    original = torch._assert_async
-    try:
-        original(torch.tensor(True), "probe")
-    except TypeError:
-        def assert_async(cond, msg=None):
-            # torch 1.13 cannot carry the message; a failed check still raises.
-            return original(cond)
-        torch._assert_async = assert_async
-
-    if not hasattr(torch, "compiler"):
-        torch.compiler = types.SimpleNamespace(is_compiling=lambda: False)
-
-
-def torchmdnet_version(torchmdnet, src):
-    v = getattr(torchmdnet, "__version__", None)
-    if v:
-        return str(v)
-    try:
-        with open(os.path.join(src, "VERSION")) as f:
-            return f.read().strip().lstrip("v") or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def build_model(create_model, layers, channels, rbf):

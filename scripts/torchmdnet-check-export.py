@@ -22,12 +22,8 @@ Prerequisites (Debian bookworm; the apt packages exist only for /usr/bin/python3
     and point --torchmdnet or $TORCHMDNET_SRC at it (default /work/tmdnet/torchmd-net).
     With a pip-installed torchmd-net (and torch >= 2) the shims below are no-ops.
 
-Four shims, applied in this process only, let v2.6.2 run on Debian's torch 1.13 without
-lightning installed (the first three as in bench/torchmdnet-baseline.py):
-  * a stub ``lightning_utilities.core.rank_zero`` whose ``rank_zero_warn`` is ``warnings.warn``;
-  * ``torch._assert_async`` accepting a message argument;
-  * ``torch.compiler.is_compiling()`` returning False;
-  * ``torch.nn.Embedding`` accepting ``_freeze=`` (torch >= 2.0; the Atomref prior passes it).
+Four shims (scripts/torchmdnet_compat.py, shared with bench/torchmdnet-baseline.py), applied in
+this process only, let v2.6.2 run on Debian's torch 1.13 without lightning installed.
 
 Run from the repository root:
     /usr/bin/python3 scripts/torchmdnet-check-export.py --model model.ckpt [more.ckpt ...] \
@@ -41,11 +37,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
-import inspect
 import json
 import sys
-import types
 import warnings
+
+from torchmdnet_compat import install_shims, torchmdnet_version
 
 DEFAULT_SRC = "/work/tmdnet/torchmd-net"
 
@@ -65,39 +61,6 @@ def parse_args():
     return a
 
 
-def install_shims(torch):
-    if "lightning_utilities.core.rank_zero" not in sys.modules:
-        try:
-            import lightning_utilities.core.rank_zero  # noqa: F401
-        except ImportError:
-            names = ["lightning_utilities", "lightning_utilities.core", "lightning_utilities.core.rank_zero"]
-            mods = [types.ModuleType(n) for n in names]
-            mods[2].rank_zero_warn = lambda msg, *a, **k: warnings.warn(msg)
-            mods[0].core, mods[1].rank_zero = mods[1], mods[2]
-            for n, m in zip(names, mods):
-                sys.modules.setdefault(n, m)
-
-    original = torch._assert_async
-    try:
-        original(torch.tensor(True), "probe")
-    except TypeError:
-        def assert_async(cond, msg=None):
-            return original(cond)
-        torch._assert_async = assert_async
-
-    if not hasattr(torch, "compiler"):
-        torch.compiler = types.SimpleNamespace(is_compiling=lambda: False)
-
-    if "_freeze" not in inspect.signature(torch.nn.Embedding.__init__).parameters:
-        embedding_init = torch.nn.Embedding.__init__
-
-        def init(self, *a, _freeze=False, **k):
-            embedding_init(self, *a, **k)
-            if _freeze:
-                self.weight.requires_grad_(False)
-        torch.nn.Embedding.__init__ = init
-
-
 def read_structures(path, frames):
     if path.endswith(".npz"):
         import numpy as np
@@ -110,17 +73,6 @@ def read_structures(path, frames):
         return json.load(f)["structures"]
 
 
-def version_of(torchmdnet, src):
-    v = getattr(torchmdnet, "__version__", None)
-    if v:
-        return str(v)
-    try:
-        with open(os.path.join(src, "VERSION")) as f:
-            return f.read().strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def main():
     args = parse_args()
     import torch
@@ -130,7 +82,7 @@ def main():
         sys.path.insert(0, os.path.abspath(args.torchmdnet))
     import torchmdnet
     from torchmdnet.models.model import load_model
-    info = {"torch": torch.__version__, "torchmdnet": version_of(torchmdnet, args.torchmdnet)}
+    info = {"torch": torch.__version__, "torchmdnet": torchmdnet_version(torchmdnet, args.torchmdnet)}
     if args.probe:
         print(json.dumps(info))
         return

@@ -21,7 +21,7 @@ export { bundledData, bundledModel } from './data/bundled.js';
 export type { Conformation } from './data/conformation.js';
 export { runSimulation } from './md/run.js';
 export type { SimulationOptions, SimulationResult } from './md/run.js';
-export type { Calculator } from './md/calculator.js';
+export type { Calculator } from './calculator.js';
 export { pretrain, finetune } from './train/stages.js';
 export type { FinetuneOptions } from './train/stages.js';
 export { ET_OREO, PRESETS } from './train/objective.js';

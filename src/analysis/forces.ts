@@ -3,7 +3,7 @@
  * |F_pred − F_ref| over every Cartesian component of every atom of every frame (not a per-atom
  * norm), in eV/Å inside oreo and ×1000 = meV/Å in reports.
  */
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import type { Conformation } from '../data/conformation.js';
 
 /** Running sums, so that a test set can be evaluated frame by frame. */

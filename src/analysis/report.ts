@@ -93,30 +93,16 @@ export function reportCharts(a: SimulationAnalysis, thermo?: ThermoTable): Map<s
     ],
   });
 
-  const epot = thermo && thermo.timePs.length ? { t: thermo.timePs, y: thermo.epot } : a.energies ? { t: a.timesPs, y: a.energies } : undefined;
-  if (epot) {
-    const n = countUpTo(epot.t, tShown);
-    add('energy', {
-      title: 'Potential energy',
-      xLabel: 'time (ps)',
-      yLabel: 'Epot (eV)',
-      series: [{ label: 'Epot', x: epot.t.subarray(0, n), y: epot.y.subarray(0, n) }],
-      markers: collapse,
-      legend: 'none',
-    });
-  }
-  const temp = thermo && thermo.timePs.length ? { t: thermo.timePs, y: thermo.temperature } : a.temperatures ? { t: a.timesPs, y: a.temperatures } : undefined;
-  if (temp) {
-    const n = countUpTo(temp.t, tShown);
-    add('temperature', {
-      title: 'Temperature',
-      xLabel: 'time (ps)',
-      yLabel: 'T (K)',
-      series: [{ label: 'T', x: temp.t.subarray(0, n), y: temp.y.subarray(0, n), color: '#D55E00' }],
-      markers: collapse,
-      legend: 'none',
-    });
-  }
+  // Energy and temperature over time: from thermo.csv where the run wrote one, else from the frames.
+  const overTime = (key: string, title: string, yLabel: string, label: string, fromThermo: Float64Array | undefined, fromFrames: Float64Array | undefined, color?: string) => {
+    const t = thermo && thermo.timePs.length ? thermo.timePs : fromFrames ? a.timesPs : undefined;
+    const y = thermo && thermo.timePs.length ? fromThermo : fromFrames;
+    if (!t || !y) return;
+    const n = countUpTo(t, tShown);
+    add(key, { title, xLabel: 'time (ps)', yLabel, series: [{ label, x: t.subarray(0, n), y: y.subarray(0, n), color }], markers: collapse, legend: 'none' });
+  };
+  overTime('energy', 'Potential energy', 'Epot (eV)', 'Epot', thermo?.epot, a.energies);
+  overTime('temperature', 'Temperature', 'T (K)', 'T', thermo?.temperature, a.temperatures, '#D55E00');
   add('rmsd', {
     title: 'RMSD to the first frame (after superposition)',
     xLabel: 'time (ps)',

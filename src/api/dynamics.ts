@@ -6,14 +6,14 @@
  *
  * Units: Å, Å/fs, fs, K, eV.
  */
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import type { ThermostatKind } from '../md/integrators/types.js';
-import { defaultThermostatSettings } from '../md/integrators/types.js';
+import { thermostatSettings } from '../md/integrators/types.js';
 import { createSimulation } from '../md/setup.js';
 import { Simulation, defaultStopLimits, type StopLimits } from '../md/simulation.js';
 import { MdLoop } from '../md/loop.js';
 import { type Collapse, Watchdog, type WatchdogOptions } from '../md/watchdog.js';
-import { freshSeed } from '../md/random.js';
+import { freshSeed } from '../random.js';
 import { OreoError } from '../errors.js';
 import { Model, flatPositions, type Structure } from './model.js';
 import { EnsembleModel } from './ensemble-model.js';
@@ -89,13 +89,8 @@ export class Dynamics {
       { z, positions: flatPositions(start), velocities: start.velocities, masses: start.masses },
       calculator,
       {
-        thermostat: options.thermostat ?? 'nve',
-        dt: options.timestep ?? 0.5,
-        temperature,
+        ...thermostatSettings({ ...options, thermostat: options.thermostat ?? 'nve', dt: options.timestep ?? 0.5, temperature }),
         initTemperature: options.initialTemperature ?? temperature,
-        ttime: options.ttime ?? defaultThermostatSettings.ttime,
-        friction: options.friction ?? defaultThermostatSettings.friction,
-        chainLength: options.chainLength ?? defaultThermostatSettings.chainLength,
         seed: this.seed,
         zeroMomentum: options.zeroMomentum ?? true,
         zeroAngularMomentum: options.zeroAngularMomentum ?? true,

@@ -6,7 +6,7 @@
  *   const ani = loadModel('ani2x') as EnsembleModel;
  *   const r = ani.energyAndForces({ z, positions });   // r.spread.maxForce, eV/Å
  */
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { OreoError } from '../errors.js';
 import { packStructures } from '../data/batch.js';
 import { atomicNumber } from '../elements.js';

@@ -7,7 +7,7 @@
  * from `oreo simulate` agree exactly.
  */
 import type { DType } from '../engine/index.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { OreoError } from '../errors.js';
 import { packStructures } from '../data/batch.js';
 import { Potential } from '../model/potential.js';

@@ -3,7 +3,7 @@
  * `optimize(model, structure, { method: 'fire', fmax: 0.01 })` with a `Model` or any Calculator.
  * Units: Å, eV, eV/Å. A run that hits the step limit returns `converged: false` with the reason.
  */
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { minimize, type MinimizeOptions, type MinimizeResult } from '../optimize/minimize.js';
 import { Model, flatPositions, type Structure } from './model.js';
 

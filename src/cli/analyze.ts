@@ -3,7 +3,7 @@
  * metrics.json, plots (SVG + PNG) and report.html.
  */
 import { resolve, join } from 'node:path';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { ProgressPrinter } from './progress.js';
 import { OreoError } from '../errors.js';

@@ -4,7 +4,7 @@
  * machine, thread count and model size printed alongside.
  */
 import os from 'node:os';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
 import { readConformations } from '../data/read.js';
@@ -14,7 +14,7 @@ import { ET_OREO } from '../train/objective.js';
 import { ObjectiveGradients } from '../train/gradient-path.js';
 import { setTrainingThreads } from '../train/parallel-gradients.js';
 import { AdamW } from '../train/optimizer.js';
-import { Rng } from '../md/random.js';
+import { Rng } from '../random.js';
 import { OreoError } from '../errors.js';
 import { kernelBackend, setKernelBackend, wasmAvailable, type KernelBackend } from '../engine/kernels/index.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';

@@ -4,7 +4,8 @@
  * Table 2. Parses options and prints progress; the work is in src/analysis/benchmark/.
  */
 import { formatDuration, ProgressPrinter } from './progress.js';
-import type { Command } from './main.js';
+import { stopOnInterrupt } from './interrupt.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { MD17_MOLECULES, parseMolecule } from '../analysis/benchmark/molecules.js';
@@ -102,14 +103,8 @@ export const command: Command = {
       progressSeconds: process.stderr.isTTY ? 1 : 10,
     };
 
-    const controller = new AbortController();
-    options.signal = controller.signal;
-    const onSigint = () => {
-      process.stderr.write('\ninterrupt: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
-      controller.abort();
-      process.removeListener('SIGINT', onSigint);
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = stopOnInterrupt();
+    options.signal = interrupt.signal;
     const quiet = flag(p, 'quiet');
     // MD progress is already timed by the runner (progressSeconds), so the printer writes every
     // report it gets; force-MAE progress comes per frame and is thinned by the printer.
@@ -142,7 +137,7 @@ export const command: Command = {
       }
       return 0;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      interrupt.release();
     }
   },
 };

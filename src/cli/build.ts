@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { OreoError } from '../errors.js';
-import { buildFromSmiles, parseSmilesList, type Relaxer } from '../chem/build.js';
+import { buildFromSmiles, parseSmilesList, type Relaxer } from '../sampling/build.js';
 import { structureFormatOf, writeStructureFile, type StructureRecord } from '../data/write.js';
 import { optimizerKinds, type OptimizerKind } from '../optimize/minimize.js';
-import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
+import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { formatDuration } from './progress.js';
 
 const spec: Record<string, OptionSpec> = {

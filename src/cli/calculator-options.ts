@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { OreoError } from '../errors.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { createAnalyticCalculator, isAnalyticSpec } from '../md/potentials/registry.js';
-import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
+import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { flag, str, type OptionSpec, type Parsed } from './args.js';
 
 export const calculatorOptionSpec: Record<string, OptionSpec> = {

@@ -1,7 +1,8 @@
 /**
  * `oreo data …`: look into data files, convert them, make splits and shards.
  */
-import { createWriteStream, existsSync, renameSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { replaceFileAsync } from '../io/atomic.js';
 import { OreoError } from '../errors.js';
 import { readDatasetConfig, buildShards, loadDataset, type BuildShardsOptions } from '../data/dataset.js';
 import { conformationToFrame, formatExtxyzFrame } from '../data/extxyz.js';
@@ -13,7 +14,7 @@ import { isCorpusDir } from '../corpus/assemble.js';
 import { formatCorpusSummary, readCorpusManifest } from '../corpus/summary.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec, type Parsed } from './args.js';
 import { ProgressPrinter } from './progress.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const READER_OPTIONS: Record<string, OptionSpec> = {
   format: { type: 'string', help: `force a reader: ${Object.keys(FORMATS).join(', ')}` },
@@ -83,19 +84,19 @@ async function convert(argv: string[]): Promise<number> {
     return flag(p, 'help') ? 0 : 2;
   }
   const [input, output] = p.positionals;
-  const tmp = `${output}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
   let n = 0;
   const opts = readerOptions(p);
   opts.onBad = (e) => console.error(`oreo data convert: skipped: ${e.message}`);
-  for await (const c of iterateConformations(input, opts)) {
-    const extra: Record<string, string | number> = {};
-    if (c.kind) extra.kind = c.kind;
-    if (!out.write(formatExtxyzFrame(conformationToFrame(c, extra)))) await new Promise<void>((r) => out.once('drain', () => r()));
-    n++;
-  }
-  await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
-  renameSync(tmp, output);
+  await replaceFileAsync(output, async (tmp) => {
+    const out = createWriteStream(tmp);
+    for await (const c of iterateConformations(input, opts)) {
+      const extra: Record<string, string | number> = {};
+      if (c.kind) extra.kind = c.kind;
+      if (!out.write(formatExtxyzFrame(conformationToFrame(c, extra)))) await new Promise<void>((r) => out.once('drain', () => r()));
+      n++;
+    }
+    await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
+  });
   console.log(`wrote ${n} conformations to ${output}`);
   return 0;
 }

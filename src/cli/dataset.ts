@@ -2,13 +2,13 @@
  * `oreo dataset`: generate training data with a reference calculator. One kind so far:
  * `oreo dataset polymers` (poly24-style chains, see src/polymers/dataset.ts).
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { checkCap, type EndCap } from '../polymers/build.js';
 import { generatePolymerDataset } from '../polymers/dataset.js';
 import { PAPER_UNITS, resolveUnit } from '../polymers/units.js';
-import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
+import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 
 const polymerSpec: Record<string, OptionSpec> = {

@@ -6,7 +6,7 @@
  * line names the output folder.
  */
 import { join, resolve } from 'node:path';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, str, num, helpText, OptionSpec } from './args.js';
 import { packageRoot, bundledData } from '../data/bundled.js';
 import { command as simulate } from './simulate.js';

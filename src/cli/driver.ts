@@ -4,7 +4,7 @@
  * force engine, the role LAMMPS takes with `fix ipi`. Protocol and units: src/driver/.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { InputError, OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';

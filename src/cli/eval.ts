@@ -1,5 +1,5 @@
 /** `oreo eval --model FILE --data FILE`: energy and force MAE on a labelled set. */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadEnergyModel } from '../model/load.js';
 import { readPropertyHead } from '../model/heads/io.js';
@@ -33,7 +33,7 @@ export const command: Command = {
     const modelPath = requireStr('eval', p, 'model');
     if (readPropertyHead(modelPath)) {
       const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
-      return (await import('../train/property/cli.js')).evalPropertyModel(modelPath, data, options);
+      return (await import('./property.js')).evalPropertyModel(modelPath, data, options);
     }
     const pot = loadEnergyModel(modelPath);
     const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});

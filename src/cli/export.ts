@@ -4,7 +4,7 @@
  * (src/model/io/torchmdnet-export.ts).
  */
 import { resolve } from 'node:path';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, helpText, OptionSpec } from './args.js';
 import { loadPotential } from '../model/load.js';
 import { readPropertyHead } from '../model/heads/io.js';

@@ -1,5 +1,5 @@
 /** `oreo finetune --from MODEL --data FILE --train N --val N`: adapt a pre-trained model to a target. */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
 import { finetune } from '../train/stages.js';
 import { parseObjective } from '../train/run-config.js';
@@ -45,8 +45,8 @@ const spec: Record<string, OptionSpec> = {
 export const command: Command = {
   summary: 'fine-tune a pre-trained model on target conformations',
   async run(argv) {
-    // Property prediction has its own options (--target, --head, …): src/train/property/cli.ts.
-    if (asksForPropertyTask(argv)) return (await import('../train/property/cli.js')).runPropertyFinetune(argv);
+    // Property prediction has its own options (--target, --head, …): src/cli/property.ts.
+    if (asksForPropertyTask(argv)) return (await import('./property.js')).runPropertyFinetune(argv);
     const p = parseArgs('finetune', argv, spec);
     if (p.options.help) {
       console.log(helpText('oreo finetune --from MODEL --data FILE --train N --val N [--test FILE] [--splits FILE] [--out DIR]', 'Writes model.oreo (energies calibrated per element), log.jsonl, loss.svg/png and test-metrics.json.', spec));

@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
-import { referenceCalculatorFrom, referenceOptionSpec } from '../qm/cli-options.js';
+import { referenceCalculatorFrom, referenceOptionSpec } from './reference-options.js';
 import { labelFile, partialPath } from '../qm/label.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 import { referenceCalculatorsHelp } from '../qm/registry.js';

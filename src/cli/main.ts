@@ -3,11 +3,7 @@
  * command module parses its options and calls into src/.
  */
 import { OreoError, describeSystemError } from '../errors.js';
-
-export interface Command {
-  summary: string;
-  run(argv: string[]): Promise<number | void>;
-}
+import type { Command } from './command.js';
 
 // Lazy so that `oreo --help` and a single command load only what they need.
 const commands: Record<string, () => Promise<Command>> = {

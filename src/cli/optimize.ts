@@ -11,7 +11,7 @@ import { fireDefaults, lbfgsDefaults, minimize, optimizerKinds, type OptimizerKi
 import { writeFileAtomic } from '../io/atomic.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { calculatorFrom, calculatorOptionSpec } from './calculator-options.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { formatDuration } from './progress.js';
 
 const spec: Record<string, OptionSpec> = {

@@ -1,7 +1,7 @@
 /**
  * `oreo predict`: energies and forces of every selected frame of an input file, as JSON.
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
 import { loadEnergyModel, AniEnsemble } from '../model/load.js';
 import type { Potential } from '../model/potential.js';
@@ -104,7 +104,7 @@ export const command: Command = {
       const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), dtype: dtype as 'float32' | 'float64' | undefined };
       const input = requireStr('predict', p, 'input');
       const read = await readStructures(input);
-      return (await import('../train/property/cli.js')).runPropertyPredict(modelPath, input, options, () => read);
+      return (await import('./property.js')).runPropertyPredict(modelPath, input, options, () => read);
     }
     const input = requireStr('predict', p, 'input');
     const loaded = loadEnergyModel(modelPath, { dtype });

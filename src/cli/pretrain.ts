@@ -1,5 +1,5 @@
 /** `oreo pretrain --config FILE`: force-centric pre-training on a mix of sources. */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { parseArgs, requireStr, flag, helpText, OptionSpec } from './args.js';
 import { readPretrainConfig } from '../train/run-config.js';
 import { pretrain } from '../train/stages.js';

@@ -3,17 +3,19 @@
  * oreo model), relaxed first and labelled with reference calculators, written as extxyz. The same
  * code the corpus runs per molecule (src/sampling/).
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import type { Command } from './main.js';
+import { writeSync } from 'node:fs';
+import { writeFileAtomicWith } from '../io/atomic.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { conformersFromSmiles, smilesIdentity } from '../chem/smiles.js';
 import { formatExtxyzFrame, type ExtxyzFrame } from '../data/extxyz.js';
 import { readInitialStructure } from '../md/init.js';
-import { referenceOptionSpec, referenceOptionsFrom } from '../qm/cli-options.js';
+import { referenceOptionSpec, referenceOptionsFrom } from './reference-options.js';
 import { graphFromPairs } from '../sampling/bonds.js';
 import { labelStructures, type StartStructure } from '../sampling/pipeline.js';
-import { DEFAULT_PLAN, temperatureList } from '../sampling/plan.js';
+import { DEFAULT_PLAN } from '../sampling/plan.js';
+import { temperatureList } from './sampling-options.js';
 import type { SamplingPlan } from '../sampling/sample.js';
 import { formatDuration, ProgressPrinter, progressBar } from './progress.js';
 
@@ -125,9 +127,7 @@ export const command: Command = {
       { charge: options.charge ?? charge, unpaired: options.unpaired ?? unpaired },
       model,
     );
-    const tmp = `${out}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w');
-    try {
+    writeFileAtomicWith(out, (fd) => {
       for (const c of r.conformations) {
         const [first, ...rest] = c.labels;
         const level = r.levels.find((l) => l.key === first.level)!;
@@ -147,11 +147,7 @@ export const command: Command = {
         }
         writeSync(fd, formatExtxyzFrame(frame));
       }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, out);
+    });
     const left = Object.entries(r.rejected).map(([k, v]) => `${k} ×${v}`).join(', ');
     const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ×${v}`).join(', ');
     console.error(

@@ -2,7 +2,7 @@
  * `oreo serve`: the web app over local run folders — trajectory player, energy/temperature/RMSD
  * plots, analyses (metrics, h(r)), training curves — and MD in the browser.
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { buildWebAssets } from '../web/bundle.js';

@@ -3,15 +3,16 @@
  * Parses options, builds the calculator and starting structure, and hands over to runSimulation.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { setKernelThreads } from '../engine/kernels/threads.js';
 import { formatDuration, ProgressPrinter } from './progress.js';
-import type { Calculator } from '../md/calculator.js';
+import { stopOnInterrupt } from './interrupt.js';
+import type { Calculator } from '../calculator.js';
 import { readInitialStructure } from '../md/init.js';
 import { thermostatKinds, validateThermostatSettings, type ThermostatKind } from '../md/integrators/index.js';
-import { defaultThermostatSettings } from '../md/integrators/types.js';
+import { thermostatSettings } from '../md/integrators/types.js';
 import { analyticPotentialsHelp, createAnalyticCalculator, isAnalyticSpec } from '../md/potentials/registry.js';
 import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } from '../md/run.js';
 
@@ -174,27 +175,9 @@ export const command: Command = {
       options.temperature ??= simulateDefaults.temperature;
       options.thermostat ??= simulateDefaults.thermostat;
       const given = (key: string) => str(p, key) !== undefined;
-      console.error(
-        `oreo simulate: ${settingsLine(
-          {
-            dt: options.dt,
-            temperature: options.temperature,
-            thermostat: options.thermostat,
-            ttime: options.ttime ?? defaultThermostatSettings.ttime,
-            friction: options.friction ?? defaultThermostatSettings.friction,
-            chainLength: options.chainLength ?? defaultThermostatSettings.chainLength,
-          },
-          given,
-        )}, ${options.steps} steps`,
-      );
-      validateThermostatSettings({
-        thermostat: options.thermostat!,
-        dt: options.dt!,
-        temperature: options.temperature!,
-        ttime: options.ttime ?? 20,
-        friction: options.friction ?? 0.01,
-        chainLength: options.chainLength ?? 3,
-      });
+      const thermostat = thermostatSettings({ ...options, thermostat: options.thermostat, dt: options.dt, temperature: options.temperature });
+      console.error(`oreo simulate: ${settingsLine(thermostat, given)}, ${options.steps} steps`);
+      validateThermostatSettings(thermostat);
       const init = await readInitialStructure(str(p, 'input')!);
       options.initial = init.atoms;
       options.init = init.label;
@@ -210,14 +193,8 @@ export const command: Command = {
     const onFrame = spreadWatch(calculator, opt('max-force-spread'), str(p, 'on-spread'), (line) => process.stderr.write(line + '\n'));
     if (dtype !== undefined) options.dtype = dtype as 'float32' | 'float64';
 
-    const controller = new AbortController();
-    options.signal = controller.signal;
-    const onSigint = () => {
-      process.stderr.write('\ninterrupt: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
-      controller.abort();
-      process.removeListener('SIGINT', onSigint);
-    };
-    process.on('SIGINT', onSigint);
+    const interrupt = stopOnInterrupt();
+    options.signal = interrupt.signal;
     const quiet = flag(p, 'quiet');
     // The run already times its reports (progressSeconds: 1 s on a terminal, 10 s into a log),
     // so the printer writes each one it gets.
@@ -253,7 +230,7 @@ export const command: Command = {
       console.log(`stopped early: ${result.reason}. Output up to the last saved frame is in ${where}`);
       return 3;
     } finally {
-      process.removeListener('SIGINT', onSigint);
+      interrupt.release();
     }
   },
 };

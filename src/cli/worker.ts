@@ -3,7 +3,7 @@
  * put on a BullMQ queue; run it on as many machines as you like (src/corpus/queue.ts).
  */
 import { availableParallelism } from 'node:os';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { flag, helpText, num, parseArgs, requireStr, str, type OptionSpec } from './args.js';
 import { OreoError } from '../errors.js';
 import { runQueueWorker } from '../corpus/queue.js';

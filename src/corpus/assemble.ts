@@ -13,12 +13,13 @@
  *   jobs/             finished jobs (store.ts), kept so that a changed setting redoes only what changed
  */
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { OreoError } from '../errors.js';
 import { symbolOf } from '../elements.js';
 import { geometryKey } from '../data/identity.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../random.js';
 import { ShardWriter, type ShardIndex } from '../data/shards.js';
 import type { LevelOfTheory } from '../qm/level.js';
 import { SAMPLER_NAMES } from '../sampling/sample.js';
@@ -274,7 +275,7 @@ export function assembleCorpus(o: AssembleOptions): CorpusManifest {
   rmSync(shardDir, { recursive: true, force: true });
   renameSync(tmpDir, shardDir);
   const molText = molLines.join('\n') + '\n';
-  writeAtomic(join(o.dir, MOLECULES), molText);
+  writeFileAtomic(join(o.dir, MOLECULES), molText);
   const molHash = createHash('sha256').update(molText).digest('hex');
   const shardHash = createHash('sha256')
     .update(JSON.stringify({ precision: index.precision, sources: index.sources, shards: index.shards.map((s) => [s.count, s.sha256]) }))
@@ -296,14 +297,8 @@ export function assembleCorpus(o: AssembleOptions): CorpusManifest {
     hashes: { molecules: molHash, shards: shardHash, corpus: createHash('sha256').update(`${molHash}\n${shardHash}\n`).digest('hex') },
     jobSeconds,
   };
-  writeAtomic(join(o.dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+  writeFileAtomic(join(o.dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
   return manifest;
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 export function isCorpusDir(dir: string): boolean {

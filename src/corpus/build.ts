@@ -12,7 +12,8 @@
  * settings is refused rather than mixing two corpora in one directory.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { basename, join } from 'node:path';
 import { OreoError } from '../errors.js';
 import { contentHash, geometryKey } from '../data/identity.js';
@@ -82,8 +83,7 @@ function checkSettings(dir: string, settings: JobSettings): void {
     return;
   }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${path}.tmp-${process.pid}`, text);
-  renameSync(`${path}.tmp-${process.pid}`, path);
+  writeFileAtomic(path, text);
 }
 
 export async function readAllMolecules(inputs: CorpusInput[], polymers?: BuildOptions['polymers']): Promise<{ molecules: MoleculeInput[]; invalid: InvalidMolecule[]; inputs: CorpusManifest['inputs'] }> {

@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { conformersFromSmiles, parseSmiles, type MoleculeIdentity } from '../chem/smiles.js';
 import { OreoError } from '../errors.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import type { LevelOfTheory } from '../qm/level.js';
 import type { ReferenceOptions } from '../qm/registry.js';
 import { graphFromPairs } from '../sampling/bonds.js';
 import { labelStructures, type RelaxSettings, type StartStructure } from '../sampling/pipeline.js';
 import type { SamplerName, SamplingPlan } from '../sampling/sample.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../random.js';
 
 /** Bumped when a change in the code changes what a job produces, so old results are not reused. */
 export const JOB_FORMAT_VERSION = 1;

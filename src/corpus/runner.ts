@@ -3,7 +3,7 @@
  * oreo model of model-md rounds), timing it for the record. Used by the embedded pool's child
  * processes and by BullMQ's sandboxed processor alike, so both run exactly the same code.
  */
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { jobRunInfo, runMoleculeJob, type MoleculeJob } from './job.js';
 import type { StoredJob } from './store.js';
 

@@ -4,7 +4,8 @@
  * temp sibling and renamed, so a file that exists is complete: a build that stops loses at most
  * the jobs that were running, and a rerun skips every key that has a file.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
@@ -31,10 +32,8 @@ export function hasJob(dir: string, key: string): boolean {
 export function writeJob(dir: string, stored: StoredJob): void {
   const path = jobPath(dir, stored.result.key);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
   // Level 6 and no timestamp in the gzip header: the same result gives the same bytes.
-  writeFileSync(tmp, gzipSync(JSON.stringify(stored), { level: 6 }));
-  renameSync(tmp, path);
+  writeFileAtomic(path, gzipSync(JSON.stringify(stored), { level: 6 }));
 }
 
 export function readJob(dir: string, key: string): StoredJob {

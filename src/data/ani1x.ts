@@ -8,7 +8,7 @@
 import { InputError } from '../errors.js';
 import { Hartree } from '../units.js';
 import type { Conformation } from './conformation.js';
-import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readNumeric, subgroups, type H5Group } from './h5.js';
+import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readFrames, readNumeric, subgroups, type H5Group } from './h5.js';
 import type { ReadOptions } from './read-options.js';
 
 export const ANI1X_DEFAULT_LEVEL = 'wb97x_dz';
@@ -41,18 +41,9 @@ export async function* iterateAni1x(path: string, options: ReadOptions = {}): As
 }
 
 function readGroup(file: string, g: H5Group, eName: string, fName: string | undefined): Conformation[] {
-  const rec = g.path;
-  const zs = readNumeric(file, g, 'atomic_numbers');
-  expectShape(file, rec, 'atomic_numbers', zs.shape, [undefined]);
-  const n = zs.shape[0];
-  const xyz = readNumeric(file, g, 'coordinates');
-  expectShape(file, rec, 'coordinates', xyz.shape, [undefined, n, 3]);
-  const m = xyz.shape[0];
-  const e = readNumeric(file, g, eName);
-  expectShape(file, rec, eName, e.shape, [m]);
+  const { rec, z, n, m, xyz, e } = readFrames(file, g, 'coordinates', eName);
   const forces = fName ? readNumeric(file, g, fName) : undefined;
   if (forces && fName) expectShape(file, rec, fName, forces.shape, [m, n, 3]);
-  const z = Int32Array.from(zs.data);
   const out: Conformation[] = [];
   const fF = Hartree; // Ha/Å → eV/Å
   for (let i = 0; i < m; i++) {

@@ -17,7 +17,7 @@ import { InputError } from '../errors.js';
 import { energyUnits } from '../units.js';
 import type { Conformation } from './conformation.js';
 import { looksLikeQm9, normalizeQm9Props } from './qm9.js';
-import { reportOrThrow, type ReadOptions } from './read-options.js';
+import { readEach, type ReadOptions } from './read-options.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -135,42 +135,32 @@ function fromAseLayout(obj: { [k: string]: Json }, file: string, options: ReadOp
     const u = unitDict?.[k];
     return typeof u === 'string' ? u : undefined;
   };
-  const out: Conformation[] = [];
   const source = options.source ?? file;
-  ids.forEach((id, i) => {
+  return readEach(ids, options, (id, i) => {
     const rec = `row ${id}`;
-    try {
-      const row = obj[String(id)];
-      if (!isObject(row)) throw new InputError(file, `row ${id} listed in "ids" is missing`, rec);
-      const z = Int32Array.from(numbers(row.numbers, file, rec, 'numbers'));
-      const positions = Float64Array.from(numbers(row.positions, file, rec, 'positions'));
-      if (positions.length !== z.length * 3) {
-        throw new InputError(file, `${positions.length} position values for ${z.length} atoms`, rec, 'positions');
-      }
-      const c: Conformation = { z, positions, source, index: i };
-      if (typeof row.energy === 'number') c.energy = row.energy;
-      if (row.forces !== undefined) {
-        const f = Float64Array.from(numbers(row.forces, file, rec, 'forces'));
-        if (f.length !== z.length * 3) throw new InputError(file, `${f.length} force values for ${z.length} atoms`, rec, 'forces');
-        c.forces = f;
-      }
-      const pbc = row.pbc !== undefined ? numbers(row.pbc, file, rec, 'pbc') : [];
-      if (row.cell !== undefined && pbc.some((p) => p)) {
-        const cellJson = isObject(row.cell) && 'array' in row.cell ? row.cell.array : row.cell;
-        const cell = numbers(cellJson, file, rec, 'cell');
-        if (cell.length === 9) c.cell = Float64Array.from(cell);
-      }
-      const raw = { ...scalarProps(row.key_value_pairs, file, rec), ...scalarProps(row.data, file, rec) };
-      const props = propsWithQm9Units(raw, unitOf, file, rec, options);
-      if (Object.keys(props).length) c.props = props;
-      if (looksLikeQm9(Object.keys(raw))) c.kind = 'equilibrium';
-      if (options.kind) c.kind = options.kind;
-      out.push(c);
-    } catch (err) {
-      reportOrThrow(err, options);
+    const row = obj[String(id)];
+    if (!isObject(row)) throw new InputError(file, `row ${id} listed in "ids" is missing`, rec);
+    const z = Int32Array.from(numbers(row.numbers, file, rec, 'numbers'));
+    const positions = Float64Array.from(numbers(row.positions, file, rec, 'positions'));
+    if (positions.length !== z.length * 3) {
+      throw new InputError(file, `${positions.length} position values for ${z.length} atoms`, rec, 'positions');
     }
+    const c: Conformation = { z, positions, source, index: i };
+    if (typeof row.energy === 'number') c.energy = row.energy;
+    if (row.forces !== undefined) {
+      const f = Float64Array.from(numbers(row.forces, file, rec, 'forces'));
+      if (f.length !== z.length * 3) throw new InputError(file, `${f.length} force values for ${z.length} atoms`, rec, 'forces');
+      c.forces = f;
+    }
+    const pbc = row.pbc !== undefined ? numbers(row.pbc, file, rec, 'pbc') : [];
+    if (row.cell !== undefined && pbc.some((p) => p)) {
+      const cellJson = isObject(row.cell) && 'array' in row.cell ? row.cell.array : row.cell;
+      const cell = numbers(cellJson, file, rec, 'cell');
+      if (cell.length === 9) c.cell = Float64Array.from(cell);
+    }
+    const raw = { ...scalarProps(row.key_value_pairs, file, rec), ...scalarProps(row.data, file, rec) };
+    return withProps(c, raw, propsWithQm9Units(raw, unitOf, file, rec, options), options);
   });
-  return options.limit !== undefined ? out.slice(0, options.limit) : out;
 }
 
 function fromFlatLayout(obj: { [k: string]: Json }, file: string, options: ReadOptions): Conformation[] {
@@ -184,26 +174,25 @@ function fromFlatLayout(obj: { [k: string]: Json }, file: string, options: ReadO
     throw new InputError(file, `positions are in '${posUnit}'; only Å is supported in this layout`, undefined, 'units');
   }
   const mols = obj.molecules as Json[];
-  const out: Conformation[] = [];
   const source = options.source ?? file;
-  mols.forEach((m, i) => {
+  return readEach(mols, options, (m, i) => {
     const rec = i;
-    try {
-      if (!isObject(m)) throw new InputError(file, 'molecule entry is not an object', rec);
-      const z = Int32Array.from(numbers(m.z, file, rec, 'z'));
-      const positions = Float64Array.from(numbers(m.pos, file, rec, 'pos'));
-      if (positions.length !== z.length * 3) throw new InputError(file, `${positions.length} position values for ${z.length} atoms`, rec, 'pos');
-      const c: Conformation = { z, positions, source, index: i };
-      const raw = scalarProps(m.props, file, rec);
-      const props = propsWithQm9Units(raw, unitOf, file, rec, options);
-      if (typeof m.row_id === 'number') props.row_id = m.row_id;
-      if (Object.keys(props).length) c.props = props;
-      if (looksLikeQm9(Object.keys(raw))) c.kind = 'equilibrium';
-      if (options.kind) c.kind = options.kind;
-      out.push(c);
-    } catch (err) {
-      reportOrThrow(err, options);
-    }
+    if (!isObject(m)) throw new InputError(file, 'molecule entry is not an object', rec);
+    const z = Int32Array.from(numbers(m.z, file, rec, 'z'));
+    const positions = Float64Array.from(numbers(m.pos, file, rec, 'pos'));
+    if (positions.length !== z.length * 3) throw new InputError(file, `${positions.length} position values for ${z.length} atoms`, rec, 'pos');
+    const c: Conformation = { z, positions, source, index: i };
+    const raw = scalarProps(m.props, file, rec);
+    const props = propsWithQm9Units(raw, unitOf, file, rec, options);
+    if (typeof m.row_id === 'number') props.row_id = m.row_id;
+    return withProps(c, raw, props, options);
   });
-  return options.limit !== undefined ? out.slice(0, options.limit) : out;
+}
+
+/** The row's scalar properties; QM9's rows are equilibrium geometries unless the options name a kind. */
+function withProps(c: Conformation, raw: Record<string, number>, props: Record<string, number>, options: ReadOptions): Conformation {
+  if (Object.keys(props).length) c.props = props;
+  if (looksLikeQm9(Object.keys(raw))) c.kind = 'equilibrium';
+  if (options.kind) c.kind = options.kind;
+  return c;
 }

@@ -120,16 +120,23 @@ export function makeBatch(confs: Conformation[]): Batch {
     source[m] = c.source;
     index[m] = c.index ?? -1;
   }
-  const b: Batch = { z, positions, mol, nMol, atomOffset, kind, source, index };
-  if (energy) {
-    b.energy = energy;
-    b.energyMask = energyMask;
+  return withLabels({ z, positions, mol, nMol, atomOffset, kind, source, index }, { energy, energyMask, forces, forcesMask, props });
+}
+
+/**
+ * `b` with the labels that exist (energies and forces, each with its mask) and the named
+ * properties, when there are any: an absent label stays absent rather than an empty array.
+ */
+export function withLabels(b: Batch, l: Pick<Batch, 'energy' | 'energyMask' | 'forces' | 'forcesMask' | 'props'>): Batch {
+  if (l.energy) {
+    b.energy = l.energy;
+    b.energyMask = l.energyMask;
   }
-  if (forces) {
-    b.forces = forces;
-    b.forcesMask = forcesMask;
+  if (l.forces) {
+    b.forces = l.forces;
+    b.forcesMask = l.forcesMask;
   }
-  if (propNames.size) b.props = props;
+  if (l.props && Object.keys(l.props).length) b.props = l.props;
   return b;
 }
 

@@ -25,7 +25,7 @@ import { InputError, OreoError } from '../errors.js';
 import type { Conformation, ConformationKind } from './conformation.js';
 import { iterateConformations, FORMATS, type FormatName } from './read.js';
 import type { ReadOptions } from './read-options.js';
-import { deriveSeed, permutation, Rng } from './rng.js';
+import { deriveSeed, permutation, SplitStream } from '../random.js';
 import { ShardWriter, type ShardIndex, type ShardWriterOptions } from './shards.js';
 import { contentHash } from './identity.js';
 
@@ -160,7 +160,7 @@ export async function loadDataset(config: DatasetConfig): Promise<LoadedSource[]
  */
 export function weightedEpoch(sizes: number[], weights: number[], seed: number): Int32Array {
   if (sizes.length !== weights.length) throw new OreoError('weightedEpoch: sizes and weights differ in length');
-  const rng = new Rng(seed);
+  const rng = new SplitStream(seed);
   const picks: number[] = [];
   sizes.forEach((n, s) => {
     const w = weights[s];

@@ -150,6 +150,23 @@ export function expectShape(file: string, record: string, name: string, shape: n
 }
 
 /**
+ * A molecule group's atomic numbers (`atomic_numbers`, N), its frames' coordinates (m × N × 3,
+ * under `coordinates`) and one energy per frame (under `energy`), shapes checked; values as stored.
+ */
+export function readFrames(file: string, g: H5Group, coordinates: string, energy: string) {
+  const rec = g.path;
+  const zs = readNumeric(file, g, 'atomic_numbers');
+  expectShape(file, rec, 'atomic_numbers', zs.shape, [undefined]);
+  const n = zs.shape[0];
+  const xyz = readNumeric(file, g, coordinates);
+  expectShape(file, rec, coordinates, xyz.shape, [undefined, n, 3]);
+  const m = xyz.shape[0];
+  const e = readNumeric(file, g, energy);
+  expectShape(file, rec, energy, e.shape, [m]);
+  return { rec, z: Int32Array.from(zs.data), n, m, xyz, e };
+}
+
+/**
  * The conformations of a file's groups in order, for the group-per-molecule HDF5 formats
  * (ANI-1x, COMP6, SPICE). `read` turns one group into records; a group it fails on is reported
  * or, with skipBad, left out, and the frames it held (the first axis of `framesIn`) still count,

@@ -3,7 +3,7 @@
  * here override a format's default only where the format itself does not fix them (xyz, npz).
  */
 import type { InputError } from '../errors.js';
-import type { ConformationKind } from './conformation.js';
+import type { Conformation, ConformationKind } from './conformation.js';
 
 export interface ReadOptions {
   /** Report a bad record through `onBad` and go on with the others, instead of stopping. */
@@ -34,4 +34,20 @@ export function reportOrThrow(err: unknown, options: ReadOptions): void {
     return;
   }
   throw err;
+}
+
+/**
+ * One conformation per item, read by `read`; an item it refuses is skipped or thrown as
+ * `options.skipBad` says, and at most `options.limit` are returned.
+ */
+export function readEach<T>(items: readonly T[], options: ReadOptions, read: (item: T, i: number) => Conformation): Conformation[] {
+  const out: Conformation[] = [];
+  items.forEach((item, i) => {
+    try {
+      out.push(read(item, i));
+    } catch (err) {
+      reportOrThrow(err, options);
+    }
+  });
+  return options.limit !== undefined ? out.slice(0, options.limit) : out;
 }

@@ -24,9 +24,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
 import { join } from 'node:path';
 import { InputError, OreoError } from '../errors.js';
-import { kindOf, type Batch } from './batch.js';
+import { kindOf, withLabels, type Batch } from './batch.js';
 import type { Conformation } from './conformation.js';
-import { Rng } from './rng.js';
+import { SplitStream } from '../random.js';
 
 export const SHARD_MAGIC = 'OREOSHD1';
 const FLAG_ENERGY = 1;
@@ -84,6 +84,29 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
+/**
+ * Where each section of a shard starts (bytes from the shard's start; -1: absent) and the
+ * shard's size: after the 32-byte header, in this order, each 8-byte aligned.
+ */
+function shardLayout(n: number, nAtoms: number, nProps: number, fsz: number, hasEnergy: boolean, hasForces: boolean) {
+  let off = 32;
+  const sec = (bytes: number) => {
+    const at = off;
+    off = align8(off + bytes);
+    return at;
+  };
+  const oAtoms = sec(4 * n);
+  const oSrc = sec(4 * n);
+  const oIdx = sec(4 * n);
+  const oKind = sec(n);
+  const oE = hasEnergy ? sec(8 * n) : -1;
+  const oP = sec(8 * n * nProps);
+  const oZ = sec(nAtoms);
+  const oPos = sec(fsz * nAtoms * 3);
+  const oF = hasForces ? sec(fsz * nAtoms * 3) : -1;
+  return { oAtoms, oSrc, oIdx, oKind, oE, oP, oZ, oPos, oF, bytes: off };
+}
+
 /** Encode conformations into one shard file's bytes. */
 export function encodeShard(confs: { conf: Conformation; sourceId: number }[], precision: 'f64' | 'f32'): { bytes: Uint8Array; props: string[] } {
   const n = confs.length;
@@ -99,22 +122,8 @@ export function encodeShard(confs: { conf: Conformation; sourceId: number }[], p
   }
   const props = [...propSet].sort();
   const fsz = precision === 'f32' ? 4 : 8;
-  let off = 32;
-  const sec = (bytes: number) => {
-    const at = off;
-    off = align8(off + bytes);
-    return at;
-  };
-  const oAtoms = sec(4 * n);
-  const oSrc = sec(4 * n);
-  const oIdx = sec(4 * n);
-  const oKind = sec(n);
-  const oE = anyE ? sec(8 * n) : -1;
-  const oP = sec(8 * n * props.length);
-  const oZ = sec(nAtoms);
-  const oPos = sec(fsz * nAtoms * 3);
-  const oF = anyF ? sec(fsz * nAtoms * 3) : -1;
-  const buf = new ArrayBuffer(off);
+  const { oAtoms, oSrc, oIdx, oKind, oE, oP, oZ, oPos, oF, bytes } = shardLayout(n, nAtoms, props.length, fsz, anyE, anyF);
+  const buf = new ArrayBuffer(bytes);
   const u8 = new Uint8Array(buf);
   const dv = new DataView(buf);
   for (let i = 0; i < 8; i++) u8[i] = SHARD_MAGIC.charCodeAt(i);
@@ -177,22 +186,8 @@ export function decodeShard(bytes: Uint8Array, file: string, propNames: string[]
   const nProps = dv.getUint32(24, true);
   if (nProps !== propNames.length) throw new InputError(file, `shard has ${nProps} properties but the index names ${propNames.length}`);
   const fsz = flags & FLAG_F32 ? 4 : 8;
-  let off = 32;
-  const sec = (bytesLen: number) => {
-    const at = off;
-    off = align8(off + bytesLen);
-    return at;
-  };
-  const oAtoms = sec(4 * n);
-  const oSrc = sec(4 * n);
-  const oIdx = sec(4 * n);
-  const oKind = sec(n);
-  const oE = flags & FLAG_ENERGY ? sec(8 * n) : -1;
-  const oP = sec(8 * n * nProps);
-  const oZ = sec(nAtoms);
-  const oPos = sec(fsz * nAtoms * 3);
-  const oF = flags & FLAG_FORCES ? sec(fsz * nAtoms * 3) : -1;
-  if (off > b.byteLength) throw new InputError(file, `shard is truncated: needs ${off} bytes, has ${b.byteLength}`);
+  const { oAtoms, oSrc, oIdx, oKind, oE, oP, oZ, oPos, oF, bytes: size } = shardLayout(n, nAtoms, nProps, fsz, (flags & FLAG_ENERGY) !== 0, (flags & FLAG_FORCES) !== 0);
+  if (size > b.byteLength) throw new InputError(file, `shard is truncated: needs ${size} bytes, has ${b.byteLength}`);
   const Pos = fsz === 4 ? Float32Array : Float64Array;
   const atoms = new Int32Array(buf, base + oAtoms, n);
   const atomOffset = new Int32Array(n + 1);
@@ -368,13 +363,13 @@ export interface StreamOptions {
 export function* iterateShards(dir: string, options: StreamOptions = {}): Generator<{ data: ShardData; entry: ShardEntry; index: ShardIndex }> {
   const idx = readShardIndex(dir);
   const order = idx.shards.map((_, i) => i);
-  if (options.seed !== undefined) new Rng(options.seed).shuffle(order);
+  if (options.seed !== undefined) new SplitStream(options.seed).shuffle(order);
   for (const k of order) yield { data: readShard(dir, idx.shards[k]), entry: idx.shards[k], index: idx };
 }
 
 /** Conformations of a shard set, streamed (shuffled within shards when a seed is given). */
 export function* streamConformations(dir: string, options: StreamOptions = {}): Generator<Conformation> {
-  const rng = options.seed !== undefined ? new Rng(options.seed ^ 0x5bd1e995) : undefined;
+  const rng = options.seed !== undefined ? new SplitStream(options.seed ^ 0x5bd1e995) : undefined;
   for (const { data, index } of iterateShards(dir, options)) {
     const order = Int32Array.from({ length: data.count }, (_, i) => i);
     if (rng) rng.shuffle(order);
@@ -391,7 +386,7 @@ export function* streamConformations(dir: string, options: StreamOptions = {}): 
  */
 export function* streamBatches(dir: string, batchSize: number, options: StreamOptions = {}): Generator<Batch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new OreoError(`batch size must be a positive integer, got ${batchSize}`);
-  const rng = options.seed !== undefined ? new Rng(options.seed ^ 0x5bd1e995) : undefined;
+  const rng = options.seed !== undefined ? new SplitStream(options.seed ^ 0x5bd1e995) : undefined;
   for (const { data, index } of iterateShards(dir, options)) {
     let order = Int32Array.from({ length: data.count }, (_, i) => i);
     if (rng) rng.shuffle(order);
@@ -441,15 +436,5 @@ export function batchFromShard(s: ShardData, rows: Int32Array, sources: ShardSou
     source[m] = sources[s.sourceId[i]]?.name;
     index[m] = s.index[i];
   }
-  const b: Batch = { z, positions, mol, nMol, atomOffset, kind, source, index };
-  if (energy) {
-    b.energy = energy;
-    b.energyMask = energyMask;
-  }
-  if (forces) {
-    b.forces = forces;
-    b.forcesMask = forcesMask;
-  }
-  if (Object.keys(props).length) b.props = props;
-  return b;
+  return withLabels({ z, positions, mol, nMol, atomOffset, kind, source, index }, { energy, energyMask, forces, forcesMask, props });
 }

@@ -7,7 +7,7 @@
 import { InputError } from '../errors.js';
 import { Bohr, Hartree } from '../units.js';
 import type { Conformation } from './conformation.js';
-import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
+import { conformationsOfGroups, expectShape, guarded, hasDataset, openH5, readFrames, readNumeric, readStrings, subgroups, type H5Group } from './h5.js';
 import type { ReadOptions } from './read-options.js';
 
 const LENGTH: Record<string, number> = { bohr: Bohr, angstrom: 1, nanometer: 10 };
@@ -56,16 +56,8 @@ export async function* iterateSpice(path: string, options: ReadOptions = {}): As
 }
 
 function readGroup(file: string, g: H5Group, wantGradient: boolean): Conformation[] {
-  const rec = g.path;
-  const zs = readNumeric(file, g, 'atomic_numbers');
-  expectShape(file, rec, 'atomic_numbers', zs.shape, [undefined]);
-  const n = zs.shape[0];
-  const xyz = readNumeric(file, g, 'conformations');
-  expectShape(file, rec, 'conformations', xyz.shape, [undefined, n, 3]);
-  const m = xyz.shape[0];
+  const { rec, z, n, m, xyz, e } = readFrames(file, g, 'conformations', 'dft_total_energy');
   const lF = lengthFactor(file, rec, 'conformations', xyz.units);
-  const e = readNumeric(file, g, 'dft_total_energy');
-  expectShape(file, rec, 'dft_total_energy', e.shape, [m]);
   const eF = energyFactor(file, rec, 'dft_total_energy', e.units);
   const grad = wantGradient ? readNumeric(file, g, 'dft_total_gradient') : undefined;
   let gF = 0;
@@ -80,7 +72,6 @@ function readGroup(file: string, g: H5Group, wantGradient: boolean): Conformatio
     const s = readStrings(file, g, 'smiles')[0];
     if (s) charge = smilesCharge(s);
   }
-  const z = Int32Array.from(zs.data);
   const out: Conformation[] = [];
   for (let i = 0; i < m; i++) {
     const conf: Conformation = {

@@ -21,7 +21,7 @@ import { resolve } from 'node:path';
 import { InputError, OreoError } from '../errors.js';
 import type { Conformation } from './conformation.js';
 import { contentHash, geometryKey } from './identity.js';
-import { deriveSeed, permutation } from './rng.js';
+import { deriveSeed, permutation } from '../random.js';
 
 export type SplitPart = 'train' | 'val' | 'test';
 

@@ -6,7 +6,8 @@
  * TorchMD-Net needs the same labels in every group, so a label is written only if every
  * conformation has it; a conformation lacking one the others have is an error naming it.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+
+import { replaceFile } from '../io/atomic.js';
 import h5wasm from 'h5wasm/node';
 import type { Conformation } from './conformation.js';
 import { InputError, OreoError } from '../errors.js';
@@ -42,37 +43,33 @@ export async function writeTorchmdnetHdf5(sources: LabelledSource[], out: string
   const float = options.precision === 32 ? '<f' : '<d';
   const Float = options.precision === 32 ? Float32Array : Float64Array;
   await h5wasm.ready;
-  const tmp = `${out}.tmp-${process.pid}`;
-  if (existsSync(tmp)) rmSync(tmp);
-  const f = new h5wasm.File(tmp, 'w');
   const groups: Hdf5ExportResult['groups'] = [];
-  try {
-    f.create_attribute('units', 'positions Å, energy eV, forces eV/Å (written by oreo)');
-    for (const [atoms, confs] of [...bySize].sort((a, b) => a[0] - b[0])) {
-      const name = `n${atoms}`;
-      f.create_group(name);
-      const g = f.get(name) as InstanceType<typeof h5wasm.Group>;
-      const n = confs.length;
-      const types = new BigInt64Array(n * atoms);
-      const pos = new Float(n * atoms * 3);
-      const forces = hasF ? new Float(n * atoms * 3) : null;
-      confs.forEach((c, m) => {
-        for (let a = 0; a < atoms; a++) types[m * atoms + a] = BigInt(c.z[a]);
-        pos.set(c.positions, m * atoms * 3);
-        forces?.set(c.forces!, m * atoms * 3);
-      });
-      g.create_dataset({ name: 'types', data: types, shape: [n, atoms], dtype: '<q' });
-      g.create_dataset({ name: 'pos', data: pos, shape: [n, atoms, 3], dtype: float });
-      if (hasE) g.create_dataset({ name: 'energy', data: Float.from(confs.map((c) => c.energy!)), shape: [n], dtype: float });
-      if (forces) g.create_dataset({ name: 'forces', data: forces, shape: [n, atoms, 3], dtype: float });
-      groups.push({ name, atoms, conformations: n });
+  replaceFile(out, (tmp) => {
+    const f = new h5wasm.File(tmp, 'w');
+    try {
+      f.create_attribute('units', 'positions Å, energy eV, forces eV/Å (written by oreo)');
+      for (const [atoms, confs] of [...bySize].sort((a, b) => a[0] - b[0])) {
+        const name = `n${atoms}`;
+        f.create_group(name);
+        const g = f.get(name) as InstanceType<typeof h5wasm.Group>;
+        const n = confs.length;
+        const types = new BigInt64Array(n * atoms);
+        const pos = new Float(n * atoms * 3);
+        const forces = hasF ? new Float(n * atoms * 3) : null;
+        confs.forEach((c, m) => {
+          for (let a = 0; a < atoms; a++) types[m * atoms + a] = BigInt(c.z[a]);
+          pos.set(c.positions, m * atoms * 3);
+          forces?.set(c.forces!, m * atoms * 3);
+        });
+        g.create_dataset({ name: 'types', data: types, shape: [n, atoms], dtype: '<q' });
+        g.create_dataset({ name: 'pos', data: pos, shape: [n, atoms, 3], dtype: float });
+        if (hasE) g.create_dataset({ name: 'energy', data: Float.from(confs.map((c) => c.energy!)), shape: [n], dtype: float });
+        if (forces) g.create_dataset({ name: 'forces', data: forces, shape: [n, atoms, 3], dtype: float });
+        groups.push({ name, atoms, conformations: n });
+      }
+    } finally {
+      f.close();
     }
-  } catch (e) {
-    f.close();
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  f.close();
-  renameSync(tmp, out);
+  });
   return { conformations: all.length, groups, labels: [...(hasE ? ['energy' as const] : []), ...(hasF ? ['forces' as const] : [])] };
 }

@@ -5,7 +5,7 @@
  * converts at the wire.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { OreoError } from '../errors.js';
 import {
   HEADER_BYTES,

@@ -6,6 +6,7 @@
 import { Tensor } from './tensor.js';
 import { grad } from './autograd.js';
 import { mul, sumAll } from './ops.js';
+import { Rng } from '../random.js';
 
 export interface CheckResult {
   /** Largest |analytic − numeric| / max(1, |numeric|) seen. */
@@ -13,14 +14,10 @@ export interface CheckResult {
   worst: { input: number; index: number; analytic: number; numeric: number } | null;
 }
 
+/** Weights uniform in [−1, 1), the same for the same seed. */
 function randomLike(t: Tensor, seed: number): Tensor {
-  let s = seed >>> 0 || 1;
-  const data = new Float64Array(t.size);
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return new Tensor(data, t.shape);
+  const rng = new Rng(seed);
+  return new Tensor(Float64Array.from({ length: t.size }, () => 2 * rng.uniform() - 1), t.shape);
 }
 
 function compare(analytic: (Tensor | null)[], numeric: Float64Array[], out: CheckResult): void {
@@ -37,20 +34,19 @@ function compare(analytic: (Tensor | null)[], numeric: Float64Array[], out: Chec
   });
 }
 
+/** (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h for entry i of x, which is left as it was. */
+export function centralDifference(fScalar: () => number, x: Tensor, i: number, h: number): number {
+  const orig = x.data[i];
+  x.data[i] = orig + h;
+  const fp = fScalar();
+  x.data[i] = orig - h;
+  const fm = fScalar();
+  x.data[i] = orig;
+  return (fp - fm) / (2 * h);
+}
+
 function numericGradient(fScalar: () => number, inputs: Tensor[], h: number): Float64Array[] {
-  return inputs.map((x) => {
-    const g = new Float64Array(x.size);
-    for (let i = 0; i < x.size; i++) {
-      const orig = x.data[i];
-      x.data[i] = orig + h;
-      const fp = fScalar();
-      x.data[i] = orig - h;
-      const fm = fScalar();
-      x.data[i] = orig;
-      g[i] = (fp - fm) / (2 * h);
-    }
-    return g;
-  });
+  return inputs.map((x) => Float64Array.from({ length: x.size }, (_, i) => centralDifference(fScalar, x, i, h)));
 }
 
 /** Check ∂/∂x of Σ w·f(x) against central differences. Inputs must be float64 leaves. */

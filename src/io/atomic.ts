@@ -19,24 +19,75 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     }
     return;
   }
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w');
-  } catch (e) {
-    writeFailed(path, e);
-  }
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  writeFileAtomicWith(path, (fd) => {
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+  });
+}
+
+/**
+ * Write `path` piece by piece through a file descriptor of its temporary sibling (frames as they
+ * are made, without holding the whole file); flushed to disk, then renamed over `path`.
+ * Whatever `write` returns is returned; what it throws leaves `path` untouched, a file-system
+ * error becoming an OutputError naming `path`.
+ */
+export function writeFileAtomicWith<T>(path: string, write: (fd: number) => T): T {
+  return replaceFile(path, (tmp) => {
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        const out = write(fd);
+        fsyncSync(fd);
+        return out;
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      writeFailed(path, e);
+    }
+  });
+}
+
+/**
+ * Make `path` through a temporary sibling that `fill` creates by any means (a stream, a library
+ * that takes a file name). When `fill` returns, the sibling is renamed over `path`; when it
+ * throws, the sibling is removed, `path` is untouched and the error passes through as it is
+ * (`fill` may read other files too, so it names its own errors). A failed rename is an
+ * OutputError naming `path`.
+ */
+export function replaceFile<T>(path: string, fill: (tmp: string) => T): T {
+  const tmp = siblingOf(path);
+  let out: T;
+  try {
+    out = fill(tmp);
   } catch (e) {
-    closeSync(fd);
     rmSync(tmp, { force: true });
-    writeFailed(path, e);
+    throw e;
   }
-  closeSync(fd);
+  commit(tmp, path);
+  return out;
+}
+
+/** `replaceFile` for a `fill` that writes asynchronously (a write stream). */
+export async function replaceFileAsync<T>(path: string, fill: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = siblingOf(path);
+  let out: T;
+  try {
+    out = await fill(tmp);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  commit(tmp, path);
+  return out;
+}
+
+function siblingOf(path: string): string {
+  return `${path}.tmp-${process.pid}-${Date.now()}`;
+}
+
+function commit(tmp: string, path: string): void {
   try {
     renameSync(tmp, path);
   } catch (e) {

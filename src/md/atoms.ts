@@ -8,7 +8,7 @@
  */
 import { massOf } from '../elements.js';
 import { accelerationFactor, kB, kineticFactor } from '../units.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../random.js';
 
 export interface AtomsInit {
   z: ArrayLike<number>;

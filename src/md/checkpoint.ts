@@ -15,20 +15,14 @@
  * JSON cannot hold exactly (−0, ±Infinity, NaN) as `{"$num": "-0"}`, so that a restored run sees
  * the very same bits.
  */
-import type { IntegratorState, ThermostatKind } from './integrators/types.js';
+import type { IntegratorState, ThermostatSettings } from './integrators/types.js';
 
 export const CHECKPOINT_FORMAT = 'oreo-md-state';
 export const CHECKPOINT_VERSION = 1;
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'interrupted';
 
-export interface RunSettings {
-  thermostat: ThermostatKind;
-  dt: number;
-  temperature: number;
-  ttime: number;
-  friction: number;
-  chainLength: number;
+export interface RunSettings extends ThermostatSettings {
   /** Target number of steps, counted from step 0. */
   steps: number;
   saveEvery: number;

@@ -10,16 +10,17 @@
  *
  * Memory does not grow with the number of steps: nothing per step is kept.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { join } from 'node:path';
 import { formatExtxyzFrame } from '../data/extxyz.js';
 import { OreoError } from '../errors.js';
 import { Atoms, type AtomsInit } from './atoms.js';
-import type { Calculator } from './calculator.js';
+import type { Calculator } from '../calculator.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpoint, type RunSettings, type RunStatus, serializeCheckpoint } from './checkpoint.js';
-import { defaultThermostatSettings, type ThermostatKind, validateThermostatSettings } from './integrators/index.js';
+import { thermostatSettings, type ThermostatKind, validateThermostatSettings } from './integrators/index.js';
 import { THERMO_HEADER, thermoRow, timeInPs, trajectoryFrame } from './output.js';
-import { freshSeed } from './random.js';
+import { freshSeed } from '../random.js';
 import { createSimulation, restoreSimulation } from './setup.js';
 import { defaultStopLimits, type Simulation } from './simulation.js';
 import { MdLoop } from './loop.js';
@@ -163,12 +164,7 @@ export function resolveSettings(o: SimulationOptions): RunSettings {
   if (o.temperature === undefined) throw new OreoError('no temperature (K) given');
   if (o.steps === undefined) throw new OreoError('no number of steps given');
   const s: RunSettings = {
-    thermostat: o.thermostat,
-    dt: o.dt,
-    temperature: o.temperature,
-    ttime: o.ttime ?? defaultThermostatSettings.ttime,
-    friction: o.friction ?? defaultThermostatSettings.friction,
-    chainLength: o.chainLength ?? defaultThermostatSettings.chainLength,
+    ...thermostatSettings({ ...o, thermostat: o.thermostat, dt: o.dt, temperature: o.temperature }),
     steps: o.steps,
     saveEvery: o.saveEvery ?? 100,
     seed: o.seed ?? freshSeed(),
@@ -264,19 +260,6 @@ class Appender {
   }
 }
 
-function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 function fileSize(path: string): number {
   try {

@@ -4,11 +4,11 @@
  * runSimulation and by callers that step a Simulation themselves (the web app); no file access.
  */
 import { Atoms, type AtomsInit, maxwellBoltzmannVelocities } from './atoms.js';
-import type { Calculator } from './calculator.js';
+import type { Calculator } from '../calculator.js';
 import type { Checkpoint } from './checkpoint.js';
 import { createIntegrator } from './integrators/index.js';
 import type { ThermostatSettings } from './integrators/types.js';
-import { Rng } from './random.js';
+import { Rng } from '../random.js';
 import { Simulation } from './simulation.js';
 
 export interface StartSettings extends ThermostatSettings {

@@ -3,7 +3,7 @@
  * or network access, so the web app can drive it directly; `runSimulation` (run.ts) adds output,
  * checkpoints and progress on top.
  */
-import type { Calculator } from './calculator.js';
+import type { Calculator } from '../calculator.js';
 import { Atoms, kineticEnergy, temperatureFromKinetic } from './atoms.js';
 import type { DynamicsState, Integrator } from './integrators/types.js';
 

@@ -6,7 +6,7 @@
 import { Tensor, DType, allocate } from '../engine/index.js';
 import { ETConfig, parameterShapes } from './config.js';
 import { Potential, ModelMeta } from './potential.js';
-import { Rng } from '../md/random.js';
+import { Rng } from '../random.js';
 
 /** Means and widths of the exponential-normal radial basis (PhysNet), cutoff_lower = 0. */
 export function expNormalBasis(cfg: ETConfig): { means: Float64Array; betas: Float64Array } {

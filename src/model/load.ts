@@ -6,7 +6,7 @@
  */
 import { openSync, readSync, closeSync, existsSync } from 'node:fs';
 import '../io/sha256-node.js'; // model checksums by node:crypto
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { DType } from '../engine/index.js';
 import { InputError } from '../errors.js';
 import { Potential } from './potential.js';

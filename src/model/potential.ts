@@ -7,7 +7,7 @@ import { Tensor, DType, grad, neg, noGrad, sumAll, allocate } from '../engine/in
 import { ETConfig, isBuffer } from './config.js';
 import { energies, Params, checkAtomicNumbers } from './et.js';
 import { neighborPairs } from './neighbors.js';
-import type { Calculator, EnergyForces } from '../md/calculator.js';
+import type { Calculator, EnergyForces } from '../calculator.js';
 import { OreoError } from '../errors.js';
 import { symbolOf } from '../elements.js';
 import { FastEnergyForces } from './fast/energy-forces.js';

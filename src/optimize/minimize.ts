@@ -7,7 +7,7 @@
  * is how the CLI writes the path as an extxyz trajectory.
  */
 import { OreoError } from '../errors.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { Fire, type FireOptions } from './fire.js';
 import { Lbfgs, type LbfgsOptions } from './lbfgs.js';
 import type { Optimizer } from './types.js';

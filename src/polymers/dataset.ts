@@ -14,12 +14,12 @@
  * checkpoint, and a built start.xyz is reused. Settings that change the data (temperature, time
  * step, calculator, …) must match those in an existing manifest.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic.js';
+import { existsSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic, writeFileAtomicWith } from '../io/atomic.js';
 import { join } from 'node:path';
 import { formatExtxyzFrame, iterateExtxyzFile, readExtxyzFile, type ExtxyzFrame } from '../data/extxyz.js';
 import { formula } from '../elements.js';
-import { OreoError, writeFailed } from '../errors.js';
+import { OreoError } from '../errors.js';
 import { readCheckpoint, runSimulation, STATE_FILE, TRAJECTORY_FILE, type Progress } from '../md/run.js';
 import type { ReferenceCalculator, ReferenceDescription } from '../qm/reference.js';
 import { checkCap, checkLoops, type EndCap } from './build.js';
@@ -164,10 +164,8 @@ function countFrames(path: string): number {
 /** Frames of all systems in one file, labelled with their system, written atomically. */
 function writeCombined(outDir: string, systems: SystemEntry[]): number {
   const path = join(outDir, COMBINED_FILE);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
   let frames = 0;
-  try {
+  writeFileAtomicWith(path, (fd) => {
     for (const s of systems) {
       for (const f of iterateExtxyzFile(join(outDir, s.trajectory))) {
         const info: ExtxyzFrame['info'] = { energy: f.info.energy, system: s.name, unit: s.unit, loops: s.loops };
@@ -176,13 +174,7 @@ function writeCombined(outDir: string, systems: SystemEntry[]): number {
         frames++;
       }
     }
-    fsyncSync(fd);
-  } catch (e) {
-    writeFailed(path, e);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  });
   return frames;
 }
 

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { EnergyForces } from '../md/calculator.js';
+import type { EnergyForces } from '../calculator.js';
 import { OreoError } from '../errors.js';
 import { loadEnergyModel, resolveModelPath, AniEnsemble, readOreoHeader } from '../model/load.js';
 import { kindOfHeader } from '../model/open.js';

@@ -15,12 +15,13 @@
  * replaced. Periodic frames are refused: the calculators here are molecular.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { replaceFile } from '../io/atomic.js';
 import { conformationToFrame, type ExtxyzFrame, formatExtxyzFrame, iterateExtxyzFile } from '../data/extxyz.js';
 import { detectFormat, iterateConformations } from '../data/read.js';
 import { InputError, OreoError, writeFailed } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
-import type { EnergyForces } from '../md/calculator.js';
+import type { EnergyForces } from '../calculator.js';
 
 export interface LabelOptions {
   input: string;
@@ -181,17 +182,11 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
   if (total === 0) throw new InputError(input, 'no frames selected to label');
 
   const partial = partialPath(output);
-  const tmp = `${partial}.tmp-${process.pid}`;
   let kept = new Map<number, string>();
   const source = options.overwrite ? undefined : existsSync(partial) ? partial : existsSync(output) ? output : undefined;
-  try {
+  replaceFile(partial, (tmp) => {
     if (source) kept = keepEarlierFrames(source, tmp);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  // Checked before the partial file replaces anything, so a refused rerun leaves the files as they were.
-  try {
+    // Checked before the partial file replaces anything, so a refused rerun leaves the files as they were.
     const beyond = [...kept.keys()].find((i) => i >= count);
     if (beyond !== undefined) {
       throw new OreoError(
@@ -206,12 +201,8 @@ export async function labelFile(options: LabelOptions): Promise<LabelResult> {
           `it was labelled with other --frames: pass --overwrite to start over`,
       );
     }
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  if (!kept.size) closeSync(openSync(tmp, 'w'));
-  renameSync(tmp, partial);
+    if (!kept.size) closeSync(openSync(tmp, 'w'));
+  });
 
 
   const todo = total - kept.size;

@@ -7,7 +7,7 @@
  * Implementations: xtb (GFN2-xTB, GFN1-xTB). The interface is what psi4 or NWChem would implement
  * too: write an input file in a scratch directory, run the program, read energy and gradient back.
  */
-import type { Calculator, EnergyForces } from '../md/calculator.js';
+import type { Calculator, EnergyForces } from '../calculator.js';
 
 export interface OptimizeResult {
   /** Relaxed positions, flat, Å. */

@@ -1,36 +1,20 @@
 /**
  * Reference calculators by name, for the CLI (`--calculator xtb`) and for code that records a
  * calculator in a manifest and must rebuild it later. Options are one flat record so that every
- * command offers the same flags (see cli-options.ts); each calculator takes what applies to it.
+ * command offers the same flags (see src/cli/reference-options.ts); each calculator takes what applies to it.
  */
 import { OreoError } from '../errors.js';
 import type { ReferenceCalculator } from './reference.js';
-import { XtbCalculator, type XtbMethod } from './xtb.js';
+import { XtbCalculator, type XtbMethod, type XtbOptions } from './xtb.js';
 import { AniReferenceCalculator } from './ani.js';
 
-export interface ReferenceOptions {
-  /** Path or name of the program's executable. */
-  binary?: string;
-  /** Total molecular charge, e. */
-  charge?: number;
-  /** Number of unpaired electrons. */
-  unpaired?: number;
-  /** SCF accuracy factor in the program's terms (xtb `--acc`). */
-  accuracy?: number;
-  /** Electronic temperature, K. */
-  electronicTemperature?: number;
-  /** SCF iteration limit. */
-  maxIterations?: number;
-  /** Implicit solvent name, where the program has a model for it. */
-  solvent?: string;
-  /** Threads per program process. */
-  threads?: number;
-  /** Wall-clock limit per call, s. */
-  timeoutSeconds?: number;
+/**
+ * xtb's options (documented in xtb.ts), which every other calculator takes where they apply to
+ * it (charge, multiplicity, the time limit), and how many calculations run at once.
+ */
+export interface ReferenceOptions extends Omit<XtbOptions, 'method'> {
   /** Calculations at once (label --workers): for in-process calculators (ANI), its worker threads. */
   parallel?: number;
-  /** OpenBLAS kernel set for programs linked to OpenBLAS (xtb), for bit-for-bit results across CPUs. */
-  blasCore?: string;
 }
 
 interface Entry {

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { symbolOf } from '../elements.js';
 import { OreoError } from '../errors.js';
-import type { EnergyForces } from '../md/calculator.js';
+import type { EnergyForces } from '../calculator.js';
 import { Bohr, Hartree } from '../units.js';
 import type { OptimizeOptions, OptimizeResult, ReferenceCalculator, ReferenceDescription } from './reference.js';
 import {

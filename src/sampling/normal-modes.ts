@@ -17,7 +17,7 @@
  */
 import { massOf } from '../elements.js';
 import { OreoError } from '../errors.js';
-import type { Rng } from '../md/random.js';
+import type { Rng } from '../random.js';
 import { accelerationFactor, kB } from '../units.js';
 import { symmetricEigen } from '../linalg.js';
 

@@ -11,13 +11,13 @@
  * - Every label records its level of theory (level.ts) from the calculator's own describe().
  */
 import { OreoError } from '../errors.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { levelOfTheory, type LevelOfTheory } from '../qm/level.js';
 import type { ReferenceCalculator } from '../qm/reference.js';
 import { createReferenceCalculator, type ReferenceOptions } from '../qm/registry.js';
 import { bondingChange, perceiveBonds, type BondGraph } from './bonds.js';
 import { failureReason, plannedFrames, sampleMolecule, type Label, type Sample, type SamplingPlan } from './sample.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../random.js';
 
 export interface StartStructure {
   z: Int32Array;

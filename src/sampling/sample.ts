@@ -16,10 +16,10 @@
  * (SCF not converged) is counted by its reason and left out, never kept silently.
  */
 import { OreoError } from '../errors.js';
-import type { Calculator, EnergyForces } from '../md/calculator.js';
-import { Rng } from '../md/random.js';
+import type { Calculator, EnergyForces } from '../calculator.js';
+import { Rng } from '../random.js';
 import { createSimulation } from '../md/setup.js';
-import { deriveSeed } from '../data/rng.js';
+import { deriveSeed } from '../random.js';
 import type { ConformationKind } from '../data/conformation.js';
 import { bondingChange, type BondGraph } from './bonds.js';
 import { normalModes, sampleNormalModes, type NormalModes } from './normal-modes.js';

@@ -27,6 +27,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
 import { compositionOf } from '../model/card.js';
+import { finetuneOrder } from '../random.js';
 
 function elementsOf(confs: Conformation[]): number[] {
   return [...new Set(confs.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
@@ -151,13 +152,7 @@ export async function finetune(o: FinetuneOptions) {
       throw new OreoError(`${o.data} has ${all.length} conformations; --train ${o.nTrain} + --val ${o.nVal} is more`);
     }
     // Seeded shuffle of the file, then train / val slices (TorchMD-Net's convention).
-    const order = [...all.keys()];
-    let s = (o.training.seed ^ 0x5bd1e995) >>> 0;
-    for (let i = order.length - 1; i > 0; i--) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      const j = Math.floor((s / 2 ** 32) * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = finetuneOrder(all.length, o.training.seed);
     trainSet = order.slice(0, o.nTrain).map((i) => all[i]);
     valSet = order.slice(o.nTrain, o.nTrain + o.nVal).map((i) => all[i]);
   }

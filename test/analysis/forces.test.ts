@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateCalculator, forceMae, ForceErrorAccumulator, toMeVPerAngstrom } from '../../src/analysis/forces.js';
-import type { Calculator } from '../../src/md/calculator.js';
+import type { Calculator } from '../../src/calculator.js';
 import type { Conformation } from '../../src/data/conformation.js';
 
 test('force MAE is the mean over all Cartesian components, reported in meV/Å', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kabsch, rmsdSeries, superposedRmsd, symmetricEigen } from '../../src/analysis/rmsd.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 
 function randomRotation(rng: Rng): number[] {
   // Uniform random unit quaternion → rotation matrix (row-major).

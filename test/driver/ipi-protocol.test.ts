@@ -13,7 +13,7 @@ import { parseInet } from '../../src/cli/driver.js';
 import { connectToServer, serve, unixSocketPath, type ServeOptions } from '../../src/driver/client.js';
 import { cellFromWire, cellToWire, decodeHeader, encodeHeader, imageWithinCutoff, isolatedVirial } from '../../src/driver/ipi-protocol.js';
 import { SocketReader } from '../../src/driver/socket-reader.js';
-import type { Calculator } from '../../src/md/calculator.js';
+import type { Calculator } from '../../src/calculator.js';
 import { Bohr, Hartree } from '../../src/units.js';
 import { oreoArgv, runOreo } from '../cli.js';
 import { dataDir, repoRoot } from '../paths.js';

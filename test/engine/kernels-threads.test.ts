@@ -10,7 +10,7 @@ import { wasmKernels } from '../../src/engine/kernels/wasm.js';
 import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
 import { FastEnergyForces } from '../../src/model/fast/index.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { join } from 'node:path';
 import { readMd17Npz } from '../../src/data/md17.js';
 import { makeBatch } from '../../src/data/batch.js';

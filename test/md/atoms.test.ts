@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   Atoms, angularMomentum, kineticEnergy, maxwellBoltzmannVelocities, temperatureFromKinetic, totalMomentum,
 } from '../../src/md/atoms.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { aseTimeInFs, kB } from '../../src/units.js';
 import { fccCluster } from './helpers.js';
 

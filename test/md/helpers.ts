@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir } from '../paths.js';
-import type { Calculator, EnergyForces } from '../../src/md/calculator.js';
+import type { Calculator, EnergyForces } from '../../src/calculator.js';
 
 export interface NoseHooverFixture {
   symbols: string[];

@@ -6,7 +6,7 @@ import { Atoms, maxwellBoltzmannVelocities } from '../../src/md/atoms.js';
 import { LennardJones } from '../../src/md/potentials/lennard-jones.js';
 import { Langevin } from '../../src/md/integrators/langevin.js';
 import { Simulation } from '../../src/md/simulation.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { kB, kineticFactor } from '../../src/units.js';
 import { argon20Positions, NoInteraction } from './helpers.js';
 

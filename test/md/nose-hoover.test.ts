@@ -10,7 +10,7 @@ import { NoseHoover } from '../../src/md/integrators/nose-hoover.js';
 import { NoseHooverChain } from '../../src/md/integrators/nose-hoover-chain.js';
 import type { Integrator } from '../../src/md/integrators/types.js';
 import { Simulation } from '../../src/md/simulation.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { aseTimeInFs, kB } from '../../src/units.js';
 import { argon20Positions, fccCluster, loadNoseHooverFixture } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { Atoms, maxwellBoltzmannVelocities, totalMomentum } from '../../src/md/a
 import { Morse } from '../../src/md/potentials/morse.js';
 import { VelocityVerlet } from '../../src/md/integrators/velocity-verlet.js';
 import { Simulation } from '../../src/md/simulation.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { fccCluster } from './helpers.js';
 
 /** Largest |E(t) − E(0)| / |E(0)| over `time` fs of NVE at step dt. */

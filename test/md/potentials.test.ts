@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Calculator } from '../../src/md/calculator.js';
+import type { Calculator } from '../../src/calculator.js';
 import { LennardJones } from '../../src/md/potentials/lennard-jones.js';
 import { Morse } from '../../src/md/potentials/morse.js';
 import { HarmonicBonds } from '../../src/md/potentials/harmonic-bonds.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dynamics } from '../../src/api/dynamics.js';
-import type { Calculator, EnergyForces } from '../../src/md/calculator.js';
+import type { Calculator, EnergyForces } from '../../src/calculator.js';
 import { readExtxyzFile } from '../../src/data/extxyz.js';
 import { readCheckpoint, runSimulation } from '../../src/md/run.js';
 import { createAnalyticCalculator } from '../../src/md/potentials/registry.js';

@@ -8,7 +8,7 @@ import { FastEnergyForces, PairList } from '../../src/model/fast/index.js';
 import { Arena } from '../../src/model/fast/arena.js';
 import { Potential } from '../../src/model/potential.js';
 import { OreoError } from '../../src/errors.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { setKernelBackend, wasmAvailable } from '../../src/engine/kernels/index.js';
 import type { DType } from '../../src/engine/index.js';
 import { torchmdnetFixture, FixtureCase } from './helpers.js';

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir } from '../paths.js';
+import { grad, type Tensor } from '../../src/engine/index.js';
+import { centralDifference } from '../../src/engine/gradcheck.js';
 
 export interface FixtureCase {
   source: string;
@@ -46,3 +48,40 @@ export function applyRotation(R: number[], v: ArrayLike<number>, shift = [0, 0, 
   }
   return out;
 }
+
+/**
+ * For each chosen entry of each parameter: the analytic gradient (engine `grad` of `lossTensor()`)
+ * beside the central finite difference of `lossValue()` with step h. Gradients are switched on
+ * for the analytic pass only.
+ */
+export function parameterGradientPairs(
+  params: [string, Tensor][],
+  lossTensor: () => Tensor,
+  lossValue: () => number,
+  entries: (t: Tensor, k: number) => number[],
+  h = 1e-6,
+): { name: string; i: number; analytic: number; fd: number }[] {
+  for (const [, t] of params) t.requiresGrad = true;
+  const g = grad(lossTensor(), params.map(([, t]) => t), { allowUnused: true });
+  for (const [, t] of params) t.requiresGrad = false;
+  const out: { name: string; i: number; analytic: number; fd: number }[] = [];
+  params.forEach(([name, t], k) => {
+    for (const i of entries(t, k)) out.push({ name, i, analytic: g[k]?.data[i] ?? 0, fd: centralDifference(lossValue, t, i, h) });
+  });
+  return out;
+}
+
+/**
+ * Two molecules in one batch (a water dimer, then a methanol-like C/O/H cluster) with pairs near
+ * and far from each other: the training-gradient tests' batch.
+ */
+export const dimerAndCluster = {
+  z: Int32Array.from([8, 1, 1, 8, 1, 1, 6, 8, 1, 1, 1, 1]),
+  positions: Float64Array.from([
+    0, 0, 0, 0.96, 0.05, 0, -0.25, 0.93, 0.1,
+    2.9, 0.1, 0.2, 3.3, 0.9, -0.1, 3.5, -0.6, 0.3,
+    10, 0, 0, 11.4, 0.1, -0.05, 9.6, 1.0, 0.1, 9.7, -0.5, 0.9, 9.65, -0.55, -0.85, 11.7, 0.95, 0.2,
+  ]),
+  mol: Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]),
+  nMol: 2,
+};

@@ -8,16 +8,9 @@ import { createPotential } from '../../src/model/init.js';
 import { FusedTrainingGradient } from '../../src/model/fast/training-gradient.js';
 import { kernelBackend, setKernelBackend } from '../../src/engine/kernels/index.js';
 import { grad, sub, square, sumAll, add, mulScalar, constant, type DType, type FloatArray } from '../../src/engine/index.js';
+import { dimerAndCluster } from './helpers.js';
 
-// Two molecules in one batch (a water dimer, then a methanol-like C/O/H cluster), pairs near and far.
-const z = Int32Array.from([8, 1, 1, 8, 1, 1, 6, 8, 1, 1, 1, 1]);
-const positions = Float64Array.from([
-  0, 0, 0, 0.96, 0.05, 0, -0.25, 0.93, 0.1,
-  2.9, 0.1, 0.2, 3.3, 0.9, -0.1, 3.5, -0.6, 0.3,
-  10, 0, 0, 11.4, 0.1, -0.05, 9.6, 1.0, 0.1, 9.7, -0.5, 0.9, 9.65, -0.55, -0.85, 11.7, 0.95, 0.2,
-]);
-const mol = Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
-const nMol = 2;
+const { z, positions, mol, nMol } = dimerAndCluster;
 const fRef = Float64Array.from({ length: 36 }, (_, i) => Math.sin(i));
 const eRef = Float64Array.from([0.3, -0.7]);
 const wE = 0.1;

@@ -10,15 +10,9 @@ import { trainKernels, trainKernelUse } from '../../src/model/fast/train-kernels
 import { siluJs } from '../../src/engine/kernels/index.js';
 import { wasmKernels } from '../../src/engine/kernels/wasm.js';
 import type { DType, FloatArray } from '../../src/engine/index.js';
+import { dimerAndCluster } from './helpers.js';
 
-// A water dimer and a C/O/H cluster, pairs near and far (as in training-gradient.test.ts).
-const z = Int32Array.from([8, 1, 1, 8, 1, 1, 6, 8, 1, 1, 1, 1]);
-const positions = Float64Array.from([
-  0, 0, 0, 0.96, 0.05, 0, -0.25, 0.93, 0.1,
-  2.9, 0.1, 0.2, 3.3, 0.9, -0.1, 3.5, -0.6, 0.3,
-  10, 0, 0, 11.4, 0.1, -0.05, 9.6, 1.0, 0.1, 9.7, -0.5, 0.9, 9.65, -0.55, -0.85, 11.7, 0.95, 0.2,
-]);
-const mol = Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+const { z, positions, mol } = dimerAndCluster;
 const dForces = Float64Array.from({ length: 36 }, (_, i) => Math.cos(1.3 * i));
 const dEnergy = Float64Array.from([0.4, -0.9]);
 

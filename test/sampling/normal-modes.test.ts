@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conformersFromSmiles } from '../../src/chem/smiles.js';
 import { symbolOf } from '../../src/elements.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { XtbCalculator } from '../../src/qm/xtb.js';
 import { bondingChange, graphFromPairs, perceiveBonds } from '../../src/sampling/bonds.js';
 import { symmetricEigen } from '../../src/linalg.js';

@@ -15,7 +15,7 @@ import { ObjectiveConfig, ET_OREO, PRESETS } from '../../src/train/objective.js'
 import { ObjectiveGradients } from '../../src/train/gradient-path.js';
 import { train, paperDefaults } from '../../src/train/trainer.js';
 import { calibrateElementEnergies } from '../../src/train/calibrate.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import type { DType } from '../../src/engine/index.js';
 import { dataDir } from '../paths.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
-import { Rng } from '../../src/md/random.js';
+import { Rng } from '../../src/random.js';
 import { readMd17Npz } from '../../src/data/md17.js';
 import { makeBatch } from '../../src/data/batch.js';
 import { ObjectiveGradients } from '../../src/train/gradient-path.js';

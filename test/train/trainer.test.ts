@@ -14,8 +14,8 @@ import { batchLoss, ObjectiveConfig, ET_OREO, objectiveApplies } from '../../src
 import { train, paperDefaults } from '../../src/train/trainer.js';
 import { parsePretrainConfig } from '../../src/train/run-config.js';
 import { calibrateElementEnergies } from '../../src/train/calibrate.js';
-import { Rng } from '../../src/md/random.js';
-import { grad } from '../../src/engine/index.js';
+import { Rng } from '../../src/random.js';
+import { parameterGradientPairs } from '../model/helpers.js';
 import { dataDir } from '../paths.js';
 
 const tiny = (precision: 32 | 64) =>
@@ -42,28 +42,10 @@ for (const [name, w] of terms) {
     const obj: ObjectiveConfig = { ...ET_OREO, ...w };
     const batch = makeBatch([offEq[0], eq[0], offEq[1], eq[1]]);
     const loss = () => batchLoss(pot, batch, obj, new Rng(9), false).total.data[0];
-    const params = pot.trainable();
-    for (const [, t] of params) t.requiresGrad = true;
-    const l = batchLoss(pot, batch, obj, new Rng(9));
-    const g = grad(l.total, params.map(([, t]) => t), { allowUnused: true });
-    for (const [, t] of params) t.requiresGrad = false;
-    let worst = 0;
-    params.forEach(([pname, t], k) => {
-      for (const i of [0, Math.floor(t.size / 2), t.size - 1]) {
-        const orig = t.data[i];
-        const h = 1e-6;
-        t.data[i] = orig + h;
-        const lp = loss();
-        t.data[i] = orig - h;
-        const lm = loss();
-        t.data[i] = orig;
-        const fd = (lp - lm) / (2 * h);
-        const an = g[k]?.data[i] ?? 0;
-        const err = Math.abs(fd - an) / Math.max(1e-3, Math.abs(fd));
-        assert.ok(Math.abs(fd - an) < 1e-6 * Math.max(1, Math.abs(fd)), `${pname}[${i}]: ${an} vs ${fd}`);
-        worst = Math.max(worst, err);
-      }
-    });
+    const pairs = parameterGradientPairs(pot.trainable(), () => batchLoss(pot, batch, obj, new Rng(9)).total, loss, (t) => [0, Math.floor(t.size / 2), t.size - 1]);
+    for (const { name: pname, i, analytic: an, fd } of pairs) {
+      assert.ok(Math.abs(fd - an) < 1e-6 * Math.max(1, Math.abs(fd)), `${pname}[${i}]: ${an} vs ${fd}`);
+    }
   });
 }
 

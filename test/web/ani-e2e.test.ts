@@ -6,11 +6,10 @@
 // without Chromium (test/system-tools.ts).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchHeadless } from './browser.js';
+import { closeAll, launchHeadless, runLiveMd, testFolders } from './browser.js';
 import { buildWebAssets } from '../../src/web/bundle.js';
 import { startServer, type RunningServer } from '../../src/web/server.js';
 import { readMolecule } from '../../src/web/catalog.js';
@@ -33,19 +32,13 @@ describe('ANI-2x in the browser', () => {
 
   before(async () => {
     if (skip) return;
-    dir = mkdtempSync(join(tmpdir(), 'oreo-ani-web-'));
+    ({ dir, shots } = testFolders('oreo-ani-web-'));
     mkdirSync(join(dir, 'runs'));
-    shots = process.env.OREO_WEB_SCREENSHOTS ?? join(tmpdir(), 'oreo-web-screenshots');
-    mkdirSync(shots, { recursive: true });
     server = await startServer({ roots: [join(dir, 'runs')], port: 0, modelsDir: join(repoRoot, 'models'), assets: await buildWebAssets() });
     ({ context, page } = await launchHeadless(dir, 60_000, pageErrors));
   });
 
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeAll(context, server, dir));
 
   it('runs ANI-2x MD in the page and computes the forces Node computes', { skip }, async (t) => {
     await page.goto(server.url);
@@ -56,9 +49,7 @@ describe('ANI-2x in the browser', () => {
     await page.selectOption('#md-model', MODEL);
     await page.fill('#md-steps', '20');
     await page.fill('#md-dt', '0.5');
-    await page.click('#md-run');
-    await page.waitForSelector('#md-status[data-done]', { timeout: 120_000 });
-    const status: Record<string, string | undefined> = await page.evaluate(() => ({ ...document.getElementById('md-status')!.dataset, text: document.getElementById('md-status')!.textContent ?? '' }));
+    const status = await runLiveMd(page, 120_000);
     t.diagnostic(status.text ?? '');
     assert.equal(status.step, '20', status.text);
     for (const k of ['epot', 'etot', 'temperature'] as const) assert.ok(Number.isFinite(Number(status[k])), `${k} = ${status[k]}`);
@@ -95,9 +86,7 @@ describe('ANI-2x in the browser', () => {
     await page.fill('#md-dt', '0.5');
     await page.fill('#md-steps', String(steps));
     await page.check('#md-relax');
-    await page.click('#md-run');
-    await page.waitForSelector('#md-status[data-done]', { timeout: Math.max(300_000, steps * 150) });
-    const status: Record<string, string | undefined> = await page.evaluate(() => ({ ...document.getElementById('md-status')!.dataset, text: document.getElementById('md-status')!.textContent ?? '' }));
+    const status = await runLiveMd(page, Math.max(300_000, steps * 150));
     t.diagnostic(status.text ?? '');
     await page.screenshot({ path: join(shots, 'live-md-caffeine-ani2x.png') });
     t.diagnostic(`screenshot ${join(shots, 'live-md-caffeine-ani2x.png')}`);

@@ -7,11 +7,10 @@
 // Chromium fails instead.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchHeadless } from './browser.js';
+import { closeAll, launchHeadless, runLiveMd, testFolders } from './browser.js';
 import { main } from '../../src/cli/main.js';
 import { buildWebAssets } from '../../src/web/bundle.js';
 import { startServer, type RunningServer } from '../../src/web/server.js';
@@ -46,34 +45,22 @@ async function inkFraction(page: Page, selector: string): Promise<number> {
   }, png.toString('base64'));
 }
 
-/** Press Run on the live MD form, wait until it is done, and read its status (data-* and text). */
-async function runLiveMd(page: Page): Promise<Record<string, string | undefined>> {
-  await page.click('#md-run');
-  await page.waitForSelector('#md-status[data-done]', { timeout: 60_000 });
-  return page.evaluate(() => {
-    const el = document.getElementById('md-status')!;
-    return { ...el.dataset, text: el.textContent ?? '' };
-  });
-}
-
 // Each test is skipped on its own (not the suite) so that node:test's closing "skipped" count
 // shows them; the hooks then have nothing to set up.
 const skip = skipUnless('chromium');
 
 describe('web app in headless Chromium', () => {
   let dir: string;
-  let fx: WebFixture;
   let server: RunningServer;
   let context: BrowserContext;
   let page: Page;
+  let fx: WebFixture;
   let shots: string;
   const pageErrors: string[] = [];
 
   before(async () => {
     if (skip) return;
-    dir = mkdtempSync(join(tmpdir(), 'oreo-web-e2e-'));
-    shots = process.env.OREO_WEB_SCREENSHOTS ?? join(tmpdir(), 'oreo-web-screenshots');
-    mkdirSync(shots, { recursive: true });
+    ({ dir, shots } = testFolders('oreo-web-e2e-'));
     fx = await makeWebFixture(dir);
     // Two bundled models for the user's-own-molecule tests: one that holds ethanol together, and
     // the pre-trained one, which does not hold caffeine together.
@@ -82,11 +69,7 @@ describe('web app in headless Chromium', () => {
     ({ context, page } = await launchHeadless(dir, 30_000, pageErrors));
   });
 
-  after(async () => {
-    await context?.close();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeAll(context, server, dir));
 
   it('loads the app and lists the runs', { skip }, async (t) => {
     await page.goto(server.url);

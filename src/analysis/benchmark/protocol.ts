@@ -7,7 +7,7 @@
  * ttime = 20 (in units of dt, so τ = 10 fs), dt = 0.5 fs, 600 000 steps (300 ps), one frame
  * every 100 steps (50 fs), and a stop when T leaves [0.1 K, 1e5 K] (checked every step).
  */
-import { Rng } from '../../md/random.js';
+import { Rng } from '../../random.js';
 import { OreoError } from '../../errors.js';
 
 export const MDSIM_MD17_PROTOCOL = Object.freeze({

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import type { Calculator } from '../../md/calculator.js';
+import type { Calculator } from '../../calculator.js';
 import { createAnalyticCalculator, isAnalyticSpec, parseAnalyticSpec } from '../../md/potentials/registry.js';
 import { readCheckpoint, runSimulation, STATE_FILE, type Progress, type SimulationOptions } from '../../md/run.js';
 import type { Checkpoint } from '../../md/checkpoint.js';

@@ -12,10 +12,10 @@
  * multiply-adds per 8 loads instead of the naive loop's 1 per 2 loads and a store. Sums are
  * carried in float64 even for Float32Array inputs, rounded once on the store.
  */
-import { gemmJs, type FloatArray } from './gemm-js.js';
+import { gemmJs, type FloatArray, type Gemm } from './gemm-js.js';
 
 const MR = 4;
-const NR = 4;
+const NR = MR; // packPanels packs both operands, so the block is square
 // K is processed in chunks so a packed B panel (KC·NR values) stays in L1.
 const KC = 256;
 
@@ -24,59 +24,35 @@ let packedA = new Float64Array(0);
 let packedB = new Float64Array(0);
 const edgeTile = new Float64Array(MR * NR);
 
-/** op(A)[all rows, k0..k0+kc) → dst as panels of MR rows, k-major, zero rows below M. */
-function packA(transA: boolean, M: number, K: number, A: FloatArray, k0: number, kc: number, dst: Float64Array): void {
-  for (let i0 = 0; i0 < M; i0 += MR) {
-    const rows = Math.min(MR, M - i0);
+/**
+ * Rows of op(X)[·, k0..k0+kc) → dst as panels of 4 rows, k-major, zero rows below `rows`, where
+ * op(X) is X (rows × K, row-major) or, with `trans`, Xᵀ for X stored K × rows. One packer serves
+ * both operands because MR = NR: op(A)'s rows are A's panels, and op(B)'s columns are the rows of
+ * op(B)ᵀ, i.e. of B with the transpose flag flipped.
+ */
+function packPanels(trans: boolean, rows: number, K: number, X: FloatArray, k0: number, kc: number, dst: Float64Array): void {
+  for (let i0 = 0; i0 < rows; i0 += MR) {
+    const n = Math.min(MR, rows - i0);
     let d = i0 * kc;
-    if (rows === MR && !transA) {
-      let a = i0 * K + k0;
-      for (let k = 0; k < kc; k++, a++, d += MR) {
-        dst[d] = A[a];
-        dst[d + 1] = A[a + K];
-        dst[d + 2] = A[a + 2 * K];
-        dst[d + 3] = A[a + 3 * K];
+    if (n === MR && !trans) {
+      let x = i0 * K + k0;
+      for (let k = 0; k < kc; k++, x++, d += MR) {
+        dst[d] = X[x];
+        dst[d + 1] = X[x + K];
+        dst[d + 2] = X[x + 2 * K];
+        dst[d + 3] = X[x + 3 * K];
       }
-    } else if (rows === MR) {
-      let a = k0 * M + i0;
-      for (let k = 0; k < kc; k++, a += M, d += MR) {
-        dst[d] = A[a];
-        dst[d + 1] = A[a + 1];
-        dst[d + 2] = A[a + 2];
-        dst[d + 3] = A[a + 3];
-      }
-    } else {
-      for (let k = k0; k < k0 + kc; k++) {
-        for (let r = 0; r < MR; r++) dst[d++] = r < rows ? (transA ? A[k * M + i0 + r] : A[(i0 + r) * K + k]) : 0;
-      }
-    }
-  }
-}
-
-/** op(B)[k0..k0+kc, all columns) → dst as panels of NR columns, k-major, zero columns right of N. */
-function packB(transB: boolean, N: number, K: number, B: FloatArray, k0: number, kc: number, dst: Float64Array): void {
-  for (let j0 = 0; j0 < N; j0 += NR) {
-    const cols = Math.min(NR, N - j0);
-    let d = j0 * kc;
-    if (cols === NR && !transB) {
-      let b = k0 * N + j0;
-      for (let k = 0; k < kc; k++, b += N, d += NR) {
-        dst[d] = B[b];
-        dst[d + 1] = B[b + 1];
-        dst[d + 2] = B[b + 2];
-        dst[d + 3] = B[b + 3];
-      }
-    } else if (cols === NR) {
-      let b = j0 * K + k0;
-      for (let k = 0; k < kc; k++, b++, d += NR) {
-        dst[d] = B[b];
-        dst[d + 1] = B[b + K];
-        dst[d + 2] = B[b + 2 * K];
-        dst[d + 3] = B[b + 3 * K];
+    } else if (n === MR) {
+      let x = k0 * rows + i0;
+      for (let k = 0; k < kc; k++, x += rows, d += MR) {
+        dst[d] = X[x];
+        dst[d + 1] = X[x + 1];
+        dst[d + 2] = X[x + 2];
+        dst[d + 3] = X[x + 3];
       }
     } else {
       for (let k = k0; k < k0 + kc; k++) {
-        for (let c = 0; c < NR; c++) dst[d++] = c < cols ? (transB ? B[(j0 + c) * K + k] : B[k * N + j0 + c]) : 0;
+        for (let r = 0; r < MR; r++) dst[d++] = r < n ? (trans ? X[k * rows + i0 + r] : X[(i0 + r) * K + k]) : 0;
       }
     }
   }
@@ -125,17 +101,7 @@ function block(kc: number, pa: Float64Array, a: number, pb: Float64Array, b: num
   }
 }
 
-export function gemmBlocked(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  A: FloatArray,
-  B: FloatArray,
-  C: FloatArray,
-  accumulate: boolean,
-): void {
+export const gemmBlocked: Gemm = (transA, transB, M, N, K, A, B, C, accumulate) => {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) C.fill(0, 0, M * N);
@@ -155,8 +121,8 @@ export function gemmBlocked(
   const pa = packedA, pb = packedB;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
-    packA(transA, M, K, A, k0, kc, pa);
-    packB(transB, N, K, B, k0, kc, pb);
+    packPanels(transA, M, K, A, k0, kc, pa);
+    packPanels(!transB, N, K, B, k0, kc, pb);
     // Later K chunks add onto what the earlier ones wrote.
     const acc = accumulate || k0 > 0;
     for (let j0 = 0; j0 < N; j0 += NR) {
@@ -166,4 +132,4 @@ export function gemmBlocked(
       }
     }
   }
-}
+};

@@ -7,17 +7,10 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
-export function gemmJs(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  A: FloatArray,
-  B: FloatArray,
-  C: FloatArray,
-  accumulate: boolean,
-): void {
+/** The contract every matrix multiply here keeps (this one, the blocked one, WASM's, the dispatcher). */
+export type Gemm = (transA: boolean, transB: boolean, M: number, N: number, K: number, A: FloatArray, B: FloatArray, C: FloatArray, accumulate: boolean) => void;
+
+export const gemmJs: Gemm = (transA, transB, M, N, K, A, B, C, accumulate) => {
   if (!accumulate) C.fill(0, 0, M * N);
   if (!transB) {
     // i-k-j order: the inner loop streams a row of B and a row of C.
@@ -46,4 +39,4 @@ export function gemmJs(
       }
     }
   }
-}
+};

@@ -10,7 +10,7 @@
  *   setKernelBackend, kernelBackend   force 'js' or 'wasm' (tests, benchmarks), default 'auto'
  */
 import { gemmBlocked } from './gemm-blocked.js';
-import type { FloatArray } from './gemm-js.js';
+import type { FloatArray, Gemm } from './gemm-js.js';
 import { siluJs } from './silu.js';
 import { wasmKernels, type WasmKernels } from './wasm.js';
 
@@ -64,17 +64,7 @@ function sameKind(A: FloatArray, B: FloatArray, C: FloatArray): boolean {
  * transA, Aᵀ for A stored K×M; op(B) = B (K×N) or, with transB, Bᵀ for B stored N×K.
  * C must not overlap A or B. Arrays may be longer than needed; only the leading part is used.
  */
-export function gemm(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  A: FloatArray,
-  B: FloatArray,
-  C: FloatArray,
-  accumulate: boolean,
-): void {
+export const gemm: Gemm = (transA, transB, M, N, K, A, B, C, accumulate) => {
   if (backend !== 'js' && (backend === 'wasm' || M * N * K >= WASM_MIN_MULADDS) && sameKind(A, B, C)) {
     const w = wasmKernels();
     if (w) {
@@ -83,7 +73,7 @@ export function gemm(
     }
   }
   gemmBlocked(transA, transB, M, N, K, A, B, C, accumulate);
-}
+};
 
 /**
  * For i < n: y[i] = x[i]·σ(x[i]), and where given (null skips) d1[i] = its first derivative,

@@ -1,6 +1,6 @@
 /** Build an integrator from thermostat settings, fresh or continuing from a saved state. */
 import { OreoError } from '../../errors.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../random.js';
 import { Langevin, type LangevinState } from './langevin.js';
 import { NoseHoover, type NoseHooverState } from './nose-hoover.js';
 import { NoseHooverChain, type NoseHooverChainState } from './nose-hoover-chain.js';

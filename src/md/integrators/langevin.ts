@@ -9,7 +9,7 @@
  */
 import { accelerationFactor, kB } from '../../units.js';
 import { kineticEnergy } from '../atoms.js';
-import { Rng, type RngState } from '../random.js';
+import { Rng, type RngState } from '../../random.js';
 import type { DynamicsState, Evaluate, Integrator, IntegratorState } from './types.js';
 
 export interface LangevinState extends IntegratorState {

@@ -54,3 +54,15 @@ export interface ThermostatSettings {
 }
 
 export const defaultThermostatSettings = { ttime: 20, friction: 0.01, chainLength: 3 } as const;
+
+/** The thermostat settings of `o`, MDsim's defaults where it gives no ttime, friction or chain length. */
+export function thermostatSettings(o: Pick<ThermostatSettings, 'thermostat' | 'dt' | 'temperature'> & Partial<ThermostatSettings>): ThermostatSettings {
+  return {
+    thermostat: o.thermostat,
+    dt: o.dt,
+    temperature: o.temperature,
+    ttime: o.ttime ?? defaultThermostatSettings.ttime,
+    friction: o.friction ?? defaultThermostatSettings.friction,
+    chainLength: o.chainLength ?? defaultThermostatSettings.chainLength,
+  };
+}

@@ -6,7 +6,7 @@
  * force field.
  */
 import { addPairForce } from './pair-force.js';
-import type { Calculator, EnergyForces } from '../calculator.js';
+import type { Calculator, EnergyForces } from '../../calculator.js';
 import { covalentRadius } from '../../elements.js';
 import { OreoError } from '../../errors.js';
 

@@ -5,7 +5,7 @@
  * there. Not periodic: positions are taken as they are.
  */
 import { addPairForce } from './pair-force.js';
-import type { Calculator, EnergyForces } from '../calculator.js';
+import type { Calculator, EnergyForces } from '../../calculator.js';
 import { checkAllowedElements } from './elements-filter.js';
 
 export interface LennardJonesParams {

@@ -4,7 +4,7 @@
  * No cutoff: the energy is smooth everywhere, which is what energy-conservation tests need.
  */
 import { addPairForce } from './pair-force.js';
-import type { Calculator, EnergyForces } from '../calculator.js';
+import type { Calculator, EnergyForces } from '../../calculator.js';
 import { checkAllowedElements } from './elements-filter.js';
 
 export interface MorseParams {

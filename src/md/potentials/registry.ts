@@ -3,7 +3,7 @@
  * without a learned model. A spec is `NAME` or `NAME:key=value,key=value`; `elements=` takes a
  * list of symbols (`elements=C,H,O` — items without '=' continue the previous value).
  */
-import type { Calculator } from '../calculator.js';
+import type { Calculator } from '../../calculator.js';
 import { OreoError } from '../../errors.js';
 import { atomicNumber } from '../../elements.js';
 import { LennardJones } from './lennard-jones.js';

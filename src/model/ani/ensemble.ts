@@ -16,7 +16,7 @@
 import { OreoError } from '../../errors.js';
 import { Hartree } from '../../units.js';
 import { atomicNumber, symbolOf } from '../../elements.js';
-import type { Calculator, EnergyForces } from '../../md/calculator.js';
+import type { Calculator, EnergyForces } from '../../calculator.js';
 import { AevComputer } from './aev.js';
 import { PackedNetwork, type NetDType } from './network.js';
 import type { AniEnsembleData } from './types.js';

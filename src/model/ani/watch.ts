@@ -6,7 +6,7 @@
  * trajectory kept up to the frame. A large spread means the members disagree: the structure has
  * left what ANI was trained on, and its forces are not to be trusted.
  */
-import type { Calculator } from '../../md/calculator.js';
+import type { Calculator } from '../../calculator.js';
 import { OreoError } from '../../errors.js';
 import { AniCalculator } from './ensemble.js';
 

@@ -12,7 +12,7 @@
 import { Tensor, DType, concat, linear, mul, reshape, silu, split, sqrtSafe, square, sum, allocate } from '../../engine/index.js';
 import type { Params, Representation } from '../et.js';
 import { OreoError } from '../../errors.js';
-import { Rng } from '../../md/random.js';
+import { Rng } from '../../random.js';
 
 function param(params: Params, name: string): Tensor {
   const t = params.get(name);

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConformations } from '../../data/read.js';
 import type { Conformation } from '../../data/conformation.js';
-import { permutation, deriveSeed } from '../../data/rng.js';
+import { permutation, deriveSeed } from '../../random.js';
 import { loadPotential } from '../../model/load.js';
 import { initParameters } from '../../model/init.js';
 import type { ETConfig } from '../../model/config.js';

@@ -4,7 +4,7 @@
  * SIMD kernels compile synchronously here, which browsers allow in workers. With two threads a
  * nested helper worker takes half of each matrix product (engine/kernels/browser-threads.ts).
  */
-import type { Calculator } from '../../md/calculator.js';
+import type { Calculator } from '../../calculator.js';
 import { browserKernelThreads, browserThreadsUnavailable, setBrowserKernelThreads } from '../../engine/kernels/browser-threads.js';
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { createSimulation } from '../../md/setup.js';

@@ -8,7 +8,8 @@
  * DejaVu Sans 2.37 (Bitstream Vera licence with public-domain DejaVu changes, see
  * LICENSE-DejaVu.txt). Add characters to CODE_POINTS and rerun to extend it.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../io/atomic.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTrueTypeOutlines } from './ttf.js';
@@ -52,8 +53,7 @@ function main(): void {
     '',
   ].join('\n');
   const out = join(dirname(fileURLToPath(import.meta.url)), 'glyphs.ts');
-  writeFileSync(out + '.tmp', text);
-  renameSync(out + '.tmp', out);
+  writeFileAtomic(out, text);
   console.log(`${font.glyphs.size} glyphs → ${out} (${text.length} bytes)`);
 }
 

@@ -3,21 +3,21 @@
  * `oreo predict` and `oreo eval` when the model file is a property model.
  */
 import { resolve } from 'node:path';
-import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from '../../cli/args.js';
-import { ProgressPrinter } from '../../cli/progress.js';
-import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from '../../cli/train-options.js';
-import { OreoError } from '../../errors.js';
-import type { Conformation } from '../../data/conformation.js';
-import { readConformations } from '../../data/read.js';
-import { requireFinite } from '../../cli/finite.js';
-import { PropertyModel, PROPERTY_HEAD_TYPES, PropertyHeadType, PropertyReduce } from '../../model/heads/property.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { loadPropertyModel } from '../../model/heads/io.js';
-import { parseFrameList } from '../../cli/frames.js';
-import { finetuneProperty, propertyTrainingDefaults } from './finetune.js';
-import { evaluateProperty, predictProperty } from './evaluate.js';
-import { ZAIDI_DENOISING } from './loss.js';
-import type { TrainConfig } from '../trainer.js';
+import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from './args.js';
+import { ProgressPrinter } from './progress.js';
+import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
+import { OreoError } from '../errors.js';
+import type { Conformation } from '../data/conformation.js';
+import { readConformations } from '../data/read.js';
+import { requireFinite } from './finite.js';
+import { PropertyModel, PROPERTY_HEAD_TYPES, PropertyHeadType, PropertyReduce } from '../model/heads/property.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadPropertyModel } from '../model/heads/io.js';
+import { parseFrameList } from './frames.js';
+import { finetuneProperty, propertyTrainingDefaults } from '../train/property/finetune.js';
+import { evaluateProperty, predictProperty } from '../train/property/evaluate.js';
+import { ZAIDI_DENOISING } from '../train/property/loss.js';
+import type { TrainConfig } from '../train/trainer.js';
 
 const spec: Record<string, OptionSpec> = {
   task: { type: 'string', help: 'property' },

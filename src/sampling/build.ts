@@ -7,11 +7,11 @@
 import { OreoError } from '../errors.js';
 import type { InfoValue } from '../data/extxyz.js';
 import type { StructureRecord } from '../data/write.js';
-import type { Calculator } from '../md/calculator.js';
+import type { Calculator } from '../calculator.js';
 import { minimize, type OptimizerKind } from '../optimize/minimize.js';
 import type { ReferenceCalculator } from '../qm/reference.js';
-import { distance } from './bonds.js';
-import { conformersFromSmiles, type SmilesSource, type Structure3D } from './smiles.js';
+import { distance } from '../chem/bonds.js';
+import { conformersFromSmiles, type SmilesSource, type Structure3D } from '../chem/smiles.js';
 import { symbolOf } from '../elements.js';
 
 export interface Relaxer {

@@ -2,9 +2,9 @@
  * The command-line flags that choose and configure a reference calculator, shared by
  * `oreo label` and `oreo dataset` so that both spell them the same way.
  */
-import { num, str, type OptionSpec, type Parsed } from '../cli/args.js';
-import { createReferenceCalculator, referenceCalculatorNames, type ReferenceOptions } from './registry.js';
-import type { ReferenceCalculator } from './reference.js';
+import { num, str, type OptionSpec, type Parsed } from './args.js';
+import { createReferenceCalculator, referenceCalculatorNames, type ReferenceOptions } from '../qm/registry.js';
+import type { ReferenceCalculator } from '../qm/reference.js';
 
 export const referenceOptionSpec: Record<string, OptionSpec> = {
   calculator: { type: 'string', help: `reference calculator: ${referenceCalculatorNames.join(', ')} (default xtb)` },

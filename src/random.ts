@@ -1,6 +1,11 @@
 /**
- * A small seedable random number generator whose whole state fits in a few JSON numbers, so that
- * a checkpointed run (MD, training) continues with exactly the numbers it would have drawn.
+ * oreo's random numbers, in one place for every layer.
+ *
+ * `Rng` is the generator: small, seedable, its whole state a few JSON numbers, so that a
+ * checkpointed run (MD, training) continues with exactly the numbers it would have drawn. New
+ * code draws from it. Two older streams stay as they are, bit for bit, because recorded splits
+ * and committed results were drawn from them (see `SplitStream` and `finetuneOrder` below).
+ *
  *
  * Generator: xoshiro128** (Blackman & Vigna), 32-bit words, which JavaScript handles natively
  * without BigInt. Seeding expands the user's seed with the SplitMix32 mixing function, so nearby
@@ -139,4 +144,76 @@ export class Rng {
 /** A seed for runs where the user gave none: recorded with the run, so it can be replayed. */
 export function freshSeed(): number {
   return Math.floor(Math.random() * 2 ** 31) + (Date.now() % 2 ** 20) * 2 ** 31;
+}
+
+/**
+ * The order of dataset splits, subsets and shard shuffles: a SplitMix32-style hash of a 32-bit
+ * counter. Not `Rng`, because the splits recorded with runs (splits.json and its content hashes,
+ * data/splits/, the runs behind docs/results*.md) were drawn from this stream and must come out
+ * the same; the same seed gives the same order on every machine and Node version.
+ */
+export class SplitStream {
+  private state: number;
+
+  constructor(seed: number) {
+    if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+    this.state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x9e3779b9) >>> 0;
+    let x = this.state;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+    x = (x ^ (x >>> 16)) >>> 0;
+    return x / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Fisher–Yates shuffle in place. */
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+    return a;
+  }
+}
+
+/** 0..n−1 in a seeded random order (the split stream). */
+export function permutation(n: number, seed: number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  return new SplitStream(seed).shuffle(p);
+}
+
+/** A seed derived from a base seed and a text (e.g. a source name), so sources shuffle independently. */
+export function deriveSeed(seed: number, text: string): number {
+  let h = (seed ^ 0x811c9dc5) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * 0..n−1 in the order `oreo finetune --train N --val M` slices into training and validation sets
+ * (TorchMD-Net's convention: shuffle, then slice). A 32-bit linear congruential stream, kept
+ * because the committed fine-tuning results (docs/results.md, docs/results-polymers.md) were
+ * split by it.
+ */
+export function finetuneOrder(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = (seed ^ 0x5bd1e995) >>> 0;
+  for (let i = order.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor((s / 2 ** 32) * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
 }
