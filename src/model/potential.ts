@@ -4,8 +4,9 @@
  * Calculator interface.
  */
 import { Tensor, DType, grad, neg, noGrad, sumAll, allocate } from '../engine/index.js';
-import { ETConfig, isBuffer } from './config.js';
-import { energies, Params, checkAtomicNumbers } from './et.js';
+import type { ETConfig } from './config.js';
+import { Params, checkAtomicNumbers } from './et.js';
+import { createModel, energies, isBuffer } from './create.js';
 import { neighborPairs } from './neighbors.js';
 import type { Calculator, EnergyForces } from '../md/calculator.js';
 import { OreoError } from '../errors.js';
@@ -74,7 +75,7 @@ export class Potential {
 
   /** Energies only, no graph. */
   energy(b: StructureBatch): Tensor {
-    return noGrad(() => energies(this.config, this.params, this.prepare(b, false)));
+    return noGrad(() => energies(createModel(this.config), this.params, this.prepare(b, false)));
   }
 
   /**
@@ -83,7 +84,7 @@ export class Potential {
    */
   predict(b: StructureBatch, options: { createGraph?: boolean } = {}): Prediction {
     const g = this.prepare(b, true);
-    const energy = energies(this.config, this.params, g);
+    const energy = energies(createModel(this.config), this.params, g);
     const [dEdr] = grad(sumAll(energy), [g.pos], { createGraph: options.createGraph ?? false });
     const forces = options.createGraph ? neg(dEdr!) : noGrad(() => neg(dEdr!));
     if (!options.createGraph) return { energy: energy.detach(), forces };

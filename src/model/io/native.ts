@@ -4,7 +4,8 @@
  * dtype and free-form metadata (training data, objective, elements seen, energy calibration).
  */
 import { Tensor, DType } from '../../engine/index.js';
-import { ETConfig, parameterShapes, configFromHyperParameters } from '../config.js';
+import { ETConfig, configFromHyperParameters } from '../config.js';
+import { parameterShapes } from '../create.js';
 import { Potential, ModelMeta } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { parseTensors, serializeTensors, NamedTensor } from './tensor-file.js';

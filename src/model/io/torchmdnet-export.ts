@@ -19,7 +19,8 @@
  * releases from before the box became a buffer would refuse that key.
  */
 import type { Potential } from '../potential.js';
-import { parameterShapes, configFromHyperParameters, ETConfig } from '../config.js';
+import { configFromHyperParameters, ETConfig } from '../config.js';
+import { parameterShapes } from '../create.js';
 import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { PyFloat, PickleValue, orderedDict } from './pickle-write.js';

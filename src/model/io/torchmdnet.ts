@@ -4,7 +4,8 @@
  * weights, accepting both the 0.2.x and the ≥2.2 parameter names.
  */
 import { Tensor, DType, allocate } from '../../engine/index.js';
-import { configFromHyperParameters, parameterShapes, ETConfig } from '../config.js';
+import { configFromHyperParameters, ETConfig } from '../config.js';
+import { parameterShapes } from '../create.js';
 import { Potential } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { readTorchFile, readTorchZip, isStoredTensor, StoredTensor } from './torch-zip.js';
