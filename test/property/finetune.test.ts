@@ -119,7 +119,7 @@ test('training on a property fits the training molecules', () => {
   const set = qm9.slice(0, 16);
   const before = evaluateProperty(m, set, qm9File).mae;
   const config = { ...propertyTrainingDefaults, lr: 5e-3, warmupSteps: 5, maxSteps: 80, valEvery: 40, batchSize: 8, seed: 2 };
-  train({ pot: m.asParameterSet(), train: set, val: qm9.slice(16, 20), task: task(m, { loss: 'mse', denoise: 0, sigma: 0.005 }), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-fit-')), quiet: true });
+  train({ pot: m, train: set, val: qm9.slice(16, 20), task: task(m, { loss: 'mse', denoise: 0, sigma: 0.005 }), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-fit-')), quiet: true });
   const after = evaluateProperty(m, set, qm9File);
   assert.ok(after.mae < 0.5 * before, `training-set MAE ${before} → ${after.mae} eV`);
   assert.ok(after.mae < after.baselineMAE, `model ${after.mae} eV vs predicting the mean ${after.baselineMAE} eV`);
@@ -134,13 +134,13 @@ test('an interrupted property run with denoising resumes to the same weights as 
     return m;
   };
   const a = fresh();
-  train({ pot: a.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(a, obj), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-a-')), quiet: true });
+  train({ pot: a, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(a, obj), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-a-')), quiet: true });
   const dirB = mkdtempSync(join(tmpdir(), 'oreo-prop-b-'));
   const b = fresh();
-  train({ pot: b.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b, obj), config, outDir: dirB, quiet: true, stopAfter: 4 });
+  train({ pot: b, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b, obj), config, outDir: dirB, quiet: true, stopAfter: 4 });
   const b2 = tinyModel('lumo', 99); // other weights: the checkpoint must overwrite them all
   b2.addNoiseHead(98);
-  train({ pot: b2.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b2, obj), config, outDir: dirB, quiet: true, resume: true });
+  train({ pot: b2, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b2, obj), config, outDir: dirB, quiet: true, resume: true });
   for (const [name, t] of a.params) assert.deepEqual([...b2.params.get(name)!.data], [...t.data], name);
 });
 

@@ -10,7 +10,7 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { DType } from '../../engine/index.js';
 import { ETConfig, configFromHyperParameters } from '../config.js';
-import type { ModelMeta } from '../potential.js';
+import type { ModelMeta } from '../parameters.js';
 import { InputError } from '../../errors.js';
 import { parseTensors, serializeTensors, NamedTensor } from '../io/tensor-file.js';
 import { MODEL_FORMAT, paramsFromFile } from '../io/native.js';

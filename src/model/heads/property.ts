@@ -15,13 +15,11 @@
  */
 import { Tensor, DType, allocate, noGrad, reshape } from '../../engine/index.js';
 import type { ETConfig } from '../config.js';
-import { representation, representationShapes, checkAtomicNumbers, Params, Representation } from '../et.js';
-import { isBuffer, reduceAtoms } from '../create.js';
+import { representation, representationShapes, Params } from '../et.js';
+import { reduceAtoms } from '../create.js';
 import { initLinearParameters } from '../init.js';
-import { neighborPairs } from '../neighbors.js';
-import { Potential, StructureBatch, ModelMeta } from '../potential.js';
+import { ParameterSet, type StructureBatch, type ModelMeta } from '../parameters.js';
 import { OreoError } from '../../errors.js';
-import { symbolOf } from '../../elements.js';
 import { equivariantScalar, equivariantVectorOutput, scalar, type OutputModel } from './output.js';
 
 export type PropertyHeadType = 'equivariant-scalar' | 'mlp';
@@ -80,25 +78,17 @@ export interface PropertyForward {
   noise?: Tensor;
 }
 
-export class PropertyModel {
+export class PropertyModel extends ParameterSet {
   constructor(
-    readonly config: ETConfig,
+    config: ETConfig,
     /** Encoder (`representation_model.*`) and head (`head.*`) parameters. */
-    readonly params: Params,
-    readonly dtype: DType,
+    params: Params,
+    dtype: DType,
     readonly head: PropertyHead,
-    readonly meta: ModelMeta = {},
+    meta: ModelMeta = {},
   ) {
+    super(config, params, dtype, meta);
     checkHead(head, 'property model');
-  }
-
-  /** Trainable parameters (everything but the encoder's fixed radial basis), in a stable order. */
-  trainable(): [string, Tensor][] {
-    return [...this.params.entries()].filter(([name]) => !isBuffer(name, this.config));
-  }
-
-  parameterCount(): number {
-    return this.trainable().reduce((n, [, t]) => n + t.size, 0);
   }
 
   hasNoiseHead(): boolean {
@@ -117,48 +107,13 @@ export class PropertyModel {
   }
 
   /**
-   * The same parameters seen as a Potential, so the shared trainer (optimizer, checkpoints,
-   * resume) can drive them. Its energy methods are not usable: it has no energy head.
-   */
-  asParameterSet(): Potential {
-    return new Potential(this.config, this.params, this.dtype, this.meta);
-  }
-
-  /** Refuse molecules with elements the model cannot embed or never saw in training. */
-  checkElements(z: Int32Array): void {
-    checkAtomicNumbers(z, this.config);
-    const known = this.meta.elements as number[] | undefined;
-    if (known && known.length > 0) {
-      const set = new Set(known);
-      const missing = [...new Set(z)].filter((x) => !set.has(x));
-      if (missing.length > 0) {
-        throw new OreoError(`the model was trained on ${known.map(symbolOf).join(', ')} only; this structure has ${missing.map(symbolOf).join(', ')}`);
-      }
-    }
-  }
-
-  private encode(b: StructureBatch): { rep: Representation; mol: Int32Array; nMol: number } {
-    const n = b.z.length;
-    if (b.positions.length !== 3 * n) throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
-    for (let i = 0; i < b.positions.length; i++) {
-      if (!Number.isFinite(b.positions[i])) throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
-    }
-    checkAtomicNumbers(b.z, this.config);
-    const mol = b.mol ?? new Int32Array(n);
-    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
-    const data = allocate(this.dtype, b.positions.length);
-    data.set(b.positions);
-    const pos = new Tensor(data, [n, 3]);
-    const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
-    return { rep: representation(this.config, this.params, { z: b.z, pos, mol, nMol, pairs }), mol, nMol };
-  }
-
-  /**
    * Standardised predictions, differentiable in the parameters while gradients are recorded.
    * With `noise`, the noise head's per-atom vector [N, 3] too (it must exist).
    */
   forward(b: StructureBatch, options: { noise?: boolean } = {}): PropertyForward {
-    const { rep, mol, nMol } = this.encode(b);
+    const g = this.graph(b, false);
+    const { mol, nMol } = g;
+    const rep = representation(this.config, this.params, g);
     const y = reduceAtoms(propertyOutput(this.head.type).preReduce(this.params, rep), mol, nMol, this.head.reduce === 'mean' ? 'mean' : 'add');
     const out: PropertyForward = { standardized: reshape(y, [nMol]) };
     if (options.noise) {

@@ -186,7 +186,7 @@ export async function finetuneProperty(o: PropertyFinetuneOptions): Promise<Prop
     describe: () => ({ kind: 'property', target: o.target, head: model.head, objective: o.objective }),
   };
   const t0 = Date.now();
-  const result = train({ pot: model.asParameterSet(), train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
+  const result = train({ pot: model, train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
 
   // Keep the weights of the best validation round, as TorchMD-Net tests its best checkpoint.
   let modelStep = result.steps;
