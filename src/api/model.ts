@@ -80,6 +80,12 @@ export class Model {
     return e && e.length > 0 ? [...e] : undefined;
   }
 
+  /** What the model predicts and in which units (eV, eV/Å for oreo models; "model" where a TorchMD-Net checkpoint does not say). */
+  get units(): { energy: string; forces: string } {
+    const u = this.potential.predictionUnits();
+    return { energy: u.energy, forces: u.forces };
+  }
+
   /** Neighbour cutoff, Å. */
   get cutoff(): number {
     return this.potential.config.cutoff_upper;

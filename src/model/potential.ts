@@ -18,7 +18,30 @@ export interface Prediction {
   forces: Tensor;
 }
 
+/** What an energy model predicts, in which units; `known` is false where the file does not say. */
+export interface PredictionUnits {
+  energy: string;
+  forces: string;
+  known: boolean;
+}
+
 export class Potential extends ParameterSet {
+  /**
+   * Units of the energies and forces this model predicts. A model that states them (meta.units)
+   * is taken at its word. A TorchMD-Net checkpoint predicts in the units of whatever data it was
+   * trained on, which the file does not record: "model". Every other model is an oreo model,
+   * trained on labels oreo's readers converted to eV and eV/Å (src/units.ts).
+   */
+  predictionUnits(): PredictionUnits {
+    const stated = this.meta.units as { energy?: unknown; forces?: unknown } | undefined;
+    if (stated && typeof stated.energy === 'string' && typeof stated.forces === 'string') {
+      return { energy: stated.energy, forces: stated.forces, known: stated.energy !== 'model' };
+    }
+    if (this.meta.format === 'torchmd-net') return { energy: 'model', forces: 'model/Å', known: false };
+    return { energy: 'eV', forces: 'eV/Å', known: true };
+  }
+
+
   /** Energies only, no graph. */
   energy(b: StructureBatch): Tensor {
     return noGrad(() => energies(createModel(this.config), this.params, this.graph(b, false)));
