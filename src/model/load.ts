@@ -12,7 +12,7 @@ import { DType } from '../engine/index.js';
 import { InputError } from '../errors.js';
 import type { Potential } from './potential.js';
 import { bundledModel } from '../data/bundled.js';
-import { openModel, energyModelOf, requireEt, EnergyModel, OpenedModel, AniEnsemble } from './open.js';
+import { openModel, peekOreoHeader, energyModelOf, requireEt, EnergyModel, OpenedModel, AniEnsemble } from './open.js';
 
 export interface LoadOptions {
   dtype?: DType;
@@ -49,14 +49,15 @@ export function readOreoHeader(path: string): Record<string, unknown> | null {
     return null;
   }
   try {
+    // The container's 12-byte preamble gives the header's length; open.ts parses the rest.
     const pre = new Uint8Array(12);
-    if (readSync(fd, pre, 0, 12, 0) < 12 || new TextDecoder().decode(pre.subarray(0, 8)) !== 'OREOTNS1') return null;
+    if (readSync(fd, pre, 0, 12, 0) < 12) return null;
     const len = new DataView(pre.buffer).getUint32(8, true);
     // A damaged length is left to the loader to explain; never allocate past the file's end.
     if (12 + len > fstatSync(fd).size) return null;
-    const json = new Uint8Array(len);
-    if (readSync(fd, json, 0, len, 12) < len) return null;
-    return JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+    const head = new Uint8Array(12 + len);
+    if (readSync(fd, head, 0, 12 + len, 0) < 12 + len) return null;
+    return peekOreoHeader(head);
   } catch {
     return null;
   } finally {
