@@ -3,7 +3,7 @@
  * the sum. oreo implements Atomref, a learned-or-fitted constant per element (the per-element
  * energies `calibrateElementEnergies` fits); its one parameter keeps TorchMD-Net's name.
  */
-import { Tensor, add, gather } from '../engine/index.js';
+import { Tensor, DType, add, gather, allocate } from '../engine/index.js';
 import type { ETConfig } from './config.js';
 import { param, type Params } from './et.js';
 
@@ -26,4 +26,16 @@ export const atomref: Prior = {
 /** The prior a configuration names, or null (create_model's `prior_model` argument). */
 export function priorOf(cfg: ETConfig): Prior | null {
   return cfg.prior_model === 'Atomref' ? atomref : null;
+}
+
+/**
+ * Give a model without a prior an all-zero Atomref, so that per-element energies
+ * (calibrateElementEnergies) have a place to go: the table, and `prior_model: 'Atomref'` in its
+ * configuration so that it is assembled, saved and exported as TorchMD-Net would build it.
+ */
+export function addAtomref(m: { config: ETConfig; params: Params; dtype: DType }): void {
+  if (m.params.has(ATOMREF_WEIGHT)) return;
+  const [shape] = atomref.shapes(m.config).values();
+  m.params.set(ATOMREF_WEIGHT, new Tensor(allocate(m.dtype, m.config.max_z), shape));
+  (m.config as { prior_model: ETConfig['prior_model'] }).prior_model = 'Atomref';
 }
