@@ -19,6 +19,7 @@ import { targetValues } from '../../src/train/property/targets.js';
 import { standardization } from '../../src/train/property/standardize.js';
 import { train, TrainTask } from '../../src/train/trainer.js';
 import { LrSchedule } from '../../src/train/schedule.js';
+import { ET_OREO } from '../../src/train/objective.js';
 import { runOreo } from '../cli.js';
 import { dataDir } from '../paths.js';
 
@@ -123,6 +124,19 @@ test('training on a property fits the training molecules', () => {
   const after = evaluateProperty(m, set, qm9File);
   assert.ok(after.mae < 0.5 * before, `training-set MAE ${before} → ${after.mae} eV`);
   assert.ok(after.mae < after.baselineMAE, `model ${after.mae} eV vs predicting the mean ${after.baselineMAE} eV`);
+});
+
+test('the trainer takes a property model as it is, and refuses to train it on forces', () => {
+  const m = tinyModel('gap', 5);
+  // Trainable: the representation and the head; the fixed radial basis is not.
+  const names = m.trainable().map(([n]) => n);
+  assert.ok(names.some((n) => n.startsWith('head.')) && names.some((n) => n.startsWith('representation_model.')));
+  assert.ok(!names.some((n) => n.includes('distance_expansion')));
+  const config = { ...propertyTrainingDefaults, maxSteps: 1, batchSize: 4, seed: 1 };
+  assert.throws(
+    () => train({ pot: m, train: qm9.slice(0, 4), val: [], objective: ET_OREO, config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-obj-')), quiet: true }),
+    /force-centric objective trains an energy model/,
+  );
 });
 
 test('an interrupted property run with denoising resumes to the same weights as an uninterrupted one', () => {
