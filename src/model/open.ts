@@ -3,7 +3,7 @@
  * from the bytes and open it. An oreo `.oreo` file says its kind in its header (`kind:
  * "ani-ensemble"` for an ANI ensemble; a property model has a `head`; an ET has neither); a zip
  * is a TorchMD-Net checkpoint. src/model/load.ts (paths), src/api/model.ts (library),
- * src/web/model-bytes.ts (browser) and the CLI all come through here.
+ * the browser's MD worker (src/web/worker/md-worker.ts) and the CLI all come through here.
  */
 import type { DType } from '../engine/index.js';
 import { InputError, OreoError } from '../errors.js';
