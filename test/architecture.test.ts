@@ -45,7 +45,6 @@ const KNOWN: { from: string; to: string; why: string }[] = [
   // fused-et: the fast path takes the Potential, and the Potential builds the fast path.
   { from: 'model/fast/energy-forces.ts', to: 'model/potential.ts', why: 'issue 31 item 1, helper fused-et' },
   // model-split: the ensemble model takes Structure and flatPositions from the ET model's module.
-  { from: 'api/ensemble-model.ts', to: 'api/model.ts', why: 'issue 31 item 3, helper model-split' },
   // stream-train: the checkpoint reads the trainer's state type, the trainer writes checkpoints.
   { from: 'train/checkpoint.ts', to: 'train/trainer.ts', why: 'issue 31 item 4, helper stream-train' },
 ];

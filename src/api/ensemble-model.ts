@@ -11,7 +11,7 @@ import { OreoError } from '../errors.js';
 import { packStructures } from '../data/batch.js';
 import { atomicNumber } from '../elements.js';
 import { AniEnsemble, type SpreadSummary, type AniCalculator } from '../model/ani/ensemble.js';
-import { flatPositions, type Structure, type EnergyAndForces } from './model.js';
+import { flatPositions, type Structure, type EnergyAndForces } from './structure.js';
 
 export interface EnergyForcesSpread extends EnergyAndForces {
   /** Ensemble spread: energy (eV), largest and mean per-atom force spread (eV/Å). */

@@ -9,6 +9,7 @@
 import type { DType } from '../engine/index.js';
 import type { Calculator } from '../calculator.js';
 import { OreoError } from '../errors.js';
+import { flatPositions, type Structure, type EnergyAndForces } from './structure.js';
 import { packStructures } from '../data/batch.js';
 import { Potential } from '../model/potential.js';
 import { loadEnergyModel } from '../model/load.js';
@@ -17,22 +18,6 @@ import { openModelBytes, AniEnsemble } from '../model/open.js';
 import { EnsembleModel } from './ensemble-model.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
 
-/**
- * One molecule: atomic numbers and Cartesian positions in Å, either flat
- * `[x0, y0, z0, x1, …]` or one `[x, y, z]` per atom. Every record `readStructures` returns is one.
- */
-export interface Structure {
-  z: ArrayLike<number>;
-  positions: ArrayLike<number> | ArrayLike<ArrayLike<number>>;
-}
-
-export interface EnergyAndForces {
-  /** Potential energy, eV (the model's own unit for a TorchMD-Net model trained on other units). */
-  energy: number;
-  /** Forces −∂E/∂r, flat [fx0, fy0, fz0, …], eV/Å. */
-  forces: Float64Array;
-}
-
 export interface LoadModelOptions {
   /** Arithmetic: 'float64' or 'float32' (default: the precision the model file records). */
   dtype?: DType;
@@ -40,28 +25,8 @@ export interface LoadModelOptions {
   name?: string;
 }
 
-/** Flatten positions given either way, checking the count against the atoms. */
-export function flatPositions(s: Structure, where = 'structure'): Float64Array {
-  const n = s.z.length;
-  const p = s.positions;
-  if (p.length > 0 && typeof p[0] !== 'number') {
-    const rows = p as ArrayLike<ArrayLike<number>>;
-    if (rows.length !== n) throw new OreoError(`${where}: ${n} atoms but ${rows.length} position rows`);
-    const out = new Float64Array(3 * n);
-    for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      if (r.length !== 3) throw new OreoError(`${where}: position of atom ${i} has ${r.length} components, expected 3`);
-      out[3 * i] = r[0];
-      out[3 * i + 1] = r[1];
-      out[3 * i + 2] = r[2];
-    }
-    return out;
-  }
-  if (p.length !== 3 * n) throw new OreoError(`${where}: ${n} atoms need ${3 * n} coordinates, got ${p.length}`);
-  return Float64Array.from(p as ArrayLike<number>);
-}
-
-export { EnsembleModel };
+export { EnsembleModel, flatPositions };
+export type { Structure, EnergyAndForces };
 
 export class Model {
   private fastPath: FastEnergyForces | null = null;
@@ -78,6 +43,12 @@ export class Model {
   get elements(): number[] | undefined {
     const e = this.potential.meta.elements as number[] | undefined;
     return e && e.length > 0 ? [...e] : undefined;
+  }
+
+  /** What the model predicts and in which units (eV, eV/Å for oreo models; "model" where a TorchMD-Net checkpoint does not say). */
+  get units(): { energy: string; forces: string } {
+    const u = this.potential.predictionUnits();
+    return { energy: u.energy, forces: u.forces };
   }
 
   /** Neighbour cutoff, Å. */

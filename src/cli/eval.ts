@@ -1,8 +1,7 @@
 /** `oreo eval --model FILE --data FILE`: energy and force MAE on a labelled set. */
 import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
-import { loadEnergyModel } from '../model/load.js';
-import { readPropertyHead } from '../model/heads/io.js';
+import { openModelFile } from '../model/load.js';
 import { readConformations } from '../data/read.js';
 import { evaluate } from '../train/evaluate.js';
 import { OreoError } from '../errors.js';
@@ -31,11 +30,12 @@ export const command: Command = {
     const limit = num('eval', p, 'limit', Infinity, { min: 1, integer: true });
     // A property model (oreo finetune --task property) reports its property's L1 MAE (meV for eV targets).
     const modelPath = requireStr('eval', p, 'model');
-    if (readPropertyHead(modelPath)) {
+    const opened = openModelFile(modelPath);
+    if (opened.kind === 'property') {
       const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
-      return (await import('./property.js')).evalPropertyModel(modelPath, data, options);
+      return (await import('./property.js')).evalPropertyModel(opened.model, modelPath, data, options);
     }
-    const pot = loadEnergyModel(modelPath);
+    const pot = opened.model;
     const confs = await readConformations(data, Number.isFinite(limit) ? { limit } : {});
     if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
     for (const c of confs.slice(0, 1)) pot.checkElements(c.z);

@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import type { Command } from './command.js';
 import { parseArgs, requireStr, str, helpText, OptionSpec } from './args.js';
-import { loadPotential } from '../model/load.js';
-import { readPropertyHead } from '../model/heads/io.js';
+import { openModelFile } from '../model/load.js';
+import { requireEt } from '../model/open.js';
 import { saveTorchMDNet, modelUnits } from '../model/io/torchmdnet-export.js';
 import { OreoError } from '../errors.js';
 
@@ -66,14 +66,14 @@ export const command: Command = {
       throw new OreoError(`oreo export: --precision ${precisionArg}: expected 32 or 64 (TorchMD-Net's float32 or float64)`);
     }
     if (resolve(out) === resolve(modelPath)) throw new OreoError(`oreo export: --out ${out} is the input model; choose another file`);
-    const head = readPropertyHead(modelPath);
-    if (head) {
+    const opened = openModelFile(modelPath);
+    if (opened.kind === 'property') {
       throw new OreoError(
-        `${modelPath}: a property model (it predicts '${String(head.target)}') cannot be exported: ` +
+        `${modelPath}: a property model (it predicts '${opened.model.head.target}') cannot be exported: ` +
           'TorchMD-Net 2.x has no output module for oreo\'s property head; only energy/force models export',
       );
     }
-    const pot = loadPotential(modelPath);
+    const pot = requireEt(opened.model, modelPath);
     const precision = precisionArg === undefined ? undefined : (Number(precisionArg) as 32 | 64);
     saveTorchMDNet(pot, out, { precision, source: modelPath });
     const units = modelUnits(pot);

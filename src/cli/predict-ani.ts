@@ -45,7 +45,7 @@ export function runAniPredict(ani: AniEnsemble, modelPath: string, structures: C
     kind: 'ani-ensemble',
     levelOfTheory: ani.levelOfTheory,
     members: ani.size,
-    units: { energy: 'eV', forces: 'eV/Å', spread: { energy: 'eV', maxForce: 'eV/Å', meanForce: 'eV/Å' } },
+    units: (({ energy, forces, spread }) => ({ energy, forces, spread }))(ani.predictionUnits()),
     path: 'fast',
   };
   writePredictions(o.out, header, structures, results, prefix, `${prefix}energy, ${prefix}forces and the ensemble spread (${prefix}force_spread_max, eV/Å)`);

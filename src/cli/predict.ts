@@ -3,10 +3,9 @@
  */
 import type { Command } from './command.js';
 import { parseArgs, requireStr, str, num, helpText, OptionSpec } from './args.js';
-import { loadEnergyModel, AniEnsemble } from '../model/load.js';
+import { openModelFile } from '../model/load.js';
 import type { Potential } from '../model/potential.js';
 import { FastEnergyForces } from '../model/fast/energy-forces.js';
-import { readPropertyHead } from '../model/heads/io.js';
 import { iterateConformations, readConformations } from '../data/read.js';
 import { predictFrames, selectFrames, writePredictions, type BatchPredictor } from './predict-frames.js';
 import { formula } from '../elements.js';
@@ -26,19 +25,6 @@ const spec: Record<string, OptionSpec> = {
   path: { type: 'string', help: 'fast (fused inference, as MD uses; the default where the model supports it) | autodiff' },
   help: { type: 'boolean' },
 };
-
-/**
- * Units of a model's outputs. A model that states its units (meta.units) is taken at its word.
- * A TorchMD-Net checkpoint predicts in the units of whatever data it was trained on, which the
- * file does not record, so they stay "model". Every other model here is an oreo model, trained on
- * labels that oreo's readers converted to eV and eV/Å (src/units.ts), so that is what it predicts.
- */
-export function predictionUnits(pot: Potential): { energy: string; forces: string } {
-  const stated = pot.meta.units as { energy?: unknown; forces?: unknown } | undefined;
-  if (stated && typeof stated.energy === 'string' && typeof stated.forces === 'string') return { energy: stated.energy, forces: stated.forces };
-  if (pot.meta.format === 'torchmd-net') return { energy: 'model', forces: 'model/Å' };
-  return { energy: 'eV', forces: 'eV/Å' };
-}
 
 /**
  * The fused inference path (src/model/fast, what MD runs) when asked for or by default, else the
@@ -98,21 +84,21 @@ export const command: Command = {
     if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
       throw new OreoError(`--dtype ${dtype}: expected float32 or float64`);
     }
-    // A property model (oreo finetune --task property) prints its property per frame instead.
     const modelPath = requireStr('predict', p, 'model');
-    if (readPropertyHead(modelPath)) {
-      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), dtype: dtype as 'float32' | 'float64' | undefined };
-      const input = requireStr('predict', p, 'input');
-      const read = await readStructures(input);
-      return (await import('./property.js')).runPropertyPredict(modelPath, input, options, () => read);
-    }
     const input = requireStr('predict', p, 'input');
-    const loaded = loadEnergyModel(modelPath, { dtype });
-    if (loaded instanceof AniEnsemble) {
-      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), path: str(p, 'path'), infoPrefix: str(p, 'info-prefix') };
-      return (await import('./predict-ani.js')).runAniPredict(loaded, modelPath, await readStructures(input, str(p, 'frames')), input, options);
+    // The model file is read once; its kind decides what is printed.
+    const opened = openModelFile(modelPath, { dtype: dtype as 'float32' | 'float64' | undefined });
+    if (opened.kind === 'property') {
+      // A property model (oreo finetune --task property) prints its property per frame instead.
+      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }) };
+      const read = await readStructures(input);
+      return (await import('./property.js')).runPropertyPredict(opened.model, modelPath, input, options, () => read);
     }
-    const pot = loaded;
+    if (opened.kind === 'ani-ensemble') {
+      const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }), path: str(p, 'path'), infoPrefix: str(p, 'info-prefix') };
+      return (await import('./predict-ani.js')).runAniPredict(opened.model, modelPath, await readStructures(input, str(p, 'frames')), input, options);
+    }
+    const pot = opened.model;
     const structures = await readStructures(input, str(p, 'frames'));
     const frames = selectFrames(structures, str(p, 'frames'), input);
     const batchSize = num('predict', p, 'batch', 16, { min: 1, integer: true });
@@ -130,7 +116,8 @@ export const command: Command = {
     if (chosen.note) console.error(`oreo predict: ${chosen.note}`);
 
     const results = predictFrames(structures, frames, batchSize, chosen.predict, modelPath, input);
-    const units = predictionUnits(pot);
+    const { energy: energyUnit, forces: forcesUnit } = pot.predictionUnits();
+    const units = { energy: energyUnit, forces: forcesUnit };
     const out = str(p, 'out');
     const prefix = str(p, 'info-prefix') ?? 'oreo_';
     if (out && /\.(ext)?xyz$/i.test(out) && units.energy !== 'eV') {

@@ -12,7 +12,6 @@ import { readConformations } from '../data/read.js';
 import { requireFinite } from './finite.js';
 import { PropertyModel, PROPERTY_HEAD_TYPES, PropertyHeadType, PropertyReduce } from '../model/heads/property.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadPropertyModel } from '../model/heads/io.js';
 import { parseFrameList } from './frames.js';
 import { finetuneProperty, propertyTrainingDefaults } from '../train/property/finetune.js';
 import { evaluateProperty, predictProperty } from '../train/property/evaluate.js';
@@ -123,12 +122,12 @@ export function propertyPredictions(model: PropertyModel, structures: Conformati
 
 /** `oreo predict --model PROPERTY_MODEL`: reads the structures, prints or writes the JSON. */
 export function runPropertyPredict(
+  model: PropertyModel,
   modelPath: string,
   input: string,
-  options: { frames?: string; out?: string; batch: number; dtype?: 'float32' | 'float64' },
+  options: { frames?: string; out?: string; batch: number },
   readStructures: (path: string) => Conformation[],
 ): number {
-  const model = loadPropertyModel(modelPath, { dtype: options.dtype });
   const structures = readStructures(input);
   if (structures.length === 0) throw new OreoError(`${input}: no frames in the file`);
   const frames = options.frames ? parseFrameList(options.frames, structures.length) : structures.map((_, i) => i);
@@ -145,8 +144,7 @@ export function runPropertyPredict(
 }
 
 /** `oreo eval` on a property model: L1 MAE (meV for eV targets) against the data's labels. */
-export async function evalPropertyModel(modelPath: string, data: string, options: { limit?: number; batch: number; out?: string }): Promise<number> {
-  const model = loadPropertyModel(modelPath);
+export async function evalPropertyModel(model: PropertyModel, modelPath: string, data: string, options: { limit?: number; batch: number; out?: string }): Promise<number> {
   const confs = await readConformations(data, options.limit !== undefined ? { limit: options.limit } : {});
   if (confs.length === 0) throw new OreoError(`${data}: no conformations`);
   for (const c of confs) model.checkElements(c.z);

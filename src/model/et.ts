@@ -1,5 +1,6 @@
 /**
- * TorchMD-Net's Equivariant Transformer (Thölke & De Fabritiis 2022), written with the engine's
+ * TorchMD-Net's Equivariant Transformer (Thölke & De Fabritiis 2022), the representation model of
+ * src/model/create.ts (heads, prior and standardization are assembled there), written with the engine's
  * ops so that forces (−∂E/∂r) and force-loss gradients (∂/∂θ of a function of forces) come from
  * autodiff. Math and parameter names follow TorchMD-Net exactly (see docs/architecture.md and
  * the notes it cites): a TorchMD-Net checkpoint gives the same numbers here.
@@ -32,7 +33,8 @@ export interface Representation {
   vec: Tensor;
 }
 
-function param(params: Params, name: string): Tensor {
+/** A parameter by name, or an error naming it (a model file that lacks it is damaged or another architecture). */
+export function param(params: Params, name: string): Tensor {
   const t = params.get(name);
   if (!t) throw new OreoError(`model is missing parameter '${name}'`);
   return t;
@@ -65,6 +67,52 @@ export function checkAtomicNumbers(z: Int32Array, cfg: ETConfig): void {
   }
 }
 
+/** The representation's parameter prefix in a TorchMD-Net state dict (without `model.`). */
+export const REPRESENTATION_PREFIX = 'representation_model';
+
+/** Shapes of the representation's parameters and buffers, by TorchMD-Net state-dict name. */
+export function representationShapes(cfg: ETConfig): Map<string, number[]> {
+  const H = cfg.embedding_dimension;
+  const R = cfg.num_rbf;
+  const s = new Map<string, number[]>();
+  const rep = REPRESENTATION_PREFIX;
+  s.set(`${rep}.embedding.weight`, [cfg.max_z, H]);
+  s.set(`${rep}.distance_expansion.means`, [R]);
+  s.set(`${rep}.distance_expansion.betas`, [R]);
+  if (cfg.neighbor_embedding) {
+    s.set(`${rep}.neighbor_embedding.embedding.weight`, [cfg.max_z, H]);
+    s.set(`${rep}.neighbor_embedding.distance_proj.weight`, [H, R]);
+    s.set(`${rep}.neighbor_embedding.distance_proj.bias`, [H]);
+    s.set(`${rep}.neighbor_embedding.combine.weight`, [H, 2 * H]);
+    s.set(`${rep}.neighbor_embedding.combine.bias`, [H]);
+  }
+  for (let l = 0; l < cfg.num_layers; l++) {
+    const p = `${rep}.attention_layers.${l}`;
+    s.set(`${p}.layernorm.weight`, [H]);
+    s.set(`${p}.layernorm.bias`, [H]);
+    s.set(`${p}.q_proj.weight`, [H, H]);
+    s.set(`${p}.q_proj.bias`, [H]);
+    s.set(`${p}.k_proj.weight`, [H, H]);
+    s.set(`${p}.k_proj.bias`, [H]);
+    s.set(`${p}.v_proj.weight`, [3 * H, H]);
+    s.set(`${p}.v_proj.bias`, [3 * H]);
+    s.set(`${p}.o_proj.weight`, [3 * H, H]);
+    s.set(`${p}.o_proj.bias`, [3 * H]);
+    s.set(`${p}.vec_proj.weight`, [3 * H, H]);
+    if (cfg.distance_influence === 'keys' || cfg.distance_influence === 'both') {
+      s.set(`${p}.dk_proj.weight`, [H, R]);
+      s.set(`${p}.dk_proj.bias`, [H]);
+    }
+    if (cfg.distance_influence === 'values' || cfg.distance_influence === 'both') {
+      s.set(`${p}.dv_proj.weight`, [3 * H, R]);
+      s.set(`${p}.dv_proj.bias`, [3 * H]);
+    }
+  }
+  s.set(`${rep}.out_norm.weight`, [H]);
+  s.set(`${rep}.out_norm.bias`, [H]);
+  return s;
+}
+
 export function representation(cfg: ETConfig, params: Params, g: GraphInput): Representation {
   const { z, pos, pairs } = g;
   const N = z.length;
@@ -73,7 +121,7 @@ export function representation(cfg: ETConfig, params: Params, g: GraphInput): Re
   const hd = H / heads;
   const dtype: DType = pos.dtype;
   checkAtomicNumbers(z, cfg);
-  const rep = 'representation_model';
+  const rep = REPRESENTATION_PREFIX;
   const E = pairs.src.length;
 
   // Geometry of the neighbour pairs (differentiable in pos).
@@ -145,41 +193,4 @@ export function representation(cfg: ETConfig, params: Params, g: GraphInput): Re
   }
   x = layerNorm(x, param(params, `${rep}.out_norm.weight`), param(params, `${rep}.out_norm.bias`));
   return { x, vec };
-}
-
-/** One gated equivariant block (Schütt et al. 2021) of TorchMD-Net's EquivariantScalar head. */
-function gatedBlock(params: Params, prefix: string, x: Tensor, vec: Tensor, outDim: number, scalarActivation: boolean): Representation {
-  const N = x.shape[0];
-  const vecNorm = sqrtSafe(sum(square(linear(vec, param(params, `${prefix}.vec1_proj.weight`))), 1));
-  const vec2 = linear(vec, param(params, `${prefix}.vec2_proj.weight`));
-  let h = linear(concat([x, vecNorm], 1), param(params, `${prefix}.update_net.layers.0.weight`), param(params, `${prefix}.update_net.layers.0.bias`));
-  h = linear(silu(h), param(params, `${prefix}.update_net.layers.2.weight`), param(params, `${prefix}.update_net.layers.2.bias`));
-  const [xOut, gate] = split(h, outDim, -1);
-  return {
-    x: scalarActivation ? silu(xOut) : xOut,
-    vec: mul(reshape(gate, [N, 1, outDim]), vec2),
-  };
-}
-
-/** EquivariantScalar: per-atom scalar [N, 1] from x and vec. */
-export function equivariantScalar(cfg: ETConfig, params: Params, r: Representation): Tensor {
-  const H = cfg.embedding_dimension;
-  const b0 = gatedBlock(params, 'output_model.output_network.0', r.x, r.vec, H / 2, true);
-  const b1 = gatedBlock(params, 'output_model.output_network.1', b0.x, b0.vec, 1, false);
-  return b1.x;
-}
-
-/** Molecular energies [nMol]: Σ_i (std·e_i + atomref(z_i)) + mean, as TorchMD-Net assembles them. */
-export function energies(cfg: ETConfig, params: Params, g: GraphInput): Tensor {
-  let e = mul(equivariantScalar(cfg, params, representation(cfg, params, g)), param(params, 'std'));
-  const atomref = optional(params, 'prior_model.0.atomref.weight');
-  if (atomref) e = add(e, gather(atomref, g.z));
-  let y = scatterAdd(e, g.mol, g.nMol); // [nMol, 1]
-  if (cfg.reduce_op === 'mean') {
-    const counts = new Float64Array(g.nMol);
-    for (const m of g.mol) counts[m]++;
-    y = div(y, constant(counts, [g.nMol, 1], e.dtype));
-  }
-  y = add(y, param(params, 'mean'));
-  return reshape(y, [g.nMol]);
 }

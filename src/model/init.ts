@@ -4,7 +4,8 @@
  * exponential-normal basis placed as in PhysNet. Seeded, so a training run can be replayed.
  */
 import { Tensor, DType, allocate } from '../engine/index.js';
-import { ETConfig, parameterShapes } from './config.js';
+import type { ETConfig } from './config.js';
+import { parameterShapes, STD, MEAN } from './create.js';
 import { Potential, ModelMeta } from './potential.js';
 import { Rng } from '../random.js';
 
@@ -18,6 +19,28 @@ export function expNormalBasis(cfg: ETConfig): { means: Float64Array; betas: Flo
   return { means, betas: new Float64Array(R).fill(beta) };
 }
 
+/** Xavier-uniform (Glorot) weights of a linear layer [out, in], as torch.nn.init.xavier_uniform_. */
+function fillXavierUniform(data: Float32Array | Float64Array, shape: number[], rng: Rng): void {
+  const a = Math.sqrt(6 / (shape[0] + shape[1]));
+  for (let i = 0; i < data.length; i++) data[i] = (2 * rng.uniform() - 1) * a;
+}
+
+/**
+ * Fresh parameters of linear layers only (a head added to an existing representation):
+ * Xavier-uniform weights, zero biases, as TorchMD-Net's output models reset theirs.
+ */
+export function initLinearParameters(shapes: Map<string, number[]>, dtype: DType, seed: number): Map<string, Tensor> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Tensor>();
+  for (const [name, shape] of shapes) {
+    const data = allocate(dtype, shape.reduce((a, b) => a * b, 1));
+    if (name.endsWith('.weight') && shape.length === 2) fillXavierUniform(data, shape, rng);
+    else if (!name.endsWith('.bias')) throw new Error(`internal: no initialiser for linear-layer parameter '${name}'`);
+    out.set(name, new Tensor(data, shape));
+  }
+  return out;
+}
+
 export function initParameters(cfg: ETConfig, dtype: DType, seed: number): Map<string, Tensor> {
   const rng = new Rng(seed);
   const params = new Map<string, Tensor>();
@@ -27,15 +50,13 @@ export function initParameters(cfg: ETConfig, dtype: DType, seed: number): Map<s
     const data = allocate(dtype, n);
     if (name.endsWith('distance_expansion.means')) data.set(basis.means);
     else if (name.endsWith('distance_expansion.betas')) data.set(basis.betas);
-    else if (name === 'std') data[0] = 1;
-    else if (name === 'mean' || name.startsWith('prior_model.')) data.fill(0);
+    else if (name === STD) data[0] = 1;
+    else if (name === MEAN || name.startsWith('prior_model.')) data.fill(0);
     else if (name.endsWith('embedding.weight')) for (let i = 0; i < n; i++) data[i] = rng.normal();
     else if (/(layernorm|out_norm)\.weight$/.test(name)) data.fill(1);
     else if (name.endsWith('.bias')) data.fill(0);
-    else if (name.endsWith('.weight') && shape.length === 2) {
-      const a = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < n; i++) data[i] = (2 * rng.uniform() - 1) * a;
-    } else {
+    else if (name.endsWith('.weight') && shape.length === 2) fillXavierUniform(data, shape, rng);
+    else {
       throw new Error(`internal: no initialiser for parameter '${name}'`);
     }
     params.set(name, new Tensor(data, shape));

@@ -1,19 +1,18 @@
 /**
- * Open any model file oreo understands — its own `.oreo` format (an ET, or an ANI ensemble such
- * as the bundled ANI-2x), or a TorchMD-Net `.ckpt`/`.pt` (recognised by content, not extension) —
- * as a force field, or directly as an MD Calculator. A bundled model may be named instead of a
+ * Open any model file oreo understands — its own `.oreo` format (an ET, a property model, or an
+ * ANI ensemble such as the bundled ANI-2x), or a TorchMD-Net `.ckpt`/`.pt` (recognised by
+ * content, not extension) — through src/model/open.ts, as the model it holds, as a force field,
+ * or directly as an MD Calculator. A bundled model may be named instead of a
  * path: `ani2x` is models/ani2x.oreo.
  */
-import { openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { openSync, readSync, closeSync, existsSync, readFileSync, fstatSync } from 'node:fs';
 import '../io/sha256-node.js'; // model checksums by node:crypto
 import type { Calculator } from '../calculator.js';
 import { DType } from '../engine/index.js';
 import { InputError } from '../errors.js';
-import { Potential } from './potential.js';
-import { loadTorchMDNet } from './io/torchmdnet.js';
-import { readInputFile } from '../io/read.js';
+import type { Potential } from './potential.js';
 import { bundledModel } from '../data/bundled.js';
-import { openModelBytes, requireEt, EnergyModel, AniEnsemble } from './open.js';
+import { openModel, peekOreoHeader, energyModelOf, requireEt, EnergyModel, OpenedModel, AniEnsemble } from './open.js';
 
 export interface LoadOptions {
   dtype?: DType;
@@ -38,30 +37,27 @@ export function resolveModelPath(spec: string): string {
   return spec;
 }
 
-function sniff(path: string): Uint8Array {
+/**
+ * The JSON header of an oreo container file, read without its tensors (a model's kind, a
+ * property model's head); null if the file is not one or cannot be read (left to the loader to explain).
+ */
+export function readOreoHeader(path: string): Record<string, unknown> | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'model file not found' : `cannot open model file (${code})`);
+  } catch {
+    return null;
   }
-  const head = new Uint8Array(8);
-  readSync(fd, head, 0, 8, 0);
-  closeSync(fd);
-  return head;
-}
-
-/** The JSON header of an oreo container file, read without its tensors; null if not one. */
-export function readOreoHeader(path: string): Record<string, unknown> | null {
-  const fd = openSync(path, 'r');
   try {
+    // The container's 12-byte preamble gives the header's length; open.ts parses the rest.
     const pre = new Uint8Array(12);
-    if (readSync(fd, pre, 0, 12, 0) < 12 || new TextDecoder().decode(pre.subarray(0, 8)) !== 'OREOTNS1') return null;
+    if (readSync(fd, pre, 0, 12, 0) < 12) return null;
     const len = new DataView(pre.buffer).getUint32(8, true);
-    const json = new Uint8Array(len);
-    if (readSync(fd, json, 0, len, 12) < len) return null;
-    return JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+    // A damaged length is left to the loader to explain; never allocate past the file's end.
+    if (12 + len > fstatSync(fd).size) return null;
+    const head = new Uint8Array(12 + len);
+    if (readSync(fd, head, 0, 12 + len, 0) < 12 + len) return null;
+    return peekOreoHeader(head);
   } catch {
     return null;
   } finally {
@@ -69,12 +65,26 @@ export function readOreoHeader(path: string): Record<string, unknown> | null {
   }
 }
 
-/** An ET Potential or an ANI ensemble, by the file's content. */
-export function loadEnergyModel(spec: string, options: LoadOptions = {}): EnergyModel {
+/**
+ * Open a model file (or a bundled model by name) as whatever it holds, with its kind: the Node
+ * wrapper over src/model/open.ts's openModel, which reads the bytes the same way in a browser.
+ */
+export function openModelFile(spec: string, options: LoadOptions = {}): OpenedModel {
   const path = resolveModelPath(spec);
-  const head = sniff(path);
-  if (head[0] === 0x50 && head[1] === 0x4b) return loadTorchMDNet(path, options);
-  return openModelBytes(readInputFile(path), path, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'model file not found' : `cannot open model file (${code})`);
+  }
+  return openModel(bytes, path, options);
+}
+
+/** An ET Potential or an ANI ensemble, by the file's content; a property model is refused by name. */
+export function loadEnergyModel(spec: string, options: LoadOptions = {}): EnergyModel {
+  const opened = openModelFile(spec, options);
+  return energyModelOf(opened, resolveModelPath(spec));
 }
 
 /** An ET model (training, export, benchmarks); an ANI file is refused with a clear message. */
@@ -87,3 +97,4 @@ export async function loadCalculator(path: string, options: LoadOptions = {}): P
 }
 
 export { AniEnsemble };
+export type { OpenedModel, ModelKind } from './open.js';

@@ -1,26 +1,15 @@
 /**
- * The Potential: an ET with its parameters, turning structures into energies and forces. It is
+ * The Potential: the energy model of src/model/create.ts (the ET representation, EquivariantScalar
+ * head, Atomref prior, std/mean) on a ParameterSet, turning structures into energies and forces. It is
  * the only model object MD, training and analysis use; `asCalculator()` adapts it to MD's
  * Calculator interface.
  */
-import { Tensor, DType, grad, neg, noGrad, sumAll, allocate } from '../engine/index.js';
-import { ETConfig, isBuffer } from './config.js';
-import { energies, Params, checkAtomicNumbers } from './et.js';
-import { neighborPairs } from './neighbors.js';
+import { Tensor, grad, neg, noGrad, sumAll } from '../engine/index.js';
+import { createModel, energies } from './create.js';
+import { ParameterSet, type StructureBatch } from './parameters.js';
 import type { Calculator, EnergyForces } from '../calculator.js';
-import { OreoError } from '../errors.js';
-import { symbolOf } from '../elements.js';
 import { FastEnergyForces } from './fast/energy-forces.js';
 import { applicabilityWarning } from './card.js';
-
-export interface StructureBatch {
-  z: Int32Array;
-  /** Flat positions, Å. */
-  positions: Float64Array;
-  /** Molecule index per atom (grouped); omit for a single molecule. */
-  mol?: Int32Array;
-  nMol?: number;
-}
 
 export interface Prediction {
   /** Energies per molecule [nMol] (eV for a physical model). */
@@ -29,52 +18,33 @@ export interface Prediction {
   forces: Tensor;
 }
 
-export interface ModelMeta {
-  /** Where the model came from (file, format) and anything a model card should carry. */
-  [key: string]: unknown;
+/** What an energy model predicts, in which units; `known` is false where the file does not say. */
+export interface PredictionUnits {
+  energy: string;
+  forces: string;
+  known: boolean;
 }
 
-export class Potential {
-  constructor(
-    readonly config: ETConfig,
-    readonly params: Params,
-    readonly dtype: DType,
-    readonly meta: ModelMeta = {},
-  ) {}
-
-  /** Trainable parameters (everything but buffers), in a stable order. */
-  trainable(): [string, Tensor][] {
-    return [...this.params.entries()].filter(([name]) => !isBuffer(name, this.config));
-  }
-
-  parameterCount(): number {
-    return this.trainable().reduce((n, [, t]) => n + t.size, 0);
-  }
-
-  /** Check the structures, then build the positions tensor and the neighbour graph. */
-  private prepare(b: StructureBatch, requiresGrad: boolean) {
-    const n = b.z.length;
-    if (b.positions.length !== 3 * n) {
-      throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
+export class Potential extends ParameterSet {
+  /**
+   * Units of the energies and forces this model predicts. A model that states them (meta.units)
+   * is taken at its word. A TorchMD-Net checkpoint predicts in the units of whatever data it was
+   * trained on, which the file does not record: "model". Every other model is an oreo model,
+   * trained on labels oreo's readers converted to eV and eV/Å (src/units.ts).
+   */
+  predictionUnits(): PredictionUnits {
+    const stated = this.meta.units as { energy?: unknown; forces?: unknown } | undefined;
+    if (stated && typeof stated.energy === 'string' && typeof stated.forces === 'string') {
+      return { energy: stated.energy, forces: stated.forces, known: stated.energy !== 'model' };
     }
-    for (let i = 0; i < b.positions.length; i++) {
-      if (!Number.isFinite(b.positions[i])) {
-        throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
-      }
-    }
-    checkAtomicNumbers(b.z, this.config);
-    const mol = b.mol ?? new Int32Array(n);
-    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
-    const data = allocate(this.dtype, b.positions.length);
-    data.set(b.positions);
-    const pos = new Tensor(data, [n, 3], requiresGrad);
-    const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
-    return { z: b.z, pos, mol, nMol, pairs };
+    if (this.meta.format === 'torchmd-net') return { energy: 'model', forces: 'model/Å', known: false };
+    return { energy: 'eV', forces: 'eV/Å', known: true };
   }
+
 
   /** Energies only, no graph. */
   energy(b: StructureBatch): Tensor {
-    return noGrad(() => energies(this.config, this.params, this.prepare(b, false)));
+    return noGrad(() => energies(createModel(this.config), this.params, this.graph(b, false)));
   }
 
   /**
@@ -82,27 +52,12 @@ export class Potential {
    * function of the parameters (training on forces); otherwise no graph survives the call.
    */
   predict(b: StructureBatch, options: { createGraph?: boolean } = {}): Prediction {
-    const g = this.prepare(b, true);
-    const energy = energies(this.config, this.params, g);
+    const g = this.graph(b, true);
+    const energy = energies(createModel(this.config), this.params, g);
     const [dEdr] = grad(sumAll(energy), [g.pos], { createGraph: options.createGraph ?? false });
     const forces = options.createGraph ? neg(dEdr!) : noGrad(() => neg(dEdr!));
     if (!options.createGraph) return { energy: energy.detach(), forces };
     return { energy, forces };
-  }
-
-  /** Refuse molecules with elements the model cannot embed. */
-  checkElements(z: Int32Array): void {
-    checkAtomicNumbers(z, this.config);
-    const known = this.meta.elements as number[] | undefined;
-    if (known && known.length > 0) {
-      const set = new Set(known);
-      const missing = [...new Set(z)].filter((x) => !set.has(x));
-      if (missing.length > 0) {
-        throw new OreoError(
-          `the model was trained on ${known.map(symbolOf).join(', ')} only; this structure has ${missing.map(symbolOf).join(', ')}`,
-        );
-      }
-    }
   }
 
   /**
@@ -134,3 +89,5 @@ export class Potential {
     };
   }
 }
+
+export type { StructureBatch, ModelMeta } from './parameters.js';

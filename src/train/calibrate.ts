@@ -5,6 +5,7 @@
  * (ET-OREO's appendix). The constants go into the Atomref prior, so `predict` includes them.
  */
 import type { Potential } from '../model/potential.js';
+import { ATOMREF_WEIGHT } from '../model/prior.js';
 import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
 import { OreoError } from '../errors.js';
@@ -38,7 +39,7 @@ function ridge(A: number[][], b: number[], lambda: number): number[] {
  * `confs` on average. Returns the fitted constants (eV) by atomic number and the energy MAE after.
  */
 export function calibrateElementEnergies(pot: Potential, confs: Conformation[], batchSize = 32): { refs: Record<number, number>; mae: number } {
-  const atomref = pot.params.get('prior_model.0.atomref.weight');
+  const atomref = pot.params.get(ATOMREF_WEIGHT);
   if (!atomref) throw new OreoError('this model has no Atomref prior to hold per-element energies');
   const labelled = confs.filter((c) => c.energy !== undefined && Number.isFinite(c.energy));
   if (labelled.length === 0) throw new OreoError('no conformation with an energy label to calibrate on');

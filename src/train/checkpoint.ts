@@ -4,7 +4,7 @@
  * restores a run exactly.
  */
 import { readFileSync } from 'node:fs';
-import type { Potential } from '../model/potential.js';
+import type { ParameterSet } from '../model/parameters.js';
 import type { AdamW } from './optimizer.js';
 import type { TrainState } from './trainer.js';
 import { parseTensors, serializeTensors, NamedTensor } from '../model/io/tensor-file.js';
@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 
 export const TRAIN_FORMAT = 'oreo-train-checkpoint';
 
-export function saveTrainingCheckpoint(path: string, pot: Potential, opt: AdamW, state: TrainState, extra: Record<string, unknown>): void {
+export function saveTrainingCheckpoint(path: string, pot: ParameterSet, opt: AdamW, state: TrainState, extra: Record<string, unknown>): void {
   const tensors = new Map<string, NamedTensor>();
   for (const [name, t] of pot.params) tensors.set(`param/${name}`, { dtype: t.dtype, shape: [...t.shape], data: t.data });
   for (const [name, m] of opt.m) tensors.set(`adam.m/${name}`, { dtype: 'float64', shape: [m.length], data: m });
@@ -29,7 +29,7 @@ export function saveTrainingCheckpoint(path: string, pot: Potential, opt: AdamW,
 }
 
 /** Restore parameters and optimizer in place; returns the run state. */
-export function loadTrainingCheckpoint(path: string, pot: Potential, opt: AdamW): TrainState {
+export function loadTrainingCheckpoint(path: string, pot: ParameterSet, opt: AdamW): TrainState {
   const { header, tensors } = parseTensors(readFileSync(path), path);
   if (header.format !== TRAIN_FORMAT) throw new InputError(path, `not a training checkpoint (format '${String(header.format)}')`);
   for (const [name, t] of pot.params) {

@@ -17,6 +17,7 @@ import { createPotential } from '../model/init.js';
 import { loadPotential } from '../model/load.js';
 import { saveModel } from '../model/io/native.js';
 import { Potential } from '../model/potential.js';
+import { addAtomref } from '../model/prior.js';
 import { OreoError, InputError } from '../errors.js';
 import { PretrainConfig } from './run-config.js';
 import { train, TrainConfig } from './trainer.js';
@@ -25,7 +26,6 @@ import { calibrateElementEnergies, fitElementConstants } from './calibrate.js';
 import { evaluate } from './evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
-import { Tensor } from '../engine/index.js';
 import { compositionOf } from '../model/card.js';
 import { finetuneOrder } from '../random.js';
 
@@ -199,11 +199,7 @@ export async function finetune(o: FinetuneOptions) {
 
 /** TorchMD-Net models without a prior get an (all-zero) Atomref so calibration has a place to go. */
 function ensureAtomref(pot: Potential): void {
-  if (pot.params.has('prior_model.0.atomref.weight')) return;
-  const max = pot.config.max_z;
-  const data = pot.dtype === 'float64' ? new Float64Array(max) : new Float32Array(max);
-  pot.params.set('prior_model.0.atomref.weight', new Tensor(data, [max, 1]));
-  (pot.config as { prior_model: string | null }).prior_model = 'Atomref';
+  addAtomref(pot);
 }
 
 /** The model training starts from: pre-trained weights, or fresh ones of an architecture. */

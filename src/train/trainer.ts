@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomic, appendText } from '../io/atomic.js';
 import { join } from 'node:path';
 import { grad } from '../engine/index.js';
-import type { Potential } from '../model/potential.js';
+import { Potential } from '../model/potential.js';
+import type { ParameterSet } from '../model/parameters.js';
 import type { Conformation } from '../data/conformation.js';
 import { makeBatch } from '../data/batch.js';
 import { permutation, deriveSeed } from '../random.js';
@@ -144,7 +145,8 @@ export interface TrainTask {
 }
 
 export interface TrainRun {
-  pot: Potential;
+  /** The parameters trained: an energy model (`Potential`) for the objective, any ET model for a task. */
+  pot: ParameterSet;
   train: Conformation[];
   val: Conformation[];
   /** The force-centric objective; required unless `task` is given. */
@@ -181,6 +183,12 @@ function duration(s: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
+/** The force-centric objective trains energies and forces: it needs the energy model. */
+function energyModel(pot: ParameterSet): Potential {
+  if (!(pot instanceof Potential)) throw new OreoError('the force-centric objective trains an energy model (a Potential); give a task for other models');
+  return pot;
+}
+
 /** Validation loss (same objective, fixed noise so rounds compare) and force MAE. */
 function validate(run: TrainRun, path: ObjectiveGradients | null): { loss: number; forceMAE: number | null; metrics?: Record<string, number> } {
   if (run.val.length === 0) return { loss: NaN, forceMAE: null };
@@ -195,7 +203,7 @@ function validate(run: TrainRun, path: ObjectiveGradients | null): { loss: numbe
   }
   if (run.task) return { loss: total / n, forceMAE: null, metrics: run.task.metrics?.(run.val) };
   const withForces = run.val.filter((c) => c.forces && c.kind !== 'equilibrium');
-  const mae = withForces.length ? evaluate(run.pot, withForces, run.config.batchSize).forceMAE_meV_per_A : null;
+  const mae = withForces.length ? evaluate(energyModel(run.pot), withForces, run.config.batchSize).forceMAE_meV_per_A : null;
   return { loss: total / n, forceMAE: mae };
 }
 
@@ -248,7 +256,7 @@ export function train(run: TrainRun): TrainResult {
   const ckptPath = join(run.outDir, 'checkpoint.oreo-train');
   const logPath = join(run.outDir, 'log.jsonl');
   const params = pot.trainable();
-  const path = run.task ? null : new ObjectiveGradients(pot, objective!, config.trainingPath ?? 'auto', (m) => {
+  const path = run.task ? null : new ObjectiveGradients(energyModel(pot), objective!, config.trainingPath ?? 'auto', (m) => {
     if (!run.quiet) process.stderr.write(`${m}\n`);
   });
   const opt = new AdamW(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: config.weightDecay });

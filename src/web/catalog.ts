@@ -9,9 +9,8 @@ import { basename, join } from 'node:path';
 import { formula, symbolOf } from '../elements.js';
 import { readExtxyzFile } from '../data/extxyz.js';
 import { iterateMd17Npz } from '../data/md17.js';
-import { potentialFromBytes } from './model-bytes.js';
 import { AccessRefused } from './safe-path.js';
-import { peekOreoHeader, kindOfHeader, requireEt } from '../model/open.js';
+import { peekOreoHeader, kindOfHeader, requireEt, openModelBytes } from '../model/open.js';
 import { atomicNumber } from '../elements.js';
 
 /** What the model list shows of an ANI ensemble, from its header alone (no weights parsed). */
@@ -83,7 +82,7 @@ function modelInfo(path: string): Record<string, unknown> {
       modelInfoCache.set(path, { mtime: st.mtimeMs, info });
       return info;
     }
-    const pot = requireEt(potentialFromBytes(bytes, basename(path)), basename(path));
+    const pot = requireEt(openModelBytes(bytes, basename(path)), basename(path));
     const c = pot.config;
     info = {
       dtype: pot.dtype,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { loadPotential } from '../../src/model/load.js';
-import { readTorchFile } from '../../src/model/io/torch-zip.js';
+import { readTorchFile } from '../../src/model/io/torch-file.js';
 import { potentialFromTorchObject } from '../../src/model/io/torchmdnet.js';
 import { saveModel } from '../../src/model/io/native.js';
 import { configFromHyperParameters } from '../../src/model/config.js';

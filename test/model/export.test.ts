@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -14,8 +14,8 @@ import { readTorchZip } from '../../src/model/io/torch-zip.js';
 import { pickle, PyFloat, PyTuple, orderedDict, PickleValue } from '../../src/model/io/pickle-write.js';
 import { storedZip, crc32, torchSave, TorchTensor } from '../../src/model/io/torch-zip-write.js';
 import { serializeTorchMDNet, saveTorchMDNet } from '../../src/model/io/torchmdnet-export.js';
-import { serializeTensors } from '../../src/model/io/tensor-file.js';
-import { MODEL_FORMAT } from '../../src/model/io/native.js';
+import { attachPropertyHead } from '../../src/model/heads/property.js';
+import { savePropertyModel } from '../../src/model/heads/io.js';
 import { readMd17Npz } from '../../src/data/md17.js';
 import { FastEnergyForces } from '../../src/model/fast/energy-forces.js';
 import { repoRoot, fixturesDir } from '../paths.js';
@@ -185,7 +185,9 @@ test('oreo export CLI: writes the checkpoint, predict reads it in eV; bad option
   assert.deepEqual(a.frames, b.frames);
 
   const property = join(tmp, 'property.oreo');
-  writeFileSync(property, serializeTensors({ format: MODEL_FORMAT, version: 1, head: { task: 'property', target: 'homo' } }, new Map()));
+  // A real property model (the aspirin ET's representation with a fresh head) is refused by kind.
+  const base = loadPotential(sources[0].file);
+  savePropertyModel(attachPropertyHead(base.config, base.params, base.dtype, { task: 'property', type: 'mlp', target: 'homo', unit: 'eV', reduce: 'sum', mean: 0, std: 1 }), property);
   const cases: [string[], RegExp][] = [
     [['export', '--model', sources[0].file, '--out', out], /--format is required \(supported: torchmdnet\)/],
     [['export', '--model', sources[0].file, '--format', 'onnx', '--out', out], /--format onnx: unknown format/],

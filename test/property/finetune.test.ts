@@ -19,6 +19,7 @@ import { targetValues } from '../../src/train/property/targets.js';
 import { standardization } from '../../src/train/property/standardize.js';
 import { train, TrainTask } from '../../src/train/trainer.js';
 import { LrSchedule } from '../../src/train/schedule.js';
+import { ET_OREO } from '../../src/train/objective.js';
 import { runOreo } from '../cli.js';
 import { dataDir } from '../paths.js';
 
@@ -119,10 +120,23 @@ test('training on a property fits the training molecules', () => {
   const set = qm9.slice(0, 16);
   const before = evaluateProperty(m, set, qm9File).mae;
   const config = { ...propertyTrainingDefaults, lr: 5e-3, warmupSteps: 5, maxSteps: 80, valEvery: 40, batchSize: 8, seed: 2 };
-  train({ pot: m.asParameterSet(), train: set, val: qm9.slice(16, 20), task: task(m, { loss: 'mse', denoise: 0, sigma: 0.005 }), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-fit-')), quiet: true });
+  train({ pot: m, train: set, val: qm9.slice(16, 20), task: task(m, { loss: 'mse', denoise: 0, sigma: 0.005 }), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-fit-')), quiet: true });
   const after = evaluateProperty(m, set, qm9File);
   assert.ok(after.mae < 0.5 * before, `training-set MAE ${before} → ${after.mae} eV`);
   assert.ok(after.mae < after.baselineMAE, `model ${after.mae} eV vs predicting the mean ${after.baselineMAE} eV`);
+});
+
+test('the trainer takes a property model as it is, and refuses to train it on forces', () => {
+  const m = tinyModel('gap', 5);
+  // Trainable: the representation and the head; the fixed radial basis is not.
+  const names = m.trainable().map(([n]) => n);
+  assert.ok(names.some((n) => n.startsWith('head.')) && names.some((n) => n.startsWith('representation_model.')));
+  assert.ok(!names.some((n) => n.includes('distance_expansion')));
+  const config = { ...propertyTrainingDefaults, maxSteps: 1, batchSize: 4, seed: 1 };
+  assert.throws(
+    () => train({ pot: m, train: qm9.slice(0, 4), val: [], objective: ET_OREO, config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-obj-')), quiet: true }),
+    /force-centric objective trains an energy model/,
+  );
 });
 
 test('an interrupted property run with denoising resumes to the same weights as an uninterrupted one', () => {
@@ -134,13 +148,13 @@ test('an interrupted property run with denoising resumes to the same weights as 
     return m;
   };
   const a = fresh();
-  train({ pot: a.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(a, obj), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-a-')), quiet: true });
+  train({ pot: a, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(a, obj), config, outDir: mkdtempSync(join(tmpdir(), 'oreo-prop-a-')), quiet: true });
   const dirB = mkdtempSync(join(tmpdir(), 'oreo-prop-b-'));
   const b = fresh();
-  train({ pot: b.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b, obj), config, outDir: dirB, quiet: true, stopAfter: 4 });
+  train({ pot: b, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b, obj), config, outDir: dirB, quiet: true, stopAfter: 4 });
   const b2 = tinyModel('lumo', 99); // other weights: the checkpoint must overwrite them all
   b2.addNoiseHead(98);
-  train({ pot: b2.asParameterSet(), train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b2, obj), config, outDir: dirB, quiet: true, resume: true });
+  train({ pot: b2, train: qm9.slice(0, 18), val: qm9.slice(18, 24), task: task(b2, obj), config, outDir: dirB, quiet: true, resume: true });
   for (const [name, t] of a.params) assert.deepEqual([...b2.params.get(name)!.data], [...t.data], name);
 });
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { configFromHyperParameters } from '../../src/model/config.js';
 import { initParameters } from '../../src/model/init.js';
-import { equivariantScalar, representation } from '../../src/model/et.js';
+import { representation } from '../../src/model/et.js';
+import { createModel } from '../../src/model/create.js';
 import { neighborPairs } from '../../src/model/neighbors.js';
 import { attachPropertyHead, PropertyHeadType, PropertyReduce, PropertyModel } from '../../src/model/heads/property.js';
 import { readConformations } from '../../src/data/read.js';
@@ -103,7 +104,7 @@ test('the equivariant-scalar head computes what the ET energy head computes with
   const c = molecules[0];
   const mol = new Int32Array(c.z.length);
   const g = { z: c.z, pos: new Tensor(Float64Array.from(c.positions), [c.z.length, 3]), mol, nMol: 1, pairs: neighborPairs(c.positions, mol, cfg.cutoff_upper) };
-  const perAtom = noGrad(() => equivariantScalar(cfg, params, representation(cfg, params, g)));
+  const perAtom = noGrad(() => createModel(cfg).output.preReduce(params, representation(cfg, params, g)));
   const expected = Array.from(perAtom.data).reduce((a, b) => a + b, 0);
   const got = (predictOne(m, c) - m.head.mean) / m.head.std;
   assert.ok(Math.abs(got - expected) < 1e-10, `${got} vs ${expected}`);

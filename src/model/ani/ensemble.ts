@@ -122,6 +122,14 @@ export class AniEnsemble {
     return this.data.aev.species;
   }
 
+  /**
+   * Units of what the ensemble predicts: eV and eV/Å, its spread in the same units (the
+   * published networks' Hartree are converted when the file is read).
+   */
+  predictionUnits(): { energy: string; forces: string; known: true; spread: { energy: string; maxForce: string; meanForce: string } } {
+    return { energy: 'eV', forces: 'eV/Å', known: true, spread: { energy: 'eV', maxForce: 'eV/Å', meanForce: 'eV/Å' } };
+  }
+
   /** Neighbour cutoff, Å (the radial one). */
   get cutoff(): number {
     return this.aev.cutoff;

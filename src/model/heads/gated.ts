@@ -1,7 +1,7 @@
 /**
- * The gated equivariant block of PaiNN (Schütt et al. 2021) as TorchMD-Net's output heads use it,
- * with the parameters found under any prefix, so one block serves the property head
- * (EquivariantScalar) and the noise head (EquivariantVectorOutput) alike:
+ * The gated equivariant block of PaiNN (Schütt et al. 2021) as TorchMD-Net's output models use
+ * it, with its parameters found under any prefix, so that one block serves the energy head
+ * (`output_model`), the property head (`head`) and the noise head (`head.noise`) alike:
  *
  *   a = ‖W₁·vec‖ over xyz,  b = W₂·vec,  [s, g] = L₂(SiLU(L₁([x ‖ a])))
  *   x' = SiLU(s) (or s),    vec' = g ⊙ b
@@ -9,16 +9,8 @@
  * Parameter names below the prefix are TorchMD-Net's (`vec1_proj`, `vec2_proj`,
  * `update_net.layers.{0,2}`), so a TorchMD-Net `output_model` maps one to one.
  */
-import { Tensor, DType, concat, linear, mul, reshape, silu, split, sqrtSafe, square, sum, allocate } from '../../engine/index.js';
-import type { Params, Representation } from '../et.js';
-import { OreoError } from '../../errors.js';
-import { Rng } from '../../random.js';
-
-function param(params: Params, name: string): Tensor {
-  const t = params.get(name);
-  if (!t) throw new OreoError(`model is missing parameter '${name}'`);
-  return t;
-}
+import { Tensor, concat, linear, mul, reshape, silu, split, sqrtSafe, square, sum } from '../../engine/index.js';
+import { param, type Params, type Representation } from '../et.js';
 
 export function gatedBlock(params: Params, prefix: string, x: Tensor, vec: Tensor, outDim: number, scalarActivation: boolean): Representation {
   const N = x.shape[0];
@@ -30,7 +22,7 @@ export function gatedBlock(params: Params, prefix: string, x: Tensor, vec: Tenso
   return { x: scalarActivation ? silu(xOut) : xOut, vec: mul(reshape(gate, [N, 1, outDim]), vec2) };
 }
 
-/** Shapes of the two-block stack H → H/2 → 1 that both TorchMD-Net ET heads use. */
+/** Shapes of the two-block stack H → H/2 → 1 (`<prefix>.output_network.{0,1}`) every ET head uses. */
 export function twoBlockShapes(prefix: string, H: number): Map<string, number[]> {
   const s = new Map<string, number[]>();
   const blocks: [number, number][] = [
@@ -54,22 +46,4 @@ export function twoBlocks(params: Params, prefix: string, r: Representation): Re
   const H = r.x.shape[1];
   const b0 = gatedBlock(params, `${prefix}.output_network.0`, r.x, r.vec, H / 2, true);
   return gatedBlock(params, `${prefix}.output_network.1`, b0.x, b0.vec, 1, false);
-}
-
-/** TorchMD-Net's initialisation of linear layers: Xavier-uniform weights, zero biases. */
-export function initLinearParams(shapes: Map<string, number[]>, dtype: DType, seed: number): Map<string, Tensor> {
-  const rng = new Rng(seed);
-  const out = new Map<string, Tensor>();
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = allocate(dtype, n);
-    if (name.endsWith('.weight') && shape.length === 2) {
-      const a = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < n; i++) data[i] = (2 * rng.uniform() - 1) * a;
-    } else if (!name.endsWith('.bias')) {
-      throw new Error(`internal: no initialiser for head parameter '${name}'`);
-    }
-    out.set(name, new Tensor(data, shape));
-  }
-  return out;
 }

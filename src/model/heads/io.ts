@@ -1,54 +1,19 @@
 /**
- * Property models in oreo's model file (`.oreo`). The container and header are those of an
- * energy model (format "oreo-model", the ET config, dtype, meta) plus a `head` object
- * (PropertyHead: type, target, unit, reduce, mean, std). Tensors are the encoder's
- * `representation_model.*` and the head's `head.*`; there is no energy head, so a reader that
- * predates property models fails on the missing `output_model.*` instead of running it as a force
- * field. Energy-model loading (native.ts) refuses a file with a `head`; this loader refuses a file
- * without one.
+ * Property models on disk: src/model/heads/property-file.ts's bytes, written atomically and read
+ * with messages naming the file. What kind of model a file holds is told by src/model/load.ts.
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { DType } from '../../engine/index.js';
-import { ETConfig, configFromHyperParameters } from '../config.js';
-import type { ModelMeta } from '../potential.js';
-import { InputError } from '../../errors.js';
-import { parseTensors, serializeTensors, NamedTensor } from '../io/tensor-file.js';
-import { MODEL_FORMAT, paramsFromFile } from '../io/native.js';
 import { readInputFile } from '../../io/read.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { PropertyModel, PropertyHead, encoderShapes, headShapes, checkHead, NOISE_PREFIX } from './property.js';
+import { readOreoHeader } from '../load.js';
+import { kindOfHeader } from '../open.js';
+import type { PropertyModel, PropertyHead } from './property.js';
+import { serializePropertyModel, parsePropertyModel } from './property-file.js';
 
-export function serializePropertyModel(m: PropertyModel): Uint8Array {
-  const tensors = new Map<string, NamedTensor>();
-  for (const [name, t] of m.params) {
-    if (name.startsWith(NOISE_PREFIX + '.')) continue;
-    tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
-  }
-  return serializeTensors({ format: MODEL_FORMAT, version: 2, dtype: m.dtype, config: m.config, head: m.head, meta: m.meta }, tensors);
-}
+export { serializePropertyModel, parsePropertyModel } from './property-file.js';
 
 export function savePropertyModel(m: PropertyModel, path: string): void {
   writeFileAtomic(path, serializePropertyModel(m));
-}
-
-export function parsePropertyModel(bytes: Uint8Array, file: string, options: { dtype?: DType } = {}): PropertyModel {
-  const { header, tensors } = parseTensors(bytes, file);
-  if (header.format !== MODEL_FORMAT) throw new InputError(file, `expected an oreo model, found '${String(header.format)}'`);
-  if (header.kind === 'ani-ensemble') throw new InputError(file, 'an ANI ensemble (energies and forces), not a property model', undefined, 'kind');
-  if (!header.head || typeof header.head !== 'object') {
-    throw new InputError(file, 'this is an energy/force model, not a property model: fine-tune it with `oreo finetune --task property --target KEY --from` this file first', undefined, 'head');
-  }
-  const head = header.head as PropertyHead;
-  try {
-    checkHead(head, file);
-  } catch (e) {
-    throw new InputError(file, (e as Error).message.replace(`${file}: `, ''), undefined, 'head');
-  }
-  const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
-  const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
-  const shapes = new Map([...encoderShapes(cfg), ...headShapes(head.type, cfg.embedding_dimension)]);
-  const params = paramsFromFile(file, tensors, shapes, dtype);
-  return new PropertyModel(cfg, params, dtype, { ...head }, (header.meta as ModelMeta) ?? {});
 }
 
 export function loadPropertyModel(path: string, options: { dtype?: DType } = {}): PropertyModel {
@@ -56,31 +21,10 @@ export function loadPropertyModel(path: string, options: { dtype?: DType } = {})
 }
 
 /**
- * The head of an oreo model file without reading its tensors: the PropertyHead of a property
- * model, or null for anything else (energy models, TorchMD-Net checkpoints, unreadable files:
- * those are left to the energy loader to explain).
+ * The head of a property model file without reading its tensors, or null for anything else
+ * (energy models, TorchMD-Net checkpoints, unreadable files: those are left to the loader to explain).
  */
 export function readPropertyHead(path: string): PropertyHead | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const pre = Buffer.alloc(12);
-    if (readSync(fd, pre, 0, 12, 0) < 12 || pre.subarray(0, 8).toString('latin1') !== 'OREOTNS1') return null;
-    const len = pre.readUInt32LE(8);
-    // A damaged length is left to the loader to explain; never allocate past the file's end.
-    if (12 + len > fstatSync(fd).size) return null;
-    const json = Buffer.alloc(len);
-    if (readSync(fd, json, 0, len, 12) < len) return null;
-    const header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
-    if (header.format !== MODEL_FORMAT || !header.head || typeof header.head !== 'object') return null;
-    return header.head as PropertyHead;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  const header = readOreoHeader(path);
+  return header && kindOfHeader(header) === 'property' ? (header.head as PropertyHead) : null;
 }

@@ -13,14 +13,14 @@
  *
  * Parameters: the encoder's `representation_model.*` (TorchMD-Net names) and the head's `head.*`.
  */
-import { Tensor, DType, allocate, constant, div, linear, noGrad, reshape, scatterAdd, silu } from '../../engine/index.js';
-import { ETConfig, isBuffer, parameterShapes } from '../config.js';
-import { representation, checkAtomicNumbers, Params, Representation } from '../et.js';
-import { neighborPairs } from '../neighbors.js';
-import { Potential, StructureBatch, ModelMeta } from '../potential.js';
+import { Tensor, DType, allocate, noGrad, reshape } from '../../engine/index.js';
+import type { ETConfig } from '../config.js';
+import { representation, representationShapes, Params } from '../et.js';
+import { reduceAtoms } from '../create.js';
+import { initLinearParameters } from '../init.js';
+import { ParameterSet, type StructureBatch, type ModelMeta } from '../parameters.js';
 import { OreoError } from '../../errors.js';
-import { symbolOf } from '../../elements.js';
-import { twoBlocks, twoBlockShapes, initLinearParams } from './gated.js';
+import { equivariantScalar, equivariantVectorOutput, scalar, type OutputModel } from './output.js';
 
 export type PropertyHeadType = 'equivariant-scalar' | 'mlp';
 export type PropertyReduce = 'sum' | 'mean';
@@ -44,28 +44,22 @@ export interface PropertyHead {
 export const HEAD_PREFIX = 'head';
 export const NOISE_PREFIX = 'head.noise';
 
-const ENCODER_PREFIX = 'representation_model.';
-
-/** Shapes of the encoder's parameters (the ET without its energy head, prior and mean/std). */
+/** Shapes of the encoder's parameters: the representation alone (no energy head, prior or mean/std). */
 export function encoderShapes(cfg: ETConfig): Map<string, number[]> {
-  return new Map([...parameterShapes(cfg)].filter(([name]) => name.startsWith(ENCODER_PREFIX)));
+  return representationShapes(cfg);
 }
+
+/** The output model a head type names: TorchMD-Net's EquivariantScalar, or its plain `Scalar` MLP on x. */
+export function propertyOutput(type: PropertyHeadType): OutputModel {
+  return type === 'equivariant-scalar' ? equivariantScalar(HEAD_PREFIX) : scalar(HEAD_PREFIX);
+}
+
+/** The denoising head (EquivariantVectorOutput), used only while training with denoising. */
+export const noiseOutput: OutputModel = equivariantVectorOutput(NOISE_PREFIX);
 
 /** Shapes of the property head's parameters. */
 export function headShapes(type: PropertyHeadType, H: number): Map<string, number[]> {
-  if (type === 'equivariant-scalar') return twoBlockShapes(HEAD_PREFIX, H);
-  // TorchMD-Net's `Scalar`: Linear(H→H/2) – SiLU – Linear(H/2→1).
-  return new Map([
-    [`${HEAD_PREFIX}.output_network.0.weight`, [H / 2, H]],
-    [`${HEAD_PREFIX}.output_network.0.bias`, [H / 2]],
-    [`${HEAD_PREFIX}.output_network.2.weight`, [1, H / 2]],
-    [`${HEAD_PREFIX}.output_network.2.bias`, [1]],
-  ]);
-}
-
-/** Shapes of the noise head (EquivariantVectorOutput), used only while training with denoising. */
-export function noiseHeadShapes(H: number): Map<string, number[]> {
-  return twoBlockShapes(NOISE_PREFIX, H);
+  return propertyOutput(type).shapes(H);
 }
 
 export function checkHead(h: PropertyHead, where: string): void {
@@ -84,25 +78,17 @@ export interface PropertyForward {
   noise?: Tensor;
 }
 
-export class PropertyModel {
+export class PropertyModel extends ParameterSet {
   constructor(
-    readonly config: ETConfig,
+    config: ETConfig,
     /** Encoder (`representation_model.*`) and head (`head.*`) parameters. */
-    readonly params: Params,
-    readonly dtype: DType,
+    params: Params,
+    dtype: DType,
     readonly head: PropertyHead,
-    readonly meta: ModelMeta = {},
+    meta: ModelMeta = {},
   ) {
+    super(config, params, dtype, meta);
     checkHead(head, 'property model');
-  }
-
-  /** Trainable parameters (everything but the encoder's fixed radial basis), in a stable order. */
-  trainable(): [string, Tensor][] {
-    return [...this.params.entries()].filter(([name]) => !isBuffer(name, this.config));
-  }
-
-  parameterCount(): number {
-    return this.trainable().reduce((n, [, t]) => n + t.size, 0);
   }
 
   hasNoiseHead(): boolean {
@@ -112,7 +98,7 @@ export class PropertyModel {
   /** Add a freshly initialised noise head (for the auxiliary denoising loss); no-op if present. */
   addNoiseHead(seed: number): void {
     if (this.hasNoiseHead()) return;
-    for (const [k, t] of initLinearParams(noiseHeadShapes(this.config.embedding_dimension), this.dtype, seed)) this.params.set(k, t);
+    for (const [k, t] of initLinearParameters(noiseOutput.shapes(this.config.embedding_dimension), this.dtype, seed)) this.params.set(k, t);
   }
 
   /** Drop the noise head (it is only a training aid; model files do not carry it). */
@@ -121,64 +107,18 @@ export class PropertyModel {
   }
 
   /**
-   * The same parameters seen as a Potential, so the shared trainer (optimizer, checkpoints,
-   * resume) can drive them. Its energy methods are not usable: it has no energy head.
-   */
-  asParameterSet(): Potential {
-    return new Potential(this.config, this.params, this.dtype, this.meta);
-  }
-
-  /** Refuse molecules with elements the model cannot embed or never saw in training. */
-  checkElements(z: Int32Array): void {
-    checkAtomicNumbers(z, this.config);
-    const known = this.meta.elements as number[] | undefined;
-    if (known && known.length > 0) {
-      const set = new Set(known);
-      const missing = [...new Set(z)].filter((x) => !set.has(x));
-      if (missing.length > 0) {
-        throw new OreoError(`the model was trained on ${known.map(symbolOf).join(', ')} only; this structure has ${missing.map(symbolOf).join(', ')}`);
-      }
-    }
-  }
-
-  private encode(b: StructureBatch): { rep: Representation; mol: Int32Array; nMol: number } {
-    const n = b.z.length;
-    if (b.positions.length !== 3 * n) throw new OreoError(`${n} atoms need ${3 * n} coordinates, got ${b.positions.length}`);
-    for (let i = 0; i < b.positions.length; i++) {
-      if (!Number.isFinite(b.positions[i])) throw new OreoError(`atom ${Math.floor(i / 3)} has a non-finite coordinate (${b.positions[i]})`);
-    }
-    checkAtomicNumbers(b.z, this.config);
-    const mol = b.mol ?? new Int32Array(n);
-    const nMol = b.nMol ?? (n > 0 ? mol[n - 1] + 1 : 0);
-    const data = allocate(this.dtype, b.positions.length);
-    data.set(b.positions);
-    const pos = new Tensor(data, [n, 3]);
-    const pairs = neighborPairs(b.positions, mol, this.config.cutoff_upper);
-    return { rep: representation(this.config, this.params, { z: b.z, pos, mol, nMol, pairs }), mol, nMol };
-  }
-
-  private perAtom(rep: Representation): Tensor {
-    if (this.head.type === 'equivariant-scalar') return twoBlocks(this.params, HEAD_PREFIX, rep).x;
-    const p = (k: string) => this.params.get(`${HEAD_PREFIX}.output_network.${k}`)!;
-    return linear(silu(linear(rep.x, p('0.weight'), p('0.bias'))), p('2.weight'), p('2.bias'));
-  }
-
-  /**
    * Standardised predictions, differentiable in the parameters while gradients are recorded.
    * With `noise`, the noise head's per-atom vector [N, 3] too (it must exist).
    */
   forward(b: StructureBatch, options: { noise?: boolean } = {}): PropertyForward {
-    const { rep, mol, nMol } = this.encode(b);
-    let y = scatterAdd(this.perAtom(rep), mol, nMol); // [nMol, 1]
-    if (this.head.reduce === 'mean') {
-      const counts = new Float64Array(nMol);
-      for (const m of mol) counts[m]++;
-      y = div(y, constant(counts, [nMol, 1], this.dtype));
-    }
+    const g = this.graph(b, false);
+    const { mol, nMol } = g;
+    const rep = representation(this.config, this.params, g);
+    const y = reduceAtoms(propertyOutput(this.head.type).preReduce(this.params, rep), mol, nMol, this.head.reduce === 'mean' ? 'mean' : 'add');
     const out: PropertyForward = { standardized: reshape(y, [nMol]) };
     if (options.noise) {
       if (!this.hasNoiseHead()) throw new OreoError('this model has no noise head (train with a denoising weight > 0 to add one)');
-      out.noise = reshape(twoBlocks(this.params, NOISE_PREFIX, rep).vec, [b.z.length, 3]);
+      out.noise = noiseOutput.preReduce(this.params, rep);
     }
     return out;
   }
@@ -201,6 +141,6 @@ export function attachPropertyHead(cfg: ETConfig, encoder: Params, dtype: DType,
     data.set(t.data);
     params.set(name, new Tensor(data, shape));
   }
-  for (const [k, t] of initLinearParams(headShapes(head.type, cfg.embedding_dimension), dtype, options.seed ?? 0)) params.set(k, t);
+  for (const [k, t] of initLinearParameters(headShapes(head.type, cfg.embedding_dimension), dtype, options.seed ?? 0)) params.set(k, t);
   return new PropertyModel(cfg, params, dtype, head, options.meta ?? {});
 }

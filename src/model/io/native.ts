@@ -1,61 +1,19 @@
 /**
- * oreo's own model file (`.oreo`): the tensor container of tensor-file.ts with a header holding
- * `format: "oreo-model"`, the ET configuration (TorchMD-Net hyper-parameter names), the compute
- * dtype and free-form metadata (training data, objective, elements seen, energy calibration).
+ * oreo's own model file (`.oreo`) on disk: src/model/io/model-file.ts's bytes, written atomically
+ * (a temporary sibling, then a rename) and read with a message naming the file.
  */
-import { Tensor, DType } from '../../engine/index.js';
-import { ETConfig, parameterShapes, configFromHyperParameters } from '../config.js';
-import { Potential, ModelMeta } from '../potential.js';
-import { InputError } from '../../errors.js';
-import { parseTensors, serializeTensors, NamedTensor } from './tensor-file.js';
+import type { DType } from '../../engine/index.js';
+import type { Potential } from '../potential.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readInputFile } from '../../io/read.js';
+import { serializeModel, parseModel } from './model-file.js';
 
-export const MODEL_FORMAT = 'oreo-model';
-
-export function serializeModel(p: Potential): Uint8Array {
-  const tensors = new Map<string, NamedTensor>();
-  for (const [name, t] of p.params) tensors.set(name, { dtype: t.dtype, shape: [...t.shape], data: t.data });
-  return serializeTensors({ format: MODEL_FORMAT, version: 2, dtype: p.dtype, config: p.config, meta: p.meta }, tensors);
-}
+export { MODEL_FORMAT, serializeModel, parseModel, paramsFromFile } from './model-file.js';
 
 export function saveModel(p: Potential, path: string): void {
   writeFileAtomic(path, serializeModel(p));
 }
 
-export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: DType } = {}): Potential {
-  const { header, tensors } = parseTensors(bytes, file);
-  if (header.format !== MODEL_FORMAT) {
-    throw new InputError(file, `expected an oreo model, found '${String(header.format)}' (a training checkpoint? use its model file)`);
-  }
-  if (header.kind === 'ani-ensemble') {
-    throw new InputError(file, 'an ANI ensemble, not an ET: open it through src/model/open.ts (openModelBytes) or src/model/load.ts', undefined, 'kind');
-  }
-  // Property models (src/model/heads/io.ts) share the format but have no energy head.
-  if (header.head) {
-    const target = (header.head as { target?: unknown }).target;
-    throw new InputError(file, `this is a property model (it predicts '${String(target)}'), not an energy/force model; use it with oreo predict or oreo eval`, undefined, 'head');
-  }
-  const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
-  const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
-  return new Potential(cfg, paramsFromFile(file, tensors, parameterShapes(cfg), dtype), dtype, (header.meta as ModelMeta) ?? {});
-}
-
 export function loadModelFile(path: string, options: { dtype?: DType } = {}): Potential {
   return parseModel(readInputFile(path), path, options);
-}
-
-/**
- * The parameters named in `shapes` from a model file's tensors, in the compute dtype; a missing
- * tensor or a wrong shape is an InputError naming the file and the parameter.
- */
-export function paramsFromFile(file: string, tensors: Map<string, NamedTensor>, shapes: Map<string, number[]>, dtype: DType): Map<string, Tensor> {
-  const params = new Map<string, Tensor>();
-  for (const [name, shape] of shapes) {
-    const t = tensors.get(name);
-    if (!t) throw new InputError(file, 'parameter missing', name);
-    if (t.shape.join(',') !== shape.join(',')) throw new InputError(file, `shape [${t.shape}], expected [${shape}]`, name);
-    params.set(name, new Tensor(dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), shape));
-  }
-  return params;
 }

@@ -4,7 +4,6 @@
  * (`<name>/data/<key>`). Returns the unpickled object with tensors as `StoredTensor`s.
  */
 import { InputError } from '../../errors.js';
-import { readInputFile } from '../../io/read.js';
 import { unpickle, PyObject, PickleError } from './pickle.js';
 import { ZipArchive } from '../../io/zip.js';
 
@@ -92,6 +91,14 @@ const MATERIALISE_SLACK = 64 * 1024 * 1024;
  * never compresses, so these come from re-zipping or from a bomb) inflate to 128 MiB at most.
  */
 export function readTorchZip(bytes: Uint8Array, file: string): unknown {
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
+    throw new InputError(
+      file,
+      bytes[0] === 0x80
+        ? 'legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch'
+        : 'not a PyTorch checkpoint (expected a zip archive written by torch.save)',
+    );
+  }
   let zip: ZipArchive;
   try {
     zip = new ZipArchive(bytes, file, { maxInflated: 128 * 1024 * 1024 });
@@ -218,17 +225,4 @@ export function readTorchZip(bytes: Uint8Array, file: string): unknown {
     if (e instanceof PickleError) throw new InputError(file, `damaged checkpoint pickle: ${e.message}`);
     throw e;
   }
-}
-
-export function readTorchFile(path: string): unknown {
-  const bytes = readInputFile(path);
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
-    throw new InputError(
-      path,
-      bytes[0] === 0x80
-        ? 'legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch'
-        : 'not a PyTorch checkpoint (expected a zip archive written by torch.save)',
-    );
-  }
-  return readTorchZip(bytes, path);
 }

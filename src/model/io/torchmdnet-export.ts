@@ -19,7 +19,8 @@
  * releases from before the box became a buffer would refuse that key.
  */
 import type { Potential } from '../potential.js';
-import { parameterShapes, configFromHyperParameters, ETConfig } from '../config.js';
+import { configFromHyperParameters, ETConfig } from '../config.js';
+import { parameterShapes } from '../create.js';
 import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { PyFloat, PickleValue, orderedDict } from './pickle-write.js';
@@ -34,12 +35,8 @@ export interface TorchMDNetExportOptions {
 
 /** The units a model predicts in, if known: oreo models say eV and eV/Å; a TorchMD-Net import does not know. */
 export function modelUnits(pot: Potential): { energy: string; forces: string } | null {
-  const stated = pot.meta.units as { energy?: unknown; forces?: unknown } | undefined;
-  if (stated && typeof stated.energy === 'string' && typeof stated.forces === 'string') {
-    return stated.energy === 'model' ? null : { energy: stated.energy, forces: stated.forces };
-  }
-  if (pot.meta.format === 'torchmd-net') return null;
-  return { energy: 'eV', forces: 'eV/Å' };
+  const u = pot.predictionUnits();
+  return u.known ? { energy: u.energy, forces: u.forces } : null;
 }
 
 /**

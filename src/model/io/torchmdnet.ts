@@ -4,10 +4,11 @@
  * weights, accepting both the 0.2.x and the ≥2.2 parameter names.
  */
 import { Tensor, DType, allocate } from '../../engine/index.js';
-import { configFromHyperParameters, parameterShapes, ETConfig } from '../config.js';
+import { configFromHyperParameters, ETConfig } from '../config.js';
+import { parameterShapes } from '../create.js';
 import { Potential } from '../potential.js';
 import { InputError } from '../../errors.js';
-import { readTorchFile, readTorchZip, isStoredTensor, StoredTensor } from './torch-zip.js';
+import { readTorchZip, isStoredTensor, StoredTensor } from './torch-zip.js';
 import { toPlain as pickleToPlain, PickleError } from './pickle.js';
 
 /** Buffers TorchMD-Net keeps that carry no information for the supported options. */
@@ -105,10 +106,6 @@ function toTensor(t: StoredTensor, shape: number[], dtype: DType, file: string, 
   const data = allocate(dtype, n);
   data.set(t.values);
   return new Tensor(data, shape, false);
-}
-
-export function loadTorchMDNet(path: string, options: ImportOptions = {}): Potential {
-  return potentialFromTorchObject(readTorchFile(path), path, options);
 }
 
 export function loadTorchMDNetBytes(bytes: Uint8Array, name: string, options: ImportOptions = {}): Potential {

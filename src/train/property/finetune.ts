@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { readConformations } from '../../data/read.js';
 import type { Conformation } from '../../data/conformation.js';
 import { permutation, deriveSeed } from '../../random.js';
-import { loadPotential } from '../../model/load.js';
+import { openModelFile } from '../../model/load.js';
+import { requireEt } from '../../model/open.js';
 import { initParameters } from '../../model/init.js';
 import type { ETConfig } from '../../model/config.js';
 import type { Params } from '../../model/et.js';
 import { DType } from '../../engine/index.js';
 import { PropertyModel, PropertyHeadType, PropertyReduce, attachPropertyHead } from '../../model/heads/property.js';
-import { savePropertyModel, loadPropertyModel, readPropertyHead } from '../../model/heads/io.js';
+import { savePropertyModel, loadPropertyModel } from '../../model/heads/io.js';
 import { symbolOf } from '../../elements.js';
 import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -97,15 +98,11 @@ function startingEncoder(o: PropertyFinetuneOptions): { config: ETConfig; params
   let params: Params;
   let dtype: DType;
   let elements: number[];
-  if (readPropertyHead(o.from)) {
-    const m = loadPropertyModel(o.from, { dtype: o.dtype });
-    ({ config, params, dtype } = m);
-    elements = (m.meta.elements as number[] | undefined) ?? [];
-  } else {
-    const p = loadPotential(o.from, { dtype: o.dtype });
-    ({ config, params, dtype } = p);
-    elements = (p.meta.elements as number[] | undefined) ?? [];
-  }
+  // A property model or an energy model: either way its representation is the starting encoder.
+  const opened = openModelFile(o.from, { dtype: o.dtype });
+  const m = opened.kind === 'property' ? opened.model : requireEt(opened.model, o.from);
+  ({ config, params, dtype } = m);
+  elements = (m.meta.elements as number[] | undefined) ?? [];
   if (o.scratch) return { config, params: initParameters(config, dtype, o.training.seed), dtype, elements: [] };
   return { config, params, dtype, elements };
 }
@@ -186,7 +183,7 @@ export async function finetuneProperty(o: PropertyFinetuneOptions): Promise<Prop
     describe: () => ({ kind: 'property', target: o.target, head: model.head, objective: o.objective }),
   };
   const t0 = Date.now();
-  const result = train({ pot: model.asParameterSet(), train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
+  const result = train({ pot: model, train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
 
   // Keep the weights of the best validation round, as TorchMD-Net tests its best checkpoint.
   let modelStep = result.steps;

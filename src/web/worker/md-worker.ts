@@ -11,7 +11,7 @@ import { createSimulation } from '../../md/setup.js';
 import type { Simulation } from '../../md/simulation.js';
 import { MdLoop } from '../../md/loop.js';
 import { Watchdog } from '../../md/watchdog.js';
-import { potentialFromBytes } from '../model-bytes.js';
+import { openModelBytes } from '../../model/open.js';
 import type { FromWorker, MdFrame, RelaxationReport, ToWorker } from '../protocol.js';
 import { minimize } from '../../optimize/minimize.js';
 
@@ -109,7 +109,7 @@ async function handle(m: ToWorker): Promise<void> {
         generation++;
         const threads = m.threads ?? 1;
         await setBrowserKernelThreads(threads === 2 ? 2 : 1, { helperUrl: HELPER_URL });
-        const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
+        const pot = openModelBytes(new Uint8Array(m.model), m.modelName, { dtype: m.dtype });
         const z = Int32Array.from(m.z);
         pot.checkElements(z);
         const calculator: Calculator = pot.asCalculator(m.modelName);
@@ -139,7 +139,7 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'done', step: sim?.step ?? 0, reason: 'stopped' });
         break;
       case 'forces': {
-        const pot = potentialFromBytes(new Uint8Array(m.model), m.modelName, m.dtype);
+        const pot = openModelBytes(new Uint8Array(m.model), m.modelName, { dtype: m.dtype });
         const z = Int32Array.from(m.z);
         pot.checkElements(z);
         const p = pot.predict({ z, positions: Float64Array.from(m.positions) });
