@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from '../../cli/args.js';
 import { ProgressPrinter } from '../../cli/progress.js';
+import { TrainProgressPrinter } from '../../cli/train-progress.js';
 import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from '../../cli/train-options.js';
 import { OreoError } from '../../errors.js';
 import type { Conformation } from '../../data/conformation.js';
@@ -79,6 +80,7 @@ export async function runPropertyFinetune(argv: string[]): Promise<number> {
   startTrainingThreads('finetune', p);
   const denoise = num('finetune', p, 'denoise', 0, { min: 0 });
   const r = await finetuneProperty({
+    observers: [new TrainProgressPrinter()],
     data: requireStr('finetune', p, 'data'),
     target,
     from: requireStr('finetune', p, 'from'),
