@@ -34,8 +34,9 @@ export interface ShardSetSpec {
   /** Expected uses of each training row per epoch (as a dataset config's weight). */
   weight: number;
   /**
-   * Keep only the rows of this level of theory: shard sources named "<anything> | <level>" (the
-   * corpus's naming) or exactly <level>. Default: every row.
+   * Keep only the rows of this level of theory. The corpus names shard sources "<source> | <level
+   * name>" ("qm9 | GFN2-xTB", "qm9 | ANI-2x (ωB97X/6-31G(d))"); `level` matches the level name,
+   * or its first word(s) before a space ("ANI-2x"), or a whole source name. Default: every row.
    */
   level?: string;
   /** A second shard set whose rows are all validation rows (for sets with no split prop). */
@@ -54,10 +55,18 @@ export function rowPart(data: ShardData, row: number, file: string): RowPart {
   return part;
 }
 
+export function levelMatches(sourceName: string, level: string): boolean {
+  if (sourceName === level) return true;
+  const cut = sourceName.lastIndexOf(' | ');
+  if (cut < 0) return false;
+  const name = sourceName.slice(cut + 3);
+  return name === level || name.startsWith(`${level} `);
+}
+
 /** Which source ids of a shard index a level keeps (all when no level is asked). */
 function levelMask(index: ShardIndex, dir: string, level: string | undefined): Uint8Array {
   const keep = new Uint8Array(index.sources.reduce((m, s) => Math.max(m, s.id + 1), 0));
-  for (const s of index.sources) keep[s.id] = level === undefined || s.name === level || s.name.endsWith(` | ${level}`) ? 1 : 0;
+  for (const s of index.sources) keep[s.id] = level === undefined || levelMatches(s.name, level) ? 1 : 0;
   if (level !== undefined && !keep.some((k) => k === 1)) {
     throw new InputError(dir, `no shard source of level '${level}' (its sources: ${index.sources.map((s) => `'${s.name}'`).join(', ')})`, undefined, 'level');
   }

@@ -81,6 +81,8 @@ export interface LoopParts {
   stopAfter?: number;
   /** For the message when the loss stops being finite: the last checkpoint, or null if none. */
   lastCheckpoint?: () => string | null;
+  /** Where notices go; default: the attached observers that take them. */
+  notice?: (message: string) => void;
 }
 
 export class TrainingLoop {
@@ -120,7 +122,8 @@ export class TrainingLoop {
 
   /** Hand a warning or note to the observers that print. */
   notice(message: string): void {
-    for (const o of this.observers) o.notice?.(message);
+    if (this.parts.notice) this.parts.notice(message);
+    else for (const o of this.observers) o.notice?.(message);
   }
 
   /** The training clock's budget in seconds (0: none). */

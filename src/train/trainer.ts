@@ -168,6 +168,7 @@ export function train(run: TrainRun): TrainResult {
     resumedFrom,
     stopAfter: run.stopAfter,
     lastCheckpoint: () => checkpoint.last(),
+    notice,
   });
   loop.attach(new ValidationObserver(valSet, validator)).attach(checkpoint);
   const log = new LogObserver(join(run.outDir, 'log.jsonl'));

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { readMd17Npz } from '../../src/data/md17.js';
 import type { Conformation } from '../../src/data/conformation.js';
 import { ShardWriter } from '../../src/data/shards.js';
-import { ShardStream, surveyShardSets, type ShardSetSpec } from '../../src/data/shard-stream.js';
+import { ShardStream, levelMatches, surveyShardSets, type ShardSetSpec } from '../../src/data/shard-stream.js';
 import { dataDir } from '../paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'oreo-shard-stream-'));
@@ -86,6 +86,12 @@ test('weights repeat rows (2: twice an epoch), levels pick shard sources, and a 
   aspirin.forEach((_, i) => assert.equal(counts.get(`aspirin-train#${i}`), 1));
   assert.equal(epoch.filter((k) => k.startsWith('aspirin | ')).length, 0, 'the other level is left out');
   assert.throws(() => new ShardStream([{ name: 'x', dir: corpus, weight: 1, level: 'GFN2-xTB' }], { seed: 1 }), /no shard source of level 'GFN2-xTB'.*'ethanol \| PBE\/def2-SVP'/);
+  // The corpus's names: "<source> | <level name>".
+  assert.ok(levelMatches('qm9 | ANI-2x (ωB97X/6-31G(d))', 'ANI-2x'));
+  assert.ok(levelMatches('qm9 | ANI-2x (ωB97X/6-31G(d))', 'ANI-2x (ωB97X/6-31G(d))'));
+  assert.ok(levelMatches('qm9 | GFN2-xTB', 'GFN2-xTB'));
+  assert.ok(!levelMatches('qm9 | GFN2-xTB', 'GFN2'));
+  assert.ok(!levelMatches('qm9 | ANI-2x (ωB97X/6-31G(d))', 'ANI'));
 });
 
 test('a stream resumed from its saved position draws exactly the rows the uninterrupted one draws', () => {
