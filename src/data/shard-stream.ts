@@ -240,6 +240,10 @@ export class ShardStream implements TrainingData {
     if (s.data !== this.id) {
       throw new OreoError(`the checkpoint was written for other data (shards, weights, levels, seed or shuffle buffer differ: ${s.data} vs ${this.id}); start a new run folder`);
     }
+    const ints = (xs: unknown[]) => xs.every((x) => Number.isInteger(x) && (x as number) >= -1);
+    if (!ints([p.epoch, p.offset, s.unit, s.row]) || !Array.isArray(s.buffer) || s.buffer.length % 2 !== 0 || !ints(s.buffer)) {
+      throw new OreoError('checkpoint data position: epoch, offset, unit, row and the buffer must be whole numbers (the buffer as (unit, row) pairs)');
+    }
     this.startEpoch(p.epoch);
     this.offset = p.offset;
     this.rng = Rng.fromState(s.rng);

@@ -115,4 +115,6 @@ test('a stream resumed from its saved position draws exactly the rows the uninte
   }
   const other = new ShardStream(specs, { seed: 10, bufferSize: 6 });
   assert.throws(() => other.restore(a.position()), /written for other data/);
+  const pos = a.position();
+  assert.throws(() => new ShardStream(specs, { seed: 9, bufferSize: 6 }).restore({ ...pos, stream: { ...pos.stream!, buffer: [0, 1, 2] } }), /whole numbers/);
 });
