@@ -175,6 +175,19 @@ export class SplitStream {
     return Math.floor(this.next() * n);
   }
 
+  /** The stream's whole state (a 32-bit counter), for a checkpoint. */
+  getState(): number {
+    return this.state;
+  }
+
+  /** A stream that continues exactly where the one whose `getState()` gave `state` stood. */
+  static fromState(state: number): SplitStream {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) throw new Error(`SplitStream state must be a 32-bit unsigned integer, got ${state}`);
+    const r = new SplitStream(0);
+    r.state = state;
+    return r;
+  }
+
   /** Fisher–Yates shuffle in place. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {

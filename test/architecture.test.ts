@@ -44,9 +44,6 @@ const NEVER: Record<string, string[]> = {
 const KNOWN: { from: string; to: string; why: string }[] = [
   // fused-et: the fast path takes the Potential, and the Potential builds the fast path.
   { from: 'model/fast/energy-forces.ts', to: 'model/potential.ts', why: 'issue 31 item 1, helper fused-et' },
-  // model-split: the ensemble model takes Structure and flatPositions from the ET model's module.
-  // stream-train: the checkpoint reads the trainer's state type, the trainer writes checkpoints.
-  { from: 'train/checkpoint.ts', to: 'train/trainer.ts', why: 'issue 31 item 4, helper stream-train' },
 ];
 
 type Edge = { from: string; to: string };

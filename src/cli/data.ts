@@ -153,7 +153,13 @@ const SHARD: Record<string, OptionSpec> = {
 async function shard(argv: string[]): Promise<number> {
   const p = parseArgs('data shard', argv, SHARD);
   if (flag(p, 'help')) {
-    console.log(helpText('oreo data shard --config CONFIG --out DIR', 'Stream the sources of a dataset config into binary shards for training on data larger than memory.', SHARD));
+    console.log(
+      helpText(
+        'oreo data shard --config CONFIG --out DIR',
+        'Stream the sources of a dataset config into binary shards for training on data larger than memory: a pre-training config names DIR as a source { "name", "shards": DIR, "weight" } and oreo pretrain streams it (docs/training.md).',
+        SHARD,
+      ),
+    );
     return 0;
   }
   const config = readDatasetConfig(requireStr('data shard', p, 'config'));

@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec } from './args.js';
 import { finetune } from '../train/stages.js';
+import { TrainProgressPrinter } from './train-progress.js';
 import { parseObjective } from '../train/run-config.js';
 import { paperDefaults } from '../train/trainer.js';
 import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
@@ -90,6 +91,7 @@ export const command: Command = {
       scratch: flag(p, 'scratch'),
       splitIndices,
       standardize: flag(p, 'standardize'),
+      observers: [new TrainProgressPrinter()],
     });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     if (r.steps < training.warmupSteps) {

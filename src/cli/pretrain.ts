@@ -3,10 +3,11 @@ import type { Command } from './command.js';
 import { parseArgs, requireStr, flag, helpText, OptionSpec } from './args.js';
 import { readPretrainConfig } from '../train/run-config.js';
 import { pretrain } from '../train/stages.js';
+import { TrainProgressPrinter } from './train-progress.js';
 import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
 
 const spec: Record<string, OptionSpec> = {
-  config: { type: 'string', help: 'JSON config: data sources with kinds, model, objective, training, splits, out' },
+  config: { type: 'string', help: 'JSON config: data sources (files, or shard sets streamed from disk) with weights, model, objective, training, splits, out' },
   resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
   ...trainOptionSpec,
   help: { type: 'boolean' },
@@ -23,7 +24,7 @@ export const command: Command = {
     const cfg = readPretrainConfig(requireStr('pretrain', p, 'config'));
     cfg.training = applyTrainOptions('pretrain', p, cfg.training);
     startTrainingThreads('pretrain', p);
-    const r = await pretrain(cfg, { resume: flag(p, 'resume') });
+    const r = await pretrain(cfg, { resume: flag(p, 'resume'), observers: [new TrainProgressPrinter()] });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
     console.log(`model written to ${r.model}`);
     return 0;

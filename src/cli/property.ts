@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs, requireStr, str, flag, num, helpText, OptionSpec, Parsed } from './args.js';
 import { ProgressPrinter } from './progress.js';
+import { TrainProgressPrinter } from './train-progress.js';
 import { trainOptionSpec, applyTrainOptions, startTrainingThreads } from './train-options.js';
 import { OreoError } from '../errors.js';
 import type { Conformation } from '../data/conformation.js';
@@ -78,6 +79,7 @@ export async function runPropertyFinetune(argv: string[]): Promise<number> {
   startTrainingThreads('finetune', p);
   const denoise = num('finetune', p, 'denoise', 0, { min: 0 });
   const r = await finetuneProperty({
+    observers: [new TrainProgressPrinter()],
     data: requireStr('finetune', p, 'data'),
     target,
     from: requireStr('finetune', p, 'from'),

@@ -43,14 +43,35 @@ export interface SourceConfig {
   options: Pick<ReadOptions, 'energyUnit' | 'lengthUnit' | 'forcesAreGradients' | 'level' | 'oldLabels'>;
 }
 
+/** A shard set as a training source: `{ "name", "shards": DIR, "weight", "level", "val": DIR }`. */
+export interface ShardSourceConfig {
+  name: string;
+  /** Absolute after reading the config. */
+  shards: string;
+  weight: number;
+  /** Level of theory to keep ("GFN2-xTB" keeps the corpus's "<source> | GFN2-xTB" rows). */
+  level?: string;
+  /** Validation shards for a set whose rows carry no split prop (absolute). */
+  val?: string;
+}
+
 export interface DatasetConfig {
   seed: number;
+  /** Files read into memory (or written to shards by `oreo data shard`). */
   sources: SourceConfig[];
+  /** Shard sets streamed by the trainer (`oreo pretrain`); never held in memory. */
+  shardSources: ShardSourceConfig[];
+  /** Conformations in the streaming shuffle buffer (default 10 000). */
+  shuffleBuffer: number;
+  /** Most validation conformations kept from shard sets (a seeded sample; default 2000). */
+  valCap: number;
   /** The config file, when read from one. */
   file?: string;
 }
 
 const SOURCE_KEYS = new Set(['name', 'path', 'kind', 'weight', 'cap', 'split', 'format', 'options']);
+const SHARD_SOURCE_KEYS = new Set(['name', 'shards', 'weight', 'level', 'val']);
+const TOP_KEYS = ['seed', 'sources', 'shuffleBuffer', 'valCap'];
 const OPTION_KEYS = new Set(['energyUnit', 'lengthUnit', 'forcesAreGradients', 'level', 'oldLabels']);
 
 /** Validate a parsed config object; `file` names it in errors and anchors relative paths. */
@@ -58,14 +79,27 @@ export function parseDatasetConfig(raw: unknown, file: string): DatasetConfig {
   const base = dirname(resolve(file));
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(file, 'the dataset config must be a JSON object');
   const obj = raw as Record<string, unknown>;
-  for (const k of Object.keys(obj)) if (k !== 'seed' && k !== 'sources') throw new InputError(file, `unknown key '${k}' (known: seed, sources)`, undefined, k);
+  for (const k of Object.keys(obj)) if (!TOP_KEYS.includes(k)) throw new InputError(file, `unknown key '${k}' (known: ${TOP_KEYS.join(', ')})`, undefined, k);
+  const positiveInt = (k: 'shuffleBuffer' | 'valCap', fallback: number): number => {
+    const v = obj[k] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InputError(file, `${k} must be a positive integer`, undefined, k);
+    return v;
+  };
+  const shuffleBuffer = positiveInt('shuffleBuffer', 10_000);
+  const valCap = positiveInt('valCap', 2000);
   const seed = obj.seed === undefined ? 0 : obj.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new InputError(file, 'seed must be an integer', undefined, 'seed');
   if (!Array.isArray(obj.sources) || obj.sources.length === 0) throw new InputError(file, "'sources' must be a non-empty list", undefined, 'sources');
   const names = new Set<string>();
-  const sources = obj.sources.map((s, i): SourceConfig => {
-    const rec = `source ${i}`;
-    if (!s || typeof s !== 'object' || Array.isArray(s)) throw new InputError(file, 'each source must be an object', rec);
+  const shardSources: ShardSourceConfig[] = [];
+  const fileSources = obj.sources.filter((s, i) => {
+    if (!s || typeof s !== 'object' || Array.isArray(s)) throw new InputError(file, 'each source must be an object', `source ${i}`);
+    if (!('shards' in s)) return true;
+    shardSources.push(parseShardSource(s as Record<string, unknown>, `source ${i}`, file, base, names));
+    return false;
+  });
+  const sources = fileSources.map((s, i): SourceConfig => {
+    const rec = `source ${(obj.sources as unknown[]).indexOf(s)}`;
     const o = s as Record<string, unknown>;
     for (const k of Object.keys(o)) if (!SOURCE_KEYS.has(k)) throw new InputError(file, `unknown key '${k}' (known: ${[...SOURCE_KEYS].join(', ')})`, rec, k);
     if (typeof o.name !== 'string' || o.name === '') throw new InputError(file, 'needs a non-empty name', rec, 'name');
@@ -100,7 +134,23 @@ export function parseDatasetConfig(raw: unknown, file: string): DatasetConfig {
       options: options as SourceConfig['options'],
     };
   });
-  return { seed, sources, file };
+  return { seed, sources, shardSources, shuffleBuffer, valCap, file };
+}
+
+function parseShardSource(o: Record<string, unknown>, rec: string, file: string, base: string, names: Set<string>): ShardSourceConfig {
+  for (const k of Object.keys(o)) if (!SHARD_SOURCE_KEYS.has(k)) throw new InputError(file, `unknown key '${k}' for a shard source (known: ${[...SHARD_SOURCE_KEYS].join(', ')})`, rec, k);
+  if (typeof o.name !== 'string' || o.name === '') throw new InputError(file, 'needs a non-empty name', rec, 'name');
+  if (names.has(o.name)) throw new InputError(file, `duplicate source name '${o.name}'`, rec, 'name');
+  names.add(o.name);
+  const dir = (k: 'shards' | 'val'): string => {
+    const v = o[k];
+    if (typeof v !== 'string' || v === '') throw new InputError(file, `${k} must be a shard directory (made by oreo data shard or oreo corpus build)`, rec, k);
+    return isAbsolute(v) ? v : resolve(base, v);
+  };
+  const weight = o.weight === undefined ? 1 : o.weight;
+  if (typeof weight !== 'number' || !(weight >= 0) || !Number.isFinite(weight)) throw new InputError(file, 'weight must be a number ≥ 0', rec, 'weight');
+  if (o.level !== undefined && (typeof o.level !== 'string' || o.level === '')) throw new InputError(file, 'level must be a level-of-theory name, e.g. "GFN2-xTB"', rec, 'level');
+  return { name: o.name, shards: dir('shards'), weight, level: o.level as string | undefined, val: o.val === undefined ? undefined : dir('val') };
 }
 
 export function readDatasetConfig(path: string): DatasetConfig {
@@ -148,6 +198,9 @@ export async function loadSource(s: SourceConfig, seed: number): Promise<LoadedS
 }
 
 export async function loadDataset(config: DatasetConfig): Promise<LoadedSource[]> {
+  if (config.shardSources.length) {
+    throw new InputError(config.file ?? 'dataset config', `sources ${config.shardSources.map((s) => `'${s.name}'`).join(', ')} are shard sets: they are streamed by oreo pretrain, not read into memory`);
+  }
   const out: LoadedSource[] = [];
   for (const s of config.sources) out.push(await loadSource(s, config.seed));
   return out;
@@ -196,6 +249,9 @@ export interface BuildShardsOptions extends ShardWriterOptions {
  * finished shards are skipped.
  */
 export async function buildShards(config: DatasetConfig, outDir: string, options: BuildShardsOptions = {}): Promise<ShardIndex> {
+  if (config.shardSources.length) {
+    throw new InputError(config.file ?? 'dataset config', `sources ${config.shardSources.map((s) => `'${s.name}'`).join(', ')} are shards already; train on them directly (oreo pretrain)`);
+  }
   const hashes = config.sources.map((s) => contentHash(s.path));
   const writer = new ShardWriter(
     outDir,

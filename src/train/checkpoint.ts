@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParameterSet } from '../model/parameters.js';
 import type { AdamW } from './optimizer.js';
-import type { TrainState } from './trainer.js';
+import type { TrainState } from './state.js';
 import { parseTensors, serializeTensors, NamedTensor } from '../model/io/tensor-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { InputError } from '../errors.js';

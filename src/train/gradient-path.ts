@@ -30,6 +30,25 @@ export interface StepResult {
   grads: (Tensor | null)[];
 }
 
+/**
+ * Loss and parameter gradients by the engine's tape: the parameters are marked for gradients
+ * only while `loss` builds its graph (create-graph forces included), then `grad` walks it. Used
+ * by the objective's autodiff path and by training tasks (property fine-tuning) alike.
+ */
+export function autodiffStep<P extends Record<string, number>>(
+  params: [string, Tensor][],
+  loss: () => { total: Tensor; parts: P },
+): { value: number; parts: P; grads: (Tensor | null)[] } {
+  const for_ = params.map(([, t]) => t);
+  for (const t of for_) t.requiresGrad = true;
+  try {
+    const l = loss();
+    return { value: l.total.data[0], parts: l.parts, grads: grad(l.total, for_, { allowUnused: true }) };
+  } finally {
+    for (const t of for_) t.requiresGrad = false;
+  }
+}
+
 export class ObjectiveGradients {
   /** The path in use: 'fused' or 'autodiff'. */
   readonly path: 'fused' | 'autodiff';
@@ -62,16 +81,7 @@ export class ObjectiveGradients {
 
   /** Loss and gradients of one batch at the potential's current parameters. */
   step(batch: Batch, rng: NormalSource): StepResult {
-    if (this.path === 'autodiff') {
-      const for_ = this.params.map(([, t]) => t);
-      for (const t of for_) t.requiresGrad = true;
-      try {
-        const l = batchLoss(this.pot, batch, this.objective, rng);
-        return { value: l.total.data[0], parts: l.parts, grads: grad(l.total, for_, { allowUnused: true }) };
-      } finally {
-        for (const t of for_) t.requiresGrad = false;
-      }
-    }
+    if (this.path === 'autodiff') return autodiffStep(this.params, () => batchLoss(this.pot, batch, this.objective, rng));
     if (!this.fast) {
       this.fast = new FastEnergyForces(this.pot);
       this.fused = new FusedTrainingGradient(this.pot);

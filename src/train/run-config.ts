@@ -6,6 +6,9 @@
  * {
  *   "data":      { "seed": 0, "sources": [ { "name", "path", "kind": "equilibrium"|"off-equilibrium",
  *                                            "weight", "cap", "split", "format", "options" } ] },
+ *                or shard sets, streamed (src/data/shard-stream.ts):
+ *                { "seed": 0, "shuffleBuffer": 10000, "valCap": 2000,
+ *                  "sources": [ { "name", "shards": DIR, "weight", "level": "GFN2-xTB", "val": DIR } ] },
  *   "model":     { TorchMD-Net ET hyper-parameters: embedding_dimension, num_layers, num_rbf, … },
  *   "objective": "et-oreo" | "et-ore" | "supervised" | { forces, zeroForce, denoise, energy, sigma, denoiseTarget },
  *   "training":  { lr, lrStart, warmupSteps, factor, patience, minLr, valEvery, batchSize, maxSteps, seed, clip, weightDecay,
@@ -16,12 +19,12 @@
  * }
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { parseDatasetConfig, DatasetConfig } from '../data/dataset.js';
 import { ETConfig, configFromHyperParameters, defaultConfig } from '../model/config.js';
 import { ObjectiveConfig, PRESETS, ET_OREO, checkObjective } from './objective.js';
-import { TrainConfig, paperDefaults, checkTrainConfig } from './trainer.js';
+import { TrainConfig, paperDefaults, checkTrainConfig } from './config.js';
 
 export interface PretrainConfig {
   data: DatasetConfig;
@@ -65,6 +68,14 @@ export function parsePretrainConfig(raw: unknown, file: string): PretrainConfig 
   for (const s of data.sources) {
     if (!existsSync(s.path)) throw new InputError(file, `source '${s.name}': file ${s.path} does not exist`, undefined, 'data.sources.path');
   }
+  if (data.sources.length && data.shardSources.length) {
+    throw new InputError(file, 'the sources mix files and shard sets: write the files to shards with `oreo data shard` and name those, or train on files alone', undefined, 'data.sources');
+  }
+  for (const s of data.shardSources) {
+    for (const d of [s.shards, s.val]) {
+      if (d !== undefined && !existsSync(join(d, 'index.json'))) throw new InputError(file, `source '${s.name}': ${d} is not a shard directory (no index.json)`, undefined, 'data.sources.shards');
+    }
+  }
   const modelRaw = known(file, 'model', obj.model, { ...defaultConfig, prior_model: 'Atomref' } as unknown as Record<string, unknown>);
   const model = configFromHyperParameters(modelRaw, file);
   const objective = parseObjective(obj.objective, file);
@@ -77,6 +88,10 @@ export function parsePretrainConfig(raw: unknown, file: string): PretrainConfig 
   const base = dirname(resolve(file));
   splits.holdOut = (splits.holdOut ?? []).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
   for (const p of splits.holdOut) if (!existsSync(p)) throw new InputError(file, `hold-out file ${p} does not exist`, undefined, 'splits.holdOut');
+  if (data.shardSources.length && (splits.holdOut.length || (obj.splits as { val?: unknown } | undefined)?.val !== undefined || (obj.splits as { test?: unknown } | undefined)?.test !== undefined)) {
+    // Shards carry their split (the corpus's split prop) or were written one part at a time.
+    throw new InputError(file, "'splits' applies to file sources; shard sets carry their split (the corpus's split prop, or oreo data shard --splits … --part) and their hold-outs were applied when they were built", undefined, 'splits');
+  }
   const dtype = (obj.dtype ?? 'float32') as PretrainConfig['dtype'];
   if (dtype !== 'float32' && dtype !== 'float64') throw new InputError(file, `dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, undefined, 'dtype');
   if (obj.out !== undefined && typeof obj.out !== 'string') throw new InputError(file, 'out must be a folder path', undefined, 'out');

@@ -26,15 +26,29 @@ import { calibrateElementEnergies, fitElementConstants } from './calibrate.js';
 import { evaluate } from './evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
-import { compositionOf } from '../model/card.js';
+import { Tensor } from '../engine/index.js';
+import { compositionOf, type TrainingComposition } from '../model/card.js';
 import { finetuneOrder } from '../random.js';
+import { surveyShardSets, ShardStream, type ShardSetSpec } from '../data/shard-stream.js';
+import { objectiveApplies } from './objective.js';
+import type { TrainObserver } from './loop.js';
 
 function elementsOf(confs: Conformation[]): number[] {
   return [...new Set(confs.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
 }
 
-/** Finish a run: calibrate element energies, record metadata, save model.oreo and a loss plot. */
-function finish(pot: Potential, trainSet: Conformation[], outDir: string, meta: Record<string, unknown>): { model: string; calibrationMAE_meV: number | null } {
+/**
+ * Finish a run: calibrate element energies, record metadata, save model.oreo and a loss plot.
+ * `trainSet` is the training set, or for streamed data a sample of it with the elements and
+ * composition of the whole (`described`).
+ */
+function finish(
+  pot: Potential,
+  trainSet: Conformation[],
+  outDir: string,
+  meta: Record<string, unknown>,
+  described?: { elements: number[]; composition: TrainingComposition },
+): { model: string; calibrationMAE_meV: number | null } {
   let calibrationMAE: number | null = null;
   const labelled = trainSet.filter((c) => c.energy !== undefined);
   if (labelled.length > 0 && pot.params.has('prior_model.0.atomref.weight')) {
@@ -43,12 +57,12 @@ function finish(pot: Potential, trainSet: Conformation[], outDir: string, meta: 
     calibrationMAE = 1000 * calibrateElementEnergies(pot, sample).mae;
   }
   const known = new Set<number>((pot.meta.elements as number[] | undefined) ?? []);
-  for (const e of elementsOf(trainSet)) known.add(e);
+  for (const e of described?.elements ?? elementsOf(trainSet)) known.add(e);
   Object.assign(pot.meta, meta, {
     elements: [...known].sort((a, b) => a - b),
     energyCalibrationMAE_meV: calibrationMAE,
     // What the model is for: a fine-tune replaces its base's composition with its own data's.
-    composition: compositionOf(trainSet),
+    composition: described?.composition ?? compositionOf(trainSet),
   });
   const model = join(outDir, 'model.oreo');
   saveModel(pot, model);
@@ -56,8 +70,16 @@ function finish(pot: Potential, trainSet: Conformation[], outDir: string, meta: 
   return { model, calibrationMAE_meV: calibrationMAE };
 }
 
-export async function pretrain(cfg: PretrainConfig, options: { resume?: boolean; quiet?: boolean } = {}) {
+export interface StageOptions {
+  resume?: boolean;
+  quiet?: boolean;
+  /** Attached to the training loop (e.g. the CLI's progress printer). */
+  observers?: TrainObserver[];
+}
+
+export async function pretrain(cfg: PretrainConfig, options: StageOptions = {}) {
   mkdirSync(cfg.out, { recursive: true });
+  if (cfg.data.shardSources.length) return pretrainStreamed(cfg, options);
   const sources = await loadDataset(cfg.data);
   const holdOut: { path: string; conformations: Conformation[] }[] = [];
   for (const p of cfg.splits.holdOut) holdOut.push({ path: p, conformations: await readConformations(p) });
@@ -81,7 +103,7 @@ export async function pretrain(cfg: PretrainConfig, options: { resume?: boolean;
   // With --resume the trainer restores the weights from the run's checkpoint.
   const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
   const t0 = Date.now();
-  const result = train({ pot, train: trainSet, val: valSet, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet });
+  const result = train({ pot, train: trainSet, val: valSet, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
   const done = finish(pot, trainSet, cfg.out, {
     name: 'oreo pre-trained ET',
     stage: 'pretrain',
@@ -94,7 +116,44 @@ export async function pretrain(cfg: PretrainConfig, options: { resume?: boolean;
     trainSeconds: result.trainSeconds,
     wallSeconds: (Date.now() - t0) / 1000,
   });
-  return { ...result, ...done, splits: splitsPath, train: trainSet.length, val: valSet.length };
+  return { ...result, ...done, splits: splitsPath as string | null, train: trainSet.length, val: valSet.length };
+}
+
+/**
+ * Pre-training on shard sets, streamed (src/data/shard-stream.ts): one survey pass takes the
+ * validation set (at most valCap), a calibration sample and the counts; then the loop draws
+ * batches from the stream, whose position goes into every checkpoint.
+ */
+async function pretrainStreamed(cfg: PretrainConfig, options: StageOptions) {
+  const specs: ShardSetSpec[] = cfg.data.shardSources.map((s) => ({ name: s.name, dir: s.shards, weight: s.weight, level: s.level, valDir: s.val }));
+  const accept = (c: Conformation) => objectiveApplies(c, cfg.objective);
+  const t0 = Date.now();
+  const survey = surveyShardSets(specs, { seed: cfg.data.seed, valCap: cfg.data.valCap, sampleCap: 2000, accept });
+  const data = new ShardStream(specs, { seed: cfg.training.seed, bufferSize: cfg.data.shuffleBuffer, accept, epochSize: survey.epochSize });
+  const counts = specs.map((s, k) => ({ name: s.name, shards: s.dir, level: s.level ?? null, weight: s.weight, train: survey.trainRows[k], val: survey.valRows[k], test: survey.testRows[k] }));
+  if (survey.epochSize === 0) throw new OreoError(`the shard sources hold no training conformations that the objective applies to: ${JSON.stringify(counts)}`);
+  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const result = train({ pot, data, val: survey.val, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
+  const composition = { ...compositionOf(survey.sample, `formulas of a sample of ${survey.sample.length} training conformations`), conformations: Math.round(survey.epochSize) };
+  const done = finish(
+    pot,
+    survey.sample,
+    cfg.out,
+    {
+      name: 'oreo pre-trained ET',
+      stage: 'pretrain',
+      objective: cfg.objective,
+      training: cfg.training,
+      sources: counts,
+      shuffleBuffer: cfg.data.shuffleBuffer,
+      steps: result.steps,
+      stoppedOn: result.stoppedOn,
+      trainSeconds: result.trainSeconds,
+      wallSeconds: (Date.now() - t0) / 1000,
+    },
+    { elements: survey.elements, composition },
+  );
+  return { ...result, ...done, splits: null as string | null, train: Math.round(survey.epochSize), val: survey.val.length };
 }
 
 export interface FinetuneOptions {
@@ -109,6 +168,7 @@ export interface FinetuneOptions {
   dtype?: 'float32' | 'float64';
   resume?: boolean;
   quiet?: boolean;
+  observers?: TrainObserver[];
   /** Evaluate on this file at the end (e.g. the rMD17 test file). */
   test?: string;
   /** Keep only the architecture of `from` and start from fresh weights (the from-scratch baseline). */
@@ -170,7 +230,7 @@ export async function finetune(o: FinetuneOptions) {
   const energyPrep = prepareEnergyScale(pot, trainSet, o);
   if (energyPrep && !o.quiet) process.stderr.write(`${energyPrep}\n`);
   const t0 = Date.now();
-  const result = train({ pot, train: trainSet, val: valSet, objective: o.objective, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
+  const result = train({ pot, train: trainSet, val: valSet, objective: o.objective, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet, observers: o.observers });
   const done = finish(pot, trainSet, o.out, {
     name: `oreo ET fine-tuned on ${o.data.split('/').pop()}`,
     stage: 'finetune',

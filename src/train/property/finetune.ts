@@ -26,6 +26,7 @@ import { symbolOf } from '../../elements.js';
 import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { train, TrainConfig, TrainTask } from '../trainer.js';
+import type { TrainObserver } from '../loop.js';
 import { writeLossCurve } from '../loss-plot.js';
 import { targetValues, propertyUnit } from './targets.js';
 import { standardization, Standardization } from './standardize.js';
@@ -56,6 +57,8 @@ export interface PropertyFinetuneOptions {
   dtype?: DType;
   resume?: boolean;
   quiet?: boolean;
+  /** Attached to the training loop (e.g. the CLI's progress printer). */
+  observers?: TrainObserver[];
 }
 
 export interface PropertyFinetuneResult {
@@ -183,7 +186,7 @@ export async function finetuneProperty(o: PropertyFinetuneOptions): Promise<Prop
     describe: () => ({ kind: 'property', target: o.target, head: model.head, objective: o.objective }),
   };
   const t0 = Date.now();
-  const result = train({ pot: model, train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet });
+  const result = train({ pot: model, train: trainSet, val: valSet, task, config: o.training, outDir: o.out, resume: o.resume, quiet: o.quiet, observers: o.observers });
 
   // Keep the weights of the best validation round, as TorchMD-Net tests its best checkpoint.
   let modelStep = result.steps;
