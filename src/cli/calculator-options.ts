@@ -13,6 +13,7 @@ import { flag, str, type OptionSpec, type Parsed } from './args.js';
 export const calculatorOptionSpec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file (.oreo, TorchMD-Net .ckpt), or an analytic potential: lj, morse, harmonic' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  head: { type: 'string', help: "a multi-head model's head (level of theory) to use; default: the model's default head" },
   ...referenceOptionSpec,
   calculator: { type: 'string', help: 'a reference program instead of --model: xtb (GFN2-xTB), gfn1-xtb' },
 };
@@ -47,5 +48,6 @@ export async function calculatorFrom(
     return { calculator: createAnalyticCalculator(model, reference), spec: model, kind: 'analytic' };
   }
   const { loadCalculator } = await import('../model/load.js');
-  return { calculator: await loadCalculator(model, dtype ? { dtype } : {}), spec: model, kind: 'model' };
+  const head = str(p, 'head');
+  return { calculator: await loadCalculator(model, { ...(dtype ? { dtype } : {}), ...(head !== undefined ? { head } : {}) }), spec: model, kind: 'model' };
 }

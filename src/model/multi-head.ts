@@ -37,8 +37,8 @@ export interface HeadCard {
 
 /** A head id: letters, digits, '-', '_', '.'; what `--head` and the parameter prefix use. */
 export function checkHeadId(id: string, where: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) || id === 'new') {
-    throw new OreoError(`${where}: head id '${id}' must be letters, digits, '-', '_' or '.' (and not 'new')`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id) || id === 'new' || id === 'default') {
+    throw new OreoError(`${where}: head id '${id}' must be letters, digits, '-', '_' or '.' (and not 'new' or 'default', which --head keeps for a fresh head and the default one)`);
   }
 }
 
@@ -52,7 +52,7 @@ export function headIdOf(level: string): string {
 /** The heads a model lists; a model without a list has one head, the default, of unrecorded level. */
 export function headsOf(meta: ModelMeta): HeadCard[] {
   const list = meta.heads as HeadCard[] | undefined;
-  if (!Array.isArray(list) || list.length === 0) return [{ id: 'default', level: String(meta.level ?? 'unrecorded'), default: true }];
+  if (!Array.isArray(list) || list.length === 0) return [{ id: 'main', level: String(meta.levelOfTheory ?? 'unrecorded'), default: true }];
   return list;
 }
 
@@ -74,10 +74,10 @@ export function checkHeads(heads: HeadCard[], where: string): void {
   if (heads.length > 0 && defaults !== 1) throw new OreoError(`${where}: exactly one head must be the default (found ${defaults})`);
 }
 
-/** Find a head by id (or by its level's name); an unknown name is an error listing the heads. */
+/** Find a head by id (or by its level's name; 'default': the default head); an unknown name is an error listing the heads. */
 export function findHead(meta: ModelMeta, name: string): HeadCard {
   const heads = headsOf(meta);
-  const h = heads.find((x) => x.id === name) ?? heads.find((x) => x.level === name);
+  const h = heads.find((x) => x.id === name) ?? heads.find((x) => x.level === name) ?? (name === 'default' ? defaultHead(meta) : undefined);
   if (!h) throw new OreoError(`the model has no head '${name}'; its heads: ${heads.map(describeHead).join('; ')}`);
   return h;
 }
