@@ -28,13 +28,59 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
 import { compositionOf, type TrainingComposition } from '../model/card.js';
-import { finetuneOrder } from '../random.js';
+import { deriveSeed, finetuneOrder } from '../random.js';
+import { addHead } from '../model/head-edit.js';
+import { headForSource, type HeadCard } from '../model/multi-head.js';
 import { surveyShardSets, ShardStream, type ShardSetSpec } from '../data/shard-stream.js';
 import { objectiveApplies } from './objective.js';
 import type { TrainObserver } from './loop.js';
 
 function elementsOf(confs: Conformation[]): number[] {
   return [...new Set(confs.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
+}
+
+/**
+ * A new model for pre-training: the ET of the config, with one head per level of theory when the
+ * config lists heads (the default under TorchMD-Net's names, every other fresh under heads.<id>.).
+ */
+function pretrainModel(cfg: PretrainConfig): Potential {
+  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  if (!cfg.heads || cfg.heads.length < 2) {
+    if (cfg.heads) pot.meta.heads = cfg.heads.map((h) => ({ ...h }));
+    return pot;
+  }
+  const def = cfg.heads.find((h) => h.default)!;
+  for (const h of cfg.heads) if (!h.default) addHead(pot, h, 'fresh', deriveSeed(cfg.training.seed, `head:${h.id}`), def);
+  return pot;
+}
+
+/**
+ * Per-element energies of every head from the training rows of its level (a multi-head model), or
+ * of the one head from all rows: the MAE after the fit, overall (row-weighted) and per head.
+ */
+function calibrateHeads(pot: Potential, labelled: Conformation[]): { mae: number; byHead: Record<string, { rows: number; mae_meV: number | null }> } {
+  const pick = (rows: Conformation[]) => rows.filter((_, i) => i % Math.max(1, Math.floor(rows.length / 2000)) === 0);
+  if (!pot.isMultiHead()) return { mae: calibrateElementEnergies(pot, pick(labelled)).mae, byHead: {} };
+  const heads = pot.heads();
+  const byHead: Record<string, { rows: number; mae_meV: number | null }> = {};
+  let sum = 0;
+  let n = 0;
+  for (const h of heads) {
+    const rows = pick(labelled.filter((c) => headForSource(heads, c.source ?? '').id === h.id));
+    if (rows.length === 0) {
+      byHead[h.id] = { rows: 0, mae_meV: null };
+      continue;
+    }
+    const mae = calibrateElementEnergies(pot.withHead(h.id), rows).mae;
+    byHead[h.id] = { rows: rows.length, mae_meV: 1000 * mae };
+    sum += mae * rows.length;
+    n += rows.length;
+  }
+  (pot.meta.heads as HeadCard[]).forEach((h) => {
+    const c = byHead[h.id];
+    if (c) Object.assign(h, { calibrationRows: c.rows, energyCalibrationMAE_meV: c.mae_meV });
+  });
+  return { mae: n > 0 ? sum / n : NaN, byHead };
 }
 
 /**
@@ -48,13 +94,15 @@ function finish(
   outDir: string,
   meta: Record<string, unknown>,
   described?: { elements: number[]; composition: TrainingComposition },
-): { model: string; calibrationMAE_meV: number | null } {
+): { model: string; calibrationMAE_meV: number | null; calibrationByHead?: Record<string, { rows: number; mae_meV: number | null }> } {
   let calibrationMAE: number | null = null;
+  let calibrationByHead: Record<string, { rows: number; mae_meV: number | null }> | undefined;
   const labelled = trainSet.filter((c) => c.energy !== undefined);
   if (labelled.length > 0 && pot.params.has('prior_model.0.atomref.weight')) {
-    // Up to 2000 labelled conformations pin the per-element constants well.
-    const sample = labelled.filter((_, i) => i % Math.max(1, Math.floor(labelled.length / 2000)) === 0);
-    calibrationMAE = 1000 * calibrateElementEnergies(pot, sample).mae;
+    // Up to 2000 labelled conformations (per head) pin the per-element constants well; each head from its own level's rows.
+    const c = calibrateHeads(pot, labelled);
+    calibrationMAE = Number.isFinite(c.mae) ? 1000 * c.mae : null;
+    if (pot.isMultiHead()) calibrationByHead = c.byHead;
   }
   const known = new Set<number>((pot.meta.elements as number[] | undefined) ?? []);
   for (const e of described?.elements ?? elementsOf(trainSet)) known.add(e);
@@ -67,7 +115,7 @@ function finish(
   const model = join(outDir, 'model.oreo');
   saveModel(pot, model);
   writeLossCurve(join(outDir, 'log.jsonl'), join(outDir, 'loss'));
-  return { model, calibrationMAE_meV: calibrationMAE };
+  return { model, calibrationMAE_meV: calibrationMAE, ...(calibrationByHead ? { calibrationByHead } : {}) };
 }
 
 export interface StageOptions {
@@ -101,7 +149,7 @@ export async function pretrain(cfg: PretrainConfig, options: StageOptions = {}) 
     valSet.push(...selectPart(splits, s.config.path, s.conformations, 'val'));
   }
   // With --resume the trainer restores the weights from the run's checkpoint.
-  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const pot = pretrainModel(cfg);
   const t0 = Date.now();
   const result = train({ pot, train: trainSet, val: valSet, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
   const done = finish(pot, trainSet, cfg.out, {
@@ -132,7 +180,7 @@ async function pretrainStreamed(cfg: PretrainConfig, options: StageOptions) {
   const data = new ShardStream(specs, { seed: cfg.training.seed, bufferSize: cfg.data.shuffleBuffer, accept, epochSize: survey.epochSize });
   const counts = specs.map((s, k) => ({ name: s.name, shards: s.dir, level: s.level ?? null, weight: s.weight, train: survey.trainRows[k], val: survey.valRows[k], test: survey.testRows[k] }));
   if (survey.epochSize === 0) throw new OreoError(`the shard sources hold no training conformations that the objective applies to: ${JSON.stringify(counts)}`);
-  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const pot = pretrainModel(cfg);
   const result = train({ pot, data, val: survey.val, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
   const composition = { ...compositionOf(survey.sample, `formulas of a sample of ${survey.sample.length} training conformations`), conformations: Math.round(survey.epochSize) };
   const done = finish(
