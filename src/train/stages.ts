@@ -29,8 +29,8 @@ import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
 import { compositionOf, type TrainingComposition } from '../model/card.js';
 import { deriveSeed, finetuneOrder } from '../random.js';
-import { addHead } from '../model/head-edit.js';
-import { headForSource, type HeadCard } from '../model/multi-head.js';
+import { addHead, keepHead } from '../model/head-edit.js';
+import { findHead, headForSource, headIdOf, headTakes, type HeadCard } from '../model/multi-head.js';
 import { surveyShardSets, ShardStream, type ShardSetSpec } from '../data/shard-stream.js';
 import { objectiveApplies } from './objective.js';
 import type { TrainObserver } from './loop.js';
@@ -229,6 +229,14 @@ export interface FinetuneOptions {
    * fresh weights: it rescales every atomic output.
    */
   standardize?: boolean;
+  /**
+   * Which head of a multi-head `from` to start from (src/model/multi-head.ts): its id or level,
+   * 'new' for a fresh head on the pre-trained representation; default: the head whose level is
+   * `level`, else the model's default head. The fine-tuned model keeps only that head.
+   */
+  head?: string;
+  /** The level of theory of the data (recorded as the fine-tuned head's level; picks the head). */
+  level?: string;
 }
 
 /** `from` as a file of TorchMD-Net hyper-parameters (JSON): an architecture with no weights. */
@@ -324,7 +332,35 @@ function startingModel(o: FinetuneOptions): Potential {
     return createPotential(cfg, { dtype: o.dtype, seed: o.training.seed });
   }
   const loaded = loadPotential(o.from, { dtype: o.dtype });
-  return o.scratch ? createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed }) : loaded;
+  if (o.scratch) return createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed });
+  if (o.head === undefined && o.level === undefined && !loaded.isMultiHead()) return loaded;
+  return startingHead(loaded, o);
+}
+
+/**
+ * A plain single-head model of the head a fine-tune starts from: `--head NAME`, `--head new` (a
+ * fresh head on the pre-trained representation), else the head of the data's level, else the
+ * default. Its card records the data's level (when given) and where it started.
+ */
+function startingHead(loaded: Potential, o: FinetuneOptions): Potential {
+  const heads = loaded.heads();
+  let start: HeadCard;
+  if (o.head === 'new') {
+    start = { id: 'new', level: o.level ?? 'unrecorded' };
+    const fresh = keepHead(loaded, 'default');
+    addHead(fresh, { id: 'fresh', level: start.level, default: true }, 'fresh', deriveSeed(o.training.seed, 'finetune-head'));
+    const plain = keepHead(fresh, 'fresh');
+    plain.meta.heads = [{ id: headIdOf(start.level), level: start.level, default: true }];
+    plain.meta.startedFromHead = 'new';
+    return plain;
+  }
+  if (o.head !== undefined) start = findHead(loaded.meta, o.head);
+  else start = (o.level !== undefined ? heads.find((h) => h.level === o.level || headTakes(h, o.level!)) : undefined) ?? heads.find((h) => h.default) ?? heads[0];
+  const plain = keepHead(loaded, start.id);
+  const level = o.level ?? start.level;
+  plain.meta.heads = [{ ...(plain.meta.heads as HeadCard[])[0], id: level === start.level ? start.id : headIdOf(level), level, default: true }];
+  plain.meta.startedFromHead = start.id;
+  return plain;
 }
 
 /**

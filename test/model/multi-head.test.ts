@@ -22,6 +22,8 @@ import { MultiHeadGradients, groupByHead } from '../../src/train/multi-head.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { ET_OREO } from '../../src/train/objective.js';
 import { Rng } from '../../src/random.js';
+import { finetune } from '../../src/train/stages.js';
+import { paperDefaults } from '../../src/train/trainer.js';
 import { repoRoot } from '../paths.js';
 import { runOreo } from '../cli.js';
 import { skipUnlessTorchMDNet, torchmdnetPython, torchmdnetSource } from '../system-tools.js';
@@ -216,4 +218,36 @@ test('TorchMD-Net 2.x load_model reads an exported non-default head and predicts
     const tf = (theirs.frames[i].forces as number[][]).flat();
     o.forces.forEach((f, k) => assert.ok(Math.abs(f - tf[k]) <= 1e-9 * 10, `frame ${i} force ${k}`));
   });
+});
+
+test('oreo finetune from a two-head model: --head NAME, the head of --level, --head new; the result keeps one head, as default', async () => {
+  const pot = twoHeads('fresh');
+  const file = join(tmp, 'two-for-finetune.oreo');
+  saveModel(pot, file);
+  const last = [...pot.params.keys()].filter((k) => k.startsWith('output_model.') && k.endsWith('.weight')).pop()!;
+  const trainData = join(repoRoot, 'data', 'rmd17', 'rmd17_aspirin_train_01.npz');
+  // One step at a learning rate of 1e-12: the weights are those of the head it started from.
+  const training = { ...paperDefaults, lr: 1e-12, lrStart: 1e-12, warmupSteps: 1, valEvery: 1, batchSize: 4, maxSteps: 1, seed: 0 };
+  const run = async (name: string, extra: { head?: string; level?: string }) => {
+    const r = await finetune({ from: file, data: trainData, nTrain: 4, nVal: 2, objective: { ...ET_OREO, denoise: 0, zeroForce: 0 }, training, out: join(tmp, `ft-${name}`), dtype: 'float64', quiet: true, ...extra });
+    return loadPotential(r.model);
+  };
+  const near = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).every((v, i) => Math.abs(v - b[i]) < 1e-8);
+  const xtb = await run('xtb', { head: 'xtb', level: 'PBE/def2-SVP' });
+  assert.ok(!xtb.isMultiHead());
+  assert.deepEqual(xtb.heads().map((h) => [h.id, h.level, h.default]), [['pbe', 'PBE/def2-SVP', true]]);
+  assert.equal(xtb.meta.startedFromHead, 'xtb');
+  assert.ok(near(xtb.params.get(last)!.data, pot.params.get(`heads.xtb.${last}`)!.data));
+  const byLevel = await run('level', { level: 'GFN2-xTB' });
+  assert.equal(byLevel.meta.startedFromHead, 'xtb');
+  assert.deepEqual(byLevel.heads().map((h) => [h.id, h.level]), [['xtb', 'GFN2-xTB']]);
+  const plain = await run('default', {});
+  assert.equal(plain.meta.startedFromHead, 'dft');
+  assert.ok(near(plain.params.get(last)!.data, pot.params.get(last)!.data));
+  const fresh = await run('new', { head: 'new', level: 'PBE/def2-SVP' });
+  assert.equal(fresh.meta.startedFromHead, 'new');
+  assert.ok(!near(fresh.params.get(last)!.data, pot.params.get(last)!.data) && !near(fresh.params.get(last)!.data, pot.params.get(`heads.xtb.${last}`)!.data));
+  // The representation is the pre-trained one in every case.
+  const emb = 'representation_model.embedding.weight';
+  for (const m of [xtb, byLevel, plain, fresh]) assert.ok(near(m.params.get(emb)!.data, pot.params.get(emb)!.data));
 });
