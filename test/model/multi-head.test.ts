@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPotential } from '../../src/model/load.js';
@@ -199,6 +199,16 @@ test('oreo export --head writes one head as a plain TorchMD-Net checkpoint; pred
   const e = runOreo(['eval', '--model', file, '--data', aspirinFile, '--limit', '4', '--head', 'dft']);
   assert.equal(e.status, 0, e.stderr);
   assert.equal(JSON.parse(e.stdout).head, 'dft');
+  // MD through a non-default head: recorded in the run, so --resume uses the same head.
+  const md = join(tmp, 'md-xtb');
+  const s = runOreo(['simulate', '--model', file, '--head', 'xtb', '--input', xyz, '--steps', '4', '--out', md, '--seed', '1', '--temperature', '100']);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(readFileSync(join(md, 'state.json'), 'utf8'), /"head":\s*"xtb"/);
+  const resumed = runOreo(['simulate', '--resume', md, '--steps', '6']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const lj = runOreo(['simulate', '--model', 'lj', '--head', 'xtb', '--input', xyz, '--steps', '2', '--out', join(tmp, 'md-lj')]);
+  assert.notEqual(lj.status, 0);
+  assert.match(lj.stderr, /--head applies to learned models only/);
 });
 
 test('TorchMD-Net 2.x load_model reads an exported non-default head and predicts what oreo predicts through it', { skip: skipUnlessTorchMDNet() }, () => {
