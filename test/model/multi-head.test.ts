@@ -178,6 +178,7 @@ test('oreo export --head writes one head as a plain TorchMD-Net checkpoint; pred
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).head, 'xtb');
   const back = loadPotential(ckpt);
+  assert.deepEqual(back.heads(), [{ id: 'xtb', level: 'GFN2-xTB', default: true }], 'the level of theory travels in the side record');
   const view = pot.withHead('xtb');
   assert.deepEqual([...back.params.keys()].sort(), [...view.params.keys()].sort());
   for (const [k, t] of view.params) assert.deepEqual([...back.params.get(k)!.data], [...t.data], k);
