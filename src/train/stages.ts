@@ -140,13 +140,15 @@ export async function pretrain(cfg: PretrainConfig, options: StageOptions = {}) 
   const trainSet: Conformation[] = [];
   const valSet: Conformation[] = [];
   for (const s of sources) {
-    const tr = selectPart(splits, s.config.path, s.conformations, 'train');
+    // With several heads, rows are routed by source name: a file's rows carry its path, so name them by the config's source.
+    const named = (cs: Conformation[]) => (cfg.heads ? cs.map((c) => ({ ...c, source: s.config.name })) : cs);
+    const tr = named(selectPart(splits, s.config.path, s.conformations, 'train'));
     // Weights: repeat a source's training conformations (fractional part by a seeded pick).
     const w = s.config.weight;
     for (let r = 0; r < Math.floor(w); r++) trainSet.push(...tr);
     const frac = w - Math.floor(w);
     if (frac > 0) trainSet.push(...tr.filter((_, i) => ((i * 2654435761) >>> 0) / 2 ** 32 < frac));
-    valSet.push(...selectPart(splits, s.config.path, s.conformations, 'val'));
+    valSet.push(...named(selectPart(splits, s.config.path, s.conformations, 'val')));
   }
   // With --resume the trainer restores the weights from the run's checkpoint.
   const pot = pretrainModel(cfg);
