@@ -63,3 +63,24 @@ export function keepHead(pot: Potential, name: string): Potential {
   delete (meta as Record<string, unknown>).head;
   return new Potential(pot.config, params, pot.dtype, meta);
 }
+
+/**
+ * Make one head (by id or level) the default, in place: its tensors take TorchMD-Net's names and
+ * the old default's move under `heads.<id>.` (a multi-head fine-tune trains the default head).
+ */
+export function makeDefaultHead(pot: Potential, name: string): void {
+  const target = findHead(pot.meta, name);
+  if (target.default) return;
+  const heads = headsOf(pot.meta).map((h) => ({ ...h }));
+  const old = heads.find((h) => h.default)!;
+  for (const k of headShapes(pot.config).keys()) {
+    const std = pot.params.get(k)!;
+    const moved = `${headTensorName({ ...target, default: false }, k)}`;
+    pot.params.set(k, pot.params.get(moved)!);
+    pot.params.delete(moved);
+    pot.params.set(headTensorName({ ...old, default: false }, k), std);
+  }
+  for (const h of heads) h.default = h.id === target.id;
+  checkHeads(heads, 'model heads');
+  pot.meta.heads = heads;
+}

@@ -29,7 +29,7 @@ import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
 import { compositionOf, type TrainingComposition } from '../model/card.js';
 import { deriveSeed, finetuneOrder } from '../random.js';
-import { addHead, keepHead } from '../model/head-edit.js';
+import { addHead, keepHead, makeDefaultHead } from '../model/head-edit.js';
 import { findHead, headForSource, headIdOf, headTakes, type HeadCard } from '../model/multi-head.js';
 import { surveyShardSets, ShardStream, type ShardSetSpec } from '../data/shard-stream.js';
 import { objectiveApplies } from './objective.js';
@@ -77,8 +77,9 @@ function calibrateHeads(pot: Potential, labelled: Conformation[]): { mae: number
     n += rows.length;
   }
   (pot.meta.heads as HeadCard[]).forEach((h) => {
+    // A head without rows here (the heads a fine-tune keeps but does not train) keeps its card.
     const c = byHead[h.id];
-    if (c) Object.assign(h, { calibrationRows: c.rows, energyCalibrationMAE_meV: c.mae_meV });
+    if (c && c.rows > 0) Object.assign(h, { calibrationRows: c.rows, energyCalibrationMAE_meV: c.mae_meV });
   });
   return { mae: n > 0 ? sum / n : NaN, byHead };
 }
@@ -239,6 +240,11 @@ export interface FinetuneOptions {
   head?: string;
   /** The level of theory of the data (recorded as the fine-tuned head's level; picks the head). */
   level?: string;
+  /**
+   * Keep every head of a multi-head `from`: the head trained becomes the default, the others stay
+   * as they were (on a representation that moves under them).
+   */
+  keepHeads?: boolean;
 }
 
 /** `from` as a file of TorchMD-Net hyper-parameters (JSON): an architecture with no weights. */
@@ -336,6 +342,7 @@ function startingModel(o: FinetuneOptions): Potential {
   const loaded = loadPotential(o.from, { dtype: o.dtype });
   if (o.scratch) return createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed });
   if (o.head === undefined && o.level === undefined && !loaded.isMultiHead()) return loaded;
+  if (o.keepHeads && !loaded.isMultiHead() && o.head !== 'new') throw new OreoError(`--keep-heads: ${o.from} has one head; there is nothing to keep besides it`);
   return startingHead(loaded, o);
 }
 
@@ -347,6 +354,7 @@ function startingModel(o: FinetuneOptions): Potential {
 function startingHead(loaded: Potential, o: FinetuneOptions): Potential {
   const heads = loaded.heads();
   let start: HeadCard;
+  if (o.keepHeads) return keepingHeads(loaded, o);
   if (o.head === 'new') {
     start = { id: 'new', level: o.level ?? 'unrecorded' };
     const fresh = keepHead(loaded, 'default');
@@ -363,6 +371,25 @@ function startingHead(loaded: Potential, o: FinetuneOptions): Potential {
   plain.meta.heads = [{ ...(plain.meta.heads as HeadCard[])[0], id: level === start.level ? start.id : headIdOf(level), level, default: true }];
   plain.meta.startedFromHead = start.id;
   return plain;
+}
+
+/** `--keep-heads`: the whole multi-head model, with the head to fine-tune as its default. */
+function keepingHeads(loaded: Potential, o: FinetuneOptions): Potential {
+  const heads = loaded.heads();
+  if (o.head === 'new') {
+    const level = o.level ?? 'unrecorded';
+    let id = headIdOf(level);
+    while (heads.some((h) => h.id === id)) id = `${id}-ft`;
+    addHead(loaded, { id, level, default: true }, 'fresh', deriveSeed(o.training.seed, 'finetune-head'));
+    loaded.meta.startedFromHead = 'new';
+    return loaded;
+  }
+  const start = o.head !== undefined
+    ? findHead(loaded.meta, o.head)
+    : (o.level !== undefined ? heads.find((h) => h.level === o.level || headTakes(h, o.level!)) : undefined) ?? heads.find((h) => h.default) ?? heads[0];
+  makeDefaultHead(loaded, start.id);
+  loaded.meta.startedFromHead = start.id;
+  return loaded;
 }
 
 /**

@@ -239,7 +239,7 @@ test('oreo finetune from a two-head model: --head NAME, the head of --level, --h
   const trainData = join(repoRoot, 'data', 'rmd17', 'rmd17_aspirin_train_01.npz');
   // One step at a learning rate of 1e-12: the weights are those of the head it started from.
   const training = { ...paperDefaults, lr: 1e-12, lrStart: 1e-12, warmupSteps: 1, valEvery: 1, batchSize: 4, maxSteps: 1, seed: 0 };
-  const run = async (name: string, extra: { head?: string; level?: string }) => {
+  const run = async (name: string, extra: { head?: string; level?: string; keepHeads?: boolean }) => {
     const r = await finetune({ from: file, data: trainData, nTrain: 4, nVal: 2, objective: { ...ET_OREO, denoise: 0, zeroForce: 0 }, training, out: join(tmp, `ft-${name}`), dtype: 'float64', quiet: true, ...extra });
     return loadPotential(r.model);
   };
@@ -258,7 +258,15 @@ test('oreo finetune from a two-head model: --head NAME, the head of --level, --h
   const fresh = await run('new', { head: 'new', level: 'PBE/def2-SVP' });
   assert.equal(fresh.meta.startedFromHead, 'new');
   assert.ok(!near(fresh.params.get(last)!.data, pot.params.get(last)!.data) && !near(fresh.params.get(last)!.data, pot.params.get(`heads.xtb.${last}`)!.data));
+  // --keep-heads: the trained head becomes the default, the other is kept exactly as it was.
+  const kept = await run('keep', { head: 'xtb', keepHeads: true });
+  assert.ok(kept.isMultiHead());
+  assert.deepEqual(kept.heads().map((h) => [h.id, h.default]), [['dft', false], ['xtb', true]]);
+  assert.equal(kept.meta.startedFromHead, 'xtb');
+  assert.ok(near(kept.params.get(last)!.data, pot.params.get(`heads.xtb.${last}`)!.data));
+  for (const k of [last, 'prior_model.0.atomref.weight', 'std', 'mean']) assert.deepEqual([...kept.params.get(`heads.dft.${k}`)!.data], [...pot.params.get(k)!.data], k);
+  assert.equal((kept.heads()[0] as { energyCalibrationMAE_meV?: unknown }).energyCalibrationMAE_meV, undefined);
   // The representation is the pre-trained one in every case.
   const emb = 'representation_model.embedding.weight';
-  for (const m of [xtb, byLevel, plain, fresh]) assert.ok(near(m.params.get(emb)!.data, pot.params.get(emb)!.data));
+  for (const m of [xtb, byLevel, plain, fresh, kept]) assert.ok(near(m.params.get(emb)!.data, pot.params.get(emb)!.data));
 });
