@@ -23,6 +23,7 @@ import { AdamW } from '../../src/train/optimizer.js';
 import { ET_OREO } from '../../src/train/objective.js';
 import { Rng } from '../../src/random.js';
 import { finetune } from '../../src/train/stages.js';
+import { listModels } from '../../src/web/catalog.js';
 import { paperDefaults } from '../../src/train/trainer.js';
 import { repoRoot } from '../paths.js';
 import { runOreo } from '../cli.js';
@@ -160,6 +161,9 @@ test('.oreo round trip keeps every head; keepHead gives a plain single-head mode
   assert.deepEqual(back.heads(), pot.heads());
   assert.deepEqual([...back.params.keys()].sort(), [...pot.params.keys()].sort());
   for (const id of ['dft', 'xtb']) assert.deepEqual(predictAll(back.withHead(id), 'fast'), predictAll(pot.withHead(id), 'fast'), id);
+  // The browser app's model list shows the heads.
+  const shown = listModels(tmp).find((m) => m.id === 'two.oreo')!;
+  assert.deepEqual(shown.info.heads, [{ id: 'dft', level: 'PBE/def2-SVP', default: true }, { id: 'xtb', level: 'GFN2-xTB', default: false }]);
   const plain = keepHead(back, 'xtb');
   assert.ok(!plain.isMultiHead());
   assert.deepEqual(plain.heads(), [{ ...XTB, default: true }]);
