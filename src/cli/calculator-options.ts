@@ -36,6 +36,10 @@ export async function calculatorFrom(
   if (model !== undefined && reference_ !== undefined) throw new OreoError(`oreo ${command}: give --model or --calculator, not both`);
   const dtype = str(p, 'dtype');
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`oreo ${command}: --dtype must be float32 or float64, got '${dtype}'`);
+  const head = str(p, 'head');
+  if (head !== undefined && (reference_ !== undefined || (model !== undefined && isAnalyticSpec(model) && !existsSync(model)))) {
+    throw new OreoError(`oreo ${command}: --head applies to learned models only`);
+  }
   if (reference_ !== undefined) {
     if (dtype !== undefined) throw new OreoError(`oreo ${command}: --dtype applies to learned models only`);
     return { calculator: referenceCalculatorFrom(command, p), spec: reference_, kind: 'reference' };
@@ -48,6 +52,5 @@ export async function calculatorFrom(
     return { calculator: createAnalyticCalculator(model, reference), spec: model, kind: 'analytic' };
   }
   const { loadCalculator } = await import('../model/load.js');
-  const head = str(p, 'head');
   return { calculator: await loadCalculator(model, { ...(dtype ? { dtype } : {}), ...(head !== undefined ? { head } : {}) }), spec: model, kind: 'model' };
 }
