@@ -18,6 +18,7 @@ import type { Potential } from '../model/potential.js';
 import { headShapes } from '../model/create.js';
 import { headForSource, headTensorName, type HeadCard } from '../model/multi-head.js';
 import { ObjectiveGradients, type StepResult, type TrainingPathChoice } from './gradient-path.js';
+import type { GradientHelper } from './parallel-gradients.js';
 import type { LossTerms, NormalSource, ObjectiveConfig } from './objective.js';
 import { evaluate } from './evaluate.js';
 import type { Validator } from './observers.js';
@@ -59,6 +60,8 @@ export class MultiHeadGradients {
   /** For each head: the index in the model's trainable list of each of the view's trainable tensors. */
   private readonly slots = new Map<string, number[]>();
   private readonly size: number;
+  /** One helper thread for all heads when training runs on two threads. */
+  private readonly helper: { helper: GradientHelper | null } = { helper: null };
 
   constructor(
     readonly pot: Potential,
@@ -74,7 +77,7 @@ export class MultiHeadGradients {
     for (const head of this.heads) {
       const view = pot.withHead(head.id);
       this.views.set(head.id, view);
-      this.paths.set(head.id, new ObjectiveGradients(view, objective, choice, (m) => void (warned ? 0 : ((warned = true), warn(m)))));
+      this.paths.set(head.id, new ObjectiveGradients(view, objective, choice, (m) => void (warned ? 0 : ((warned = true), warn(m))), this.helper));
       this.slots.set(head.id, view.trainable().map(([name]) => order.get(own.has(name) ? headTensorName(head, name) : name)!));
     }
   }
@@ -82,6 +85,11 @@ export class MultiHeadGradients {
   /** The single-head view of a head. */
   view(id: string): Potential {
     return this.views.get(id)!;
+  }
+
+  /** Threads the last steps ran on (2 once the shared helper has started). */
+  get threads(): number {
+    return this.helper.helper ? 2 : 1;
   }
 
   get path(): 'fused' | 'autodiff' {
@@ -142,6 +150,8 @@ export class MultiHeadGradients {
 
   dispose(): void {
     for (const p of this.paths.values()) p.dispose();
+    this.helper.helper?.dispose();
+    this.helper.helper = null;
   }
 }
 

@@ -20,6 +20,7 @@ import { readMd17Npz } from '../../src/data/md17.js';
 import { makeBatch } from '../../src/data/batch.js';
 import { MultiHeadGradients, groupByHead } from '../../src/train/multi-head.js';
 import { AdamW } from '../../src/train/optimizer.js';
+import { setTrainingThreads } from '../../src/train/parallel-gradients.js';
 import { ET_OREO } from '../../src/train/objective.js';
 import { Rng } from '../../src/random.js';
 import { finetune } from '../../src/train/stages.js';
@@ -273,4 +274,27 @@ test('oreo finetune from a two-head model: --head NAME, the head of --level, --h
   // The representation is the pre-trained one in every case.
   const emb = 'representation_model.embedding.weight';
   for (const m of [xtb, byLevel, plain, fresh, kept]) assert.ok(near(m.params.get(emb)!.data, pot.params.get(emb)!.data));
+});
+
+test('on two training threads, the heads share one helper and a two-level step matches one thread to rounding', () => {
+  const pot = twoHeads('fresh');
+  const confs = [0, 100, 200, 300, 500, 700, 800, 900].map((i, k) => ({ ...aspirin[i], source: k % 2 ? 'aspirin | GFN2-xTB' : 'rmd17-aspirin' }));
+  const step = (threads: 1 | 2) => {
+    setTrainingThreads(threads);
+    const heads = new MultiHeadGradients(pot, { ...ET_OREO, denoise: 0 }, 'fused', () => {});
+    try {
+      const r = heads.step(makeBatch(confs), new Rng(2));
+      assert.equal(heads.threads, threads);
+      return r;
+    } finally {
+      heads.dispose();
+      setTrainingThreads(1);
+    }
+  };
+  const one = step(1), two = step(2);
+  assert.ok(Math.abs(one.value - two.value) <= 1e-10 * Math.abs(one.value), `${one.value} vs ${two.value}`);
+  one.grads.forEach((g, k) => {
+    assert.equal(g === null, two.grads[k] === null);
+    if (g) for (let i = 0; i < g.size; i++) assert.ok(Math.abs(g.data[i] - two.grads[k]!.data[i]) <= 1e-9 * (1 + Math.abs(g.data[i])), `param ${k}[${i}]`);
+  });
 });
