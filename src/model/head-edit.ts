@@ -59,7 +59,7 @@ export function keepHead(pot: Potential, name: string): Potential {
   const params = new Map<string, Tensor>();
   for (const [k, t] of view.params) params.set(k, new Tensor(t.data.slice(), [...t.shape]));
   const head = headsOf(view.meta)[0];
-  const meta = { ...view.meta, heads: [{ id: head.id, level: head.level, ...(head.program ? { program: head.program } : {}), ...(head.version ? { version: head.version } : {}), default: true }] };
+  const meta = { ...view.meta, heads: [{ id: head.id, level: head.level, ...(head.program ? { program: head.program } : {}), ...(head.version ? { version: head.version } : {}), ...(head.recorded ? { recorded: head.recorded } : {}), default: true }] };
   delete (meta as Record<string, unknown>).head;
   return new Potential(pot.config, params, pot.dtype, meta);
 }

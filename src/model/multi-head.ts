@@ -33,6 +33,8 @@ export interface HeadCard {
   match?: string[];
   /** The one head used when none is named (predict, simulate, eval, export, finetune). */
   default?: boolean;
+  /** The level of theory as the data's corpus manifest records it: full name, key, program, version, settings. */
+  recorded?: { name: string; key?: string; program?: string; version?: string; settings?: Record<string, unknown> };
 }
 
 /** A head id: letters, digits, '-', '_', '.'; what `--head` and the parameter prefix use. */

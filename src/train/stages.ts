@@ -5,7 +5,7 @@
  * per-element energy calibration and a model file ready for `predict` / `simulate`.
  */
 import { join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readSplitIndices } from '../data/split-indices.js';
 import { configFromHyperParameters } from '../model/config.js';
 import { loadDataset } from '../data/dataset.js';
@@ -40,17 +40,45 @@ function elementsOf(confs: Conformation[]): number[] {
 }
 
 /**
+ * The heads of the config with their levels as the corpora record them: for a shard set written
+ * by `oreo corpus build` (its manifest.json beside shards/), the level whose name the head's
+ * level matches gives its full name, key, program, version and settings.
+ */
+function headsWithRecordedLevels(cfg: PretrainConfig): HeadCard[] | undefined {
+  if (!cfg.heads) return undefined;
+  type Level = { name: string; key?: string; description?: { program?: string; version?: string; settings?: Record<string, unknown> } };
+  const levels: Level[] = [];
+  for (const s of cfg.data.shardSources) {
+    const manifest = join(s.shards, '..', 'manifest.json');
+    if (!existsSync(manifest)) continue;
+    try {
+      const m = JSON.parse(readFileSync(manifest, 'utf8')) as { levels?: Level[] };
+      for (const l of m.levels ?? []) if (typeof l?.name === 'string' && !levels.some((x) => x.key === l.key)) levels.push(l);
+    } catch {
+      // A manifest that cannot be read only means the head's card stays as the config wrote it.
+    }
+  }
+  return cfg.heads.map((h) => {
+    const l = levels.find((x) => x.name === h.level || x.name.startsWith(`${h.level} `));
+    if (!l) return { ...h };
+    const d = l.description ?? {};
+    return { ...h, program: h.program ?? d.program, version: h.version ?? d.version, recorded: { name: l.name, key: l.key, program: d.program, version: d.version, settings: d.settings } };
+  });
+}
+
+/**
  * A new model for pre-training: the ET of the config, with one head per level of theory when the
  * config lists heads (the default under TorchMD-Net's names, every other fresh under heads.<id>.).
  */
 function pretrainModel(cfg: PretrainConfig): Potential {
   const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
-  if (!cfg.heads || cfg.heads.length < 2) {
-    if (cfg.heads) pot.meta.heads = cfg.heads.map((h) => ({ ...h }));
+  const heads = headsWithRecordedLevels(cfg);
+  if (!heads || heads.length < 2) {
+    if (heads) pot.meta.heads = heads;
     return pot;
   }
-  const def = cfg.heads.find((h) => h.default)!;
-  for (const h of cfg.heads) if (!h.default) addHead(pot, h, 'fresh', deriveSeed(cfg.training.seed, `head:${h.id}`), def);
+  const def = heads.find((h) => h.default)!;
+  for (const h of heads) if (!h.default) addHead(pot, h, 'fresh', deriveSeed(cfg.training.seed, `head:${h.id}`), def);
   return pot;
 }
 

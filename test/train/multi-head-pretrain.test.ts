@@ -63,6 +63,11 @@ test('a streamed pre-training on GFN2-xTB and ANI-2x labels: one head per level,
   }
   const model = loadPotential(join(dir, 'two-heads', 'model.oreo'));
   assert.deepEqual(model.heads().map((h) => [h.id, h.level, h.default]), [['ani', 'ANI-2x', true], ['xtb', 'GFN2-xTB', false]]);
+  // Each head's level as the corpus manifest records it.
+  const [ani, xtb] = model.heads();
+  assert.equal(ani.recorded?.name, 'ANI-2x (ωB97X/6-31G(d))');
+  assert.equal(xtb.recorded?.program, 'xtb');
+  assert.match(String(xtb.version), /^\d+\.\d+/);
   // The two Atomrefs hold two levels' per-element energies: GFN2-xTB's and ωB97X's hydrogen differ by far more than 1 eV.
   const hA = model.withHead('ani').params.get('prior_model.0.atomref.weight')!.data[1];
   const hX = model.withHead('xtb').params.get('prior_model.0.atomref.weight')!.data[1];
