@@ -22,7 +22,7 @@ import { wasmKernels, type EtKernels } from '../../engine/kernels/wasm.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
-import type { Potential } from '../potential.js';
+import type { FusedModel } from './model-source.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from '../neighbors.js';
 import { Arena, ArenaFull } from './arena.js';
@@ -163,7 +163,7 @@ export class FastEnergyForces {
   private zeroMol: Int32Array = new Int32Array(0);
   private lastMol: Int32Array = new Int32Array(0);
 
-  constructor(readonly potential: Potential) {
+  constructor(readonly potential: FusedModel) {
     this.config = potential.config;
     this.dtype = potential.dtype;
     const cfg = this.config;

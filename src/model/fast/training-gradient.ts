@@ -34,7 +34,7 @@ import { flushSubnormal, smallestNormal } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
-import type { Potential } from '../potential.js';
+import type { TrainableModel } from './model-source.js';
 import { PairList } from '../neighbors.js';
 import { trainKernels, trainKernelUse } from './train-kernels.js';
 
@@ -126,7 +126,7 @@ export class FusedTrainingGradient {
   readonly dtype: DType;
   private readonly pairs = new PairList();
 
-  constructor(readonly potential: Potential) {
+  constructor(readonly potential: TrainableModel) {
     this.config = potential.config;
     this.dtype = potential.dtype;
     const why = fusedTrainingUnsupported(this.config, potential.trainable().map(([n]) => n));
