@@ -18,7 +18,8 @@
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
 import { gemmPacked, kernelBackend, setKernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
-import { wasmKernels, type EtKernels } from '../../engine/kernels/wasm.js';
+import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { etKernels, type EtKernels } from './et-kernels.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
@@ -272,7 +273,7 @@ export class FastEnergyForces {
     }
     // The WASM path: buffers in the kernels' memory, edge loops in WASM where the channel
     // counts are whole vectors. A call that finds the arena too small grows it and starts over.
-    this.et = this.edgeKernelsFit() ? arena.kernels.etKernels(this.dtype === 'float32' ? 4 : 8) : null;
+    this.et = this.edgeKernelsFit() ? etKernels(arena.kernels, this.dtype === 'float32' ? 4 : 8) : null;
     const cfg = this.config, H = cfg.embedding_dimension;
     const rows = Math.max(this.pairs.count, 3 * N);
     const cols = Math.max(this.w.filterColumns, 5 * H, cfg.num_rbf + 1);

@@ -37,6 +37,7 @@ import type { ETConfig } from '../config.js';
 import type { TrainableModel } from './model-source.js';
 import { PairList } from '../neighbors.js';
 import { trainKernels, trainKernelUse } from './train-kernels.js';
+import { etKernels } from './et-kernels.js';
 
 const LN_EPS = 1e-5;
 /** Pairs per block of the filter computations (their buffers stay in cache). */
@@ -423,14 +424,14 @@ export class FusedTrainingGradient {
     const sz = dtype === 'float32' ? 4 : 8;
     const kernels = ar ? ar.kernels : null;
     const vectorKernels = kernels !== null && H % lanes === 0 && hd % lanes === 0;
-    const pairKernel = vectorKernels && trainKernelUse.pairBackward ? kernels.pairBackwardDual(sz as 4 | 8) : null;
+    const pairKernel = vectorKernels && trainKernelUse.pairBackward ? trainKernels(kernels, sz as 4 | 8).pairBackward : null;
     const tk = vectorKernels ? trainKernels(kernels, sz as 4 | 8) : null;
     const resident = (...xs: ArrayBufferView[]) => kernels !== null && xs.every((x) => x.buffer === kernels.memoryBuffer);
     // Byte offset of element `elems` of x (the tangent half of a dual buffer, a block's start).
     const at = (x: ArrayBufferView, elems: number) => x.byteOffset + elems * sz;
     const rowKernels = tk && trainKernelUse.rows ? tk : null;
     // Bias rows added by the row kernel where the arrays allow (the bias copied in), else in JS.
-    const rowBias = rowKernels ? kernels!.etKernels(sz as 4 | 8).addRowBias : null;
+    const rowBias = rowKernels ? etKernels(kernels!, sz as 4 | 8).addRowBias : null;
     const bias = (y: Buf, b: Buf, rows: number, cols: number): void => {
       if (rowBias && cols % lanes === 0 && resident(y)) {
         const bb = this.place(b);
