@@ -17,7 +17,7 @@
  * Notation: N atoms, P pairs (a < b), H features, R radial functions, L layers. Edge e1 of a
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
-import { gemmPacked, kernelBackend, setKernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { gemmPacked, kernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
 import { wasmKernels } from '../../engine/kernels/wasm.js';
 import { etKernels, type EtKernels } from './et-kernels.js';
 import { allocate, type DType } from '../../engine/index.js';
@@ -26,7 +26,8 @@ import type { ETConfig } from '../config.js';
 import type { FusedModel } from './model-source.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from '../neighbors.js';
-import { Arena, ArenaFull } from './arena.js';
+import { Arena, runInArena, withTypeScriptKernels } from './arena.js';
+import { LN_EPS, layerNormForward, layerNormBackward } from './layer-norm.js';
 import { flushSubnormal, packWeights, smallestNormal, type FastWeights, type Linear } from './weights.js';
 
 export interface FastResult {
@@ -36,7 +37,6 @@ export interface FastResult {
   forces: Float64Array;
 }
 
-const LN_EPS = 1e-5;
 
 /** Where the work buffers live: the arena while a WASM-path call is under way, else JS memory. */
 interface BufferHome {
@@ -277,41 +277,18 @@ export class FastEnergyForces {
     const cfg = this.config, H = cfg.embedding_dimension;
     const rows = Math.max(this.pairs.count, 3 * N);
     const cols = Math.max(this.w.filterColumns, 5 * H, cfg.num_rbf + 1);
-    for (let attempt = 0; ; attempt++) {
-      let outOfMemory = false;
-      try {
-        arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8);
-        arena.begin();
-        const out = this.run(z, positions, mol, M);
-        if (arena.intact) return out;
-        // Something grew the memory mid-call (a first use of some kernel scratch): views went
-        // stale, so the numbers are not trusted; the growth does not repeat.
-      } catch (e) {
-        if (isMemoryLimit(e)) {
-          outOfMemory = true;
-        } else {
-          if (attempt > 20) throw e;
-          if (e instanceof ArenaFull) {
-            arena.end();
-            try {
-              // Work memory grows with the pair count (P × the filter columns dominate: about
-              // 15 kB a pair for a 4×64 ET in float32, 1.35 GB for 2000 atoms on a 1.6 Å grid):
-              // the first growth goes straight to that estimate, not by doubling from the failed array.
-              arena.grow(Math.max(e.bytesWanted, this.workBytesEstimate(this.pairs.count, N)));
-            } catch (g) {
-              if (!isMemoryLimit(g)) throw g;
-              outOfMemory = true;
-            }
-          } else if (arena.intact) {
-            throw e;
-          } // else: a stale view threw; start over
-        }
-      } finally {
-        arena.end();
-      }
-      if (outOfMemory) return this.runWithoutWasm(z, positions, mol, M);
-      if (attempt > 20) throw new OreoError('fast ET path: work memory kept moving; giving up');
-    }
+    return runInArena(arena, {
+      prepare: () => arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8),
+      run: () => this.run(z, positions, mol, M),
+      withoutWasm: () => this.runWithoutWasm(z, positions, mol, M),
+      overflow: false,
+      // Work memory grows with the pair count (P × the filter columns dominate: about 15 kB a
+      // pair for a 4×64 ET in float32, 1.35 GB for 2000 atoms on a 1.6 Å grid): the first
+      // growth goes straight to that estimate, not by doubling from the failed array.
+      estimate: () => this.workBytesEstimate(this.pairs.count, N),
+      attempts: 20,
+      what: 'fast ET path',
+    });
   }
 
   /** A lower estimate of the arena bytes one call needs: 3 × P × the filter columns, + per-atom state. */
@@ -333,13 +310,7 @@ export class FastEnergyForces {
     this.arena?.dispose();
     this.arena = null;
     this.et = null;
-    const previous = kernelBackend();
-    setKernelBackend('js');
-    try {
-      return this.run(z, positions, mol, M);
-    } finally {
-      setKernelBackend(previous);
-    }
+    return withTypeScriptKernels(() => this.run(z, positions, mol, M));
   }
 
   /** The arena for this call, or null for the all-TypeScript path (no WASM, or backend 'js'). */
@@ -1167,9 +1138,6 @@ export class FastEnergyForces {
 }
 
 /** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
-function isMemoryLimit(e: unknown): boolean {
-  return e instanceof RangeError && /memory/i.test(e.message);
-}
 
 /** Y[M, out] = X[M, in]·Wᵀ */
 function linearForward(M: number, X: FloatArray, W: Linear, Y: FloatArray): void {
@@ -1189,49 +1157,5 @@ function addRowBias(y: FloatArray, bias: FloatArray, rows: number, cols: number)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) y[o + c] += bias[c];
-  }
-}
-
-/** torch.nn.LayerNorm over rows of width H (biased variance, eps inside the root). */
-function layerNormForward(
-  x: FloatArray, weight: FloatArray, bias: FloatArray, N: number, H: number,
-  xhat: FloatArray, rstd: Float64Array, out: FloatArray,
-): void {
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m = 0;
-    for (let h = 0; h < H; h++) m += x[o + h];
-    m /= H;
-    let v = 0;
-    for (let h = 0; h < H; h++) {
-      const d = x[o + h] - m;
-      v += d * d;
-    }
-    const rs = 1 / Math.sqrt(v / H + LN_EPS);
-    rstd[n] = rs;
-    for (let h = 0; h < H; h++) {
-      const xh = (x[o + h] - m) * rs;
-      xhat[o + h] = xh;
-      out[o + h] = xh * weight[h] + bias[h];
-    }
-  }
-}
-
-/** Adds the layer norm's input gradient to gx, given the output gradient gy. */
-function layerNormBackward(
-  gy: FloatArray, weight: FloatArray, xhat: FloatArray, rstd: Float64Array, N: number, H: number, gx: FloatArray,
-): void {
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m1 = 0, m2 = 0;
-    for (let h = 0; h < H; h++) {
-      const g = gy[o + h] * weight[h];
-      m1 += g;
-      m2 += g * xhat[o + h];
-    }
-    m1 /= H;
-    m2 /= H;
-    const rs = rstd[n];
-    for (let h = 0; h < H; h++) gx[o + h] += rs * (gy[o + h] * weight[h] - m1 - xhat[o + h] * m2);
   }
 }

@@ -27,9 +27,10 @@
  * lies in the kernels' memory (a WASM-path call) and the channel counts are whole vectors;
  * test/model/training-kernels.test.ts holds each group to its twin.
  */
-import { gemm, silu, kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
+import { gemm, silu, kernelBackend, type FloatArray } from '../../engine/kernels/index.js';
 import { wasmKernels, type WasmKernels } from '../../engine/kernels/wasm.js';
-import { Arena } from './arena.js';
+import { Arena, runInArena, withTypeScriptKernels } from './arena.js';
+import { layerNormForwardDual, layerNormBackwardDual } from './layer-norm.js';
 import { flushSubnormal, smallestNormal } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
@@ -39,7 +40,6 @@ import { PairList } from '../neighbors.js';
 import { trainKernels, trainKernelUse } from './train-kernels.js';
 import { etKernels } from './et-kernels.js';
 
-const LN_EPS = 1e-5;
 /** Pairs per block of the filter computations (their buffers stay in cache). */
 const PAIR_BLOCK = 128;
 
@@ -292,39 +292,22 @@ export class FusedTrainingGradient {
     }
     const arena = this.arena;
     const cfg = this.config, H = cfg.embedding_dimension, N = z.length;
-    // The largest product's sizes (rows cover pairs of a batch, a generous bound), reserved
-    // before the call so no product grows the memory mid-call.
     const sz = this.dtype === 'float32' ? 4 : 8;
     this.pairs.find(positions, mol, N, cfg.cutoff_upper);
     const P = this.pairs.count;
     this.reserveFilterPack(k);
-    for (let attempt = 0; ; attempt++) {
-      let outOfMemory = false;
-      try {
-        // The largest product's sizes, reserved now so that no product grows the memory mid-call.
-        k.reserveGemmScratch(Math.max(2 * P, 6 * N, 5 * H), Math.max(5 * H, cfg.num_rbf + 1), Math.max(P, 3 * N, 5 * H), sz);
-        arena.begin(true);
-        const out = this.run(z, positions, mol, nMol, adj, true);
-        const intact = arena.intact, overflow = arena.overflow;
-        arena.end();
-        // Too small a block: the call ran partly on JS arrays. Its numbers are right but rounded
-        // differently from the all-WASM kernels, so grow and redo it: a step's gradient must not
-        // depend on whether this object is fresh (a resumed run must retrace an uninterrupted one).
-        if (overflow > 0) {
-          arena.grow(overflow);
-          if (attempt < 3) continue;
-        }
-        if (intact) return out;
-        // Something grew the memory mid-call: views went stale, the numbers are not trusted.
-      } catch (e) {
-        if (isMemoryLimit(e)) outOfMemory = true;
-        else if (attempt > 5 || arena.intact) throw e;
-      } finally {
-        arena.end();
-      }
-      if (outOfMemory) return this.runWithoutWasm(z, positions, mol, nMol, adj);
-      if (attempt > 5) throw new OreoError('fused training gradient: work memory kept moving; giving up');
-    }
+    return runInArena(arena, {
+      // The largest product's sizes (rows cover pairs of a batch, a generous bound), reserved
+      // before the call so that no product grows the memory mid-call.
+      prepare: () => k.reserveGemmScratch(Math.max(2 * P, 6 * N, 5 * H), Math.max(5 * H, cfg.num_rbf + 1), Math.max(P, 3 * N, 5 * H), sz),
+      run: () => this.run(z, positions, mol, nMol, adj, true),
+      withoutWasm: () => this.runWithoutWasm(z, positions, mol, nMol, adj),
+      // A step's gradient must not depend on whether this object is fresh (a resumed run must
+      // retrace an uninterrupted one): a call that spilled out of the arena is redone.
+      overflow: true,
+      attempts: 5,
+      what: 'fused training gradient',
+    });
   }
 
   /** The whole call on JavaScript arrays, for batches whose buffers exceed what WASM can address. */
@@ -335,14 +318,10 @@ export class FusedTrainingGradient {
     }
     this.arena?.dispose();
     this.arena = null;
-    const previous = kernelBackend();
-    setKernelBackend('js');
-    try {
+    return withTypeScriptKernels(() => {
       this.pairs.find(positions, mol, z.length, this.config.cutoff_upper);
       return this.run(z, positions, mol, nMol, adj, true);
-    } finally {
-      setKernelBackend(previous);
-    }
+    });
   }
 
   /** Release the work memory now (otherwise it goes when this is collected). */
@@ -577,7 +556,7 @@ export class FusedTrainingGradient {
         vp: Bw(2 * 3 * N * H3), vdot: B(2 * N * H), s: Bw(2 * EA * heads), sd: Bw(2 * EA * heads), dx: B(2 * N * H), o: Bw(2 * N * H3),
       };
       keep.push(st);
-      lnForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
+      layerNormForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
       gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
       bias(st.qkv, lw.qkvB, N, H5);
       const qkv = st.qkv, qT = N * H5;
@@ -806,7 +785,7 @@ export class FusedTrainingGradient {
 
     // ------------------------------------------------------------------ head, forward
     const outHat = B(2 * N * H), outRstd = new Float64Array(2 * N), xo = B(2 * N * H);
-    lnForwardDual(x, w.outW, w.outB, N, H, outHat, outRstd, xo);
+    layerNormForwardDual(x, w.outW, w.outB, N, H, outHat, outRstd, xo);
     const S0 = H + Hh;
     const v12 = B(2 * 3 * N * S0);
     gemm(false, true, 2 * 3 * N, S0, H, vec, w.h0v, v12, false);
@@ -936,7 +915,7 @@ export class FusedTrainingGradient {
       gxo.set(gu0.subarray(u0T + n * 2 * H, u0T + n * 2 * H + H), N * H + n * H);
     }
     const gx = B(2 * N * H);
-    lnBackDual(gxo, w.outW, outHat, outRstd, N, H, gx, gw.outW, gw.outB);
+    layerNormBackwardDual(gxo, w.outW, outHat, outRstd, N, H, gx, gw.outW, gw.outB);
 
     // ------------------------------------------------------------------ layers, backward
     const gA0 = B(cols); // tangent adjoint of the self-loop filter pre-activations, summed over atoms
@@ -1212,7 +1191,7 @@ export class FusedTrainingGradient {
       // q | k | v back to the normalised input, then the layer norm (x also flows on: residual).
       const gxn = Bw(2 * N * H);
       linearBack(gqkv, N, H5, H, lw.qkv, gxn, st.xn, pw.qkv, pw.qkvB, ones);
-      lnBackDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
+      layerNormBackwardDual(gxn, lw.lnW, st.xhat, st.rstd, N, H, gx, pw.lnW, pw.lnB);
       gvec = gvi;
     }
 
@@ -1440,71 +1419,3 @@ function normBackDual(gU: Buf, uWidth: number, colOffset: number, V: Buf, U: Buf
   }
 }
 
-/** torch.nn.LayerNorm over rows of width H, primal and tangent. */
-function lnForwardDual(x: Buf, weight: Buf, bias: Buf, N: number, H: number, xhat: Buf, rstd: Float64Array, out: Buf): void {
-  const T = N * H;
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m = 0, mT = 0;
-    for (let h = 0; h < H; h++) {
-      m += x[o + h];
-      mT += x[T + o + h];
-    }
-    m /= H;
-    mT /= H;
-    let v = 0;
-    for (let h = 0; h < H; h++) v += (x[o + h] - m) ** 2;
-    const rs = 1 / Math.sqrt(v / H + LN_EPS);
-    let mxa = 0;
-    for (let h = 0; h < H; h++) {
-      const xh = (x[o + h] - m) * rs;
-      xhat[o + h] = xh;
-      mxa += xh * rs * (x[T + o + h] - mT);
-    }
-    mxa /= H;
-    rstd[n] = rs;
-    rstd[N + n] = -rs * mxa;
-    for (let h = 0; h < H; h++) {
-      const xhT = rs * (x[T + o + h] - mT) - xhat[o + h] * mxa;
-      xhat[T + o + h] = xhT;
-      out[o + h] = xhat[o + h] * weight[h] + bias[h];
-      out[T + o + h] = xhT * weight[h];
-    }
-  }
-}
-
-/** Layer-norm backward on dual buffers: adds to gx (both halves) and the tangent parameter adjoints. */
-function lnBackDual(gy: Buf, weight: Buf, xhat: Buf, rstd: Float64Array, N: number, H: number, gx: Buf, pW: Buf, pB: Buf): void {
-  const T = N * H;
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m1 = 0, m2 = 0, m1T = 0, m2T = 0;
-    for (let h = 0; h < H; h++) {
-      const g = gy[o + h] * weight[h], gT = gy[T + o + h] * weight[h];
-      const xh = xhat[o + h], xhT = xhat[T + o + h];
-      m1 += g;
-      m2 += g * xh;
-      m1T += gT;
-      m2T += gT * xh + g * xhT;
-      pW[h] += gy[T + o + h] * xh + gy[o + h] * xhT;
-      pB[h] += gy[T + o + h];
-    }
-    m1 /= H;
-    m2 /= H;
-    m1T /= H;
-    m2T /= H;
-    const rs = rstd[n], rsT = rstd[N + n];
-    for (let h = 0; h < H; h++) {
-      const g = gy[o + h] * weight[h], gT = gy[T + o + h] * weight[h];
-      const xh = xhat[o + h], xhT = xhat[T + o + h];
-      const inner = g - m1 - xh * m2;
-      gx[o + h] += rs * inner;
-      gx[T + o + h] += rsT * inner + rs * (gT - m1T - xhT * m2 - xh * m2T);
-    }
-  }
-}
-
-/** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
-function isMemoryLimit(e: unknown): boolean {
-  return e instanceof RangeError && /memory/i.test(e.message);
-}
