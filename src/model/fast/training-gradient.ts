@@ -31,7 +31,7 @@ import { gemm, silu, kernelBackend, type FloatArray } from '../../engine/kernels
 import { wasmKernels, type WasmKernels } from '../../engine/kernels/wasm.js';
 import { Arena, runInArena, withTypeScriptKernels } from './arena.js';
 import { layerNormForwardDual, layerNormBackwardDual } from './layer-norm.js';
-import { flushSubnormal, smallestNormal } from './weights.js';
+import { flushSubnormal, fusedLayout, smallestNormal, valueBlockSource } from './weights.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
@@ -204,78 +204,39 @@ export class FusedTrainingGradient {
 
   /** Row order of v_proj / dv_proj: per head [s | m1 | m2] → three blocks of H (s, m1, m2). */
   private blockRow(block: number): number {
-    const H = this.config.embedding_dimension, hd = H / this.config.num_heads;
-    const part = Math.floor(block / H), c = block % H, hh = Math.floor(c / hd), t = c % hd;
-    return hh * 3 * hd + part * hd + t;
+    return valueBlockSource(block, this.config.embedding_dimension, this.config.num_heads);
   }
 
+  /**
+   * The parameters in the fused layouts (weights.ts fusedLayout, the inference path's too), the
+   * rearranged ones in work memory, and the matrices the products read copied into the arena.
+   */
   private pack(): Packed {
-    const cfg = this.config, H = cfg.embedding_dimension, R = cfg.num_rbf, Hh = H / 2;
-    const rep = 'representation_model';
-    const keys = cfg.distance_influence === 'keys' || cfg.distance_influence === 'both';
-    const values = cfg.distance_influence === 'values' || cfg.distance_influence === 'both';
-    const R1 = R + 1;
-    const withBias = (w: Buf, b: Buf, rows: number, order?: (r: number) => number): Buf => {
-      const out = this.buf(rows * R1);
-      for (let r = 0; r < rows; r++) {
-        const src = order ? order(r) : r;
-        out.set(w.subarray(src * R, src * R + R), r * R1);
-        out[r * R1 + R] = b[src];
-      }
-      return out;
-    };
-    const perLayer = (keys ? H : 0) + (values ? 3 * H : 0);
-    const filters = this.work(cfg.num_layers * perLayer * R1);
-    const layers: Packed['layers'] = [];
-    for (let l = 0; l < cfg.num_layers; l++) {
-      const p = `${rep}.attention_layers.${l}`;
-      let off = l * perLayer * R1;
-      if (keys) {
-        filters.set(withBias(this.param(`${p}.dk_proj.weight`), this.param(`${p}.dk_proj.bias`), H), off);
-        off += H * R1;
-      }
-      if (values) filters.set(withBias(this.param(`${p}.dv_proj.weight`), this.param(`${p}.dv_proj.bias`), 3 * H, (r) => this.blockRow(r)), off);
-      const qkv = this.work(5 * H * H), qkvB = this.buf(5 * H);
-      qkv.set(this.param(`${p}.q_proj.weight`), 0);
-      qkv.set(this.param(`${p}.k_proj.weight`), H * H);
-      qkvB.set(this.param(`${p}.q_proj.bias`), 0);
-      qkvB.set(this.param(`${p}.k_proj.bias`), H);
-      const vW = this.param(`${p}.v_proj.weight`), vB = this.param(`${p}.v_proj.bias`);
-      for (let r = 0; r < 3 * H; r++) {
-        const src = this.blockRow(r);
-        qkv.set(vW.subarray(src * H, src * H + H), (2 * H + r) * H);
-        qkvB[2 * H + r] = vB[src];
-      }
-      layers.push({
-        lnW: this.param(`${p}.layernorm.weight`), lnB: this.param(`${p}.layernorm.bias`), qkv, qkvB,
-        vecProj: this.place(this.param(`${p}.vec_proj.weight`)), oProj: this.place(this.param(`${p}.o_proj.weight`)), oB: this.param(`${p}.o_proj.bias`),
-      });
-    }
-    const nb = cfg.neighbor_embedding ? `${rep}.neighbor_embedding` : null;
-    const b0 = 'output_model.output_network.0', b1 = 'output_model.output_network.1';
-    const h0v = this.work((H + Hh) * H);
-    h0v.set(this.param(`${b0}.vec1_proj.weight`), 0);
-    h0v.set(this.param(`${b0}.vec2_proj.weight`), H * H);
+    const L = fusedLayout(this.config, this.potential.params, this.dtype, { share: true, alloc: (n) => this.work(n, false) });
+    const nb = L.neighbor, [b0, b1] = L.head;
     return {
-      emb: this.param(`${rep}.embedding.weight`),
-      means: Float64Array.from(this.param(`${rep}.distance_expansion.means`)),
-      betas: Float64Array.from(this.param(`${rep}.distance_expansion.betas`)),
-      nbEmb: nb ? this.param(`${nb}.embedding.weight`) : null,
-      nbDist: nb ? this.place(withBias(this.param(`${nb}.distance_proj.weight`), this.param(`${nb}.distance_proj.bias`), H)) : null,
-      nbCombine: nb ? this.place(this.param(`${nb}.combine.weight`)) : null,
-      nbCombineBias: nb ? this.param(`${nb}.combine.bias`) : null,
-      filters,
-      layers,
-      outW: this.param(`${rep}.out_norm.weight`),
-      outB: this.param(`${rep}.out_norm.bias`),
-      h0v,
-      h0u0: this.place(this.param(`${b0}.update_net.layers.0.weight`)), h0u0b: this.param(`${b0}.update_net.layers.0.bias`),
-      h0u2: this.place(this.param(`${b0}.update_net.layers.2.weight`)), h0u2b: this.param(`${b0}.update_net.layers.2.bias`),
-      h1v: this.place(this.param(`${b1}.vec1_proj.weight`)),
-      h1u0: this.place(this.param(`${b1}.update_net.layers.0.weight`)), h1u0b: this.param(`${b1}.update_net.layers.0.bias`),
-      h1u2: this.param(`${b1}.update_net.layers.2.weight`), h1u2b: this.param(`${b1}.update_net.layers.2.bias`),
-      std: this.param('std')[0],
-      mean: this.param('mean')[0],
+      emb: L.embedding,
+      means: L.means,
+      betas: L.betas,
+      nbEmb: nb ? nb.embedding : null,
+      nbDist: nb ? nb.distProj : null,
+      nbCombine: nb ? this.place(nb.combine) : null,
+      nbCombineBias: nb ? nb.combineBias : null,
+      filters: L.filters,
+      layers: L.layers.map((lw) => ({
+        lnW: lw.lnWeight, lnB: lw.lnBias, qkv: lw.qkv, qkvB: lw.qkvBias,
+        vecProj: this.place(lw.vecProj), oProj: this.place(lw.oProj), oB: lw.oBias,
+      })),
+      outW: L.outNormWeight,
+      outB: L.outNormBias,
+      h0v: b0.vecProj,
+      h0u0: this.place(b0.u0), h0u0b: b0.u0Bias,
+      h0u2: this.place(b0.u2), h0u2b: b0.u2Bias,
+      h1v: this.place(b1.vecProj),
+      h1u0: this.place(b1.u0), h1u0b: b1.u0Bias,
+      h1u2: b1.u2, h1u2b: b1.u2Bias,
+      std: L.std,
+      mean: L.mean,
     };
   }
 
