@@ -73,6 +73,14 @@ class WorkBuffer<A extends FloatArray = FloatArray> {
 type WorkBuffer64 = WorkBuffer<Float64Array>;
 const float64Buffer = (home: BufferHome): WorkBuffer64 => new WorkBuffer<Float64Array>('float64', home);
 
+/** Where an activation of the last call lies: the array, and its place in the kernels' memory. */
+interface Kept {
+  a: FloatArray;
+  offset: number;
+  length: number;
+  inArena: boolean;
+}
+
 /** Per-layer activations kept from the forward pass for the reverse pass. */
 interface LayerState {
   /** Normalised input (before the affine part of the layer norm) [N·H] and 1/σ [N]. */
@@ -163,6 +171,9 @@ export class FastEnergyForces {
   private pb: Int32Array = new Int32Array(0);
   private zeroMol: Int32Array = new Int32Array(0);
   private lastMol: Int32Array = new Int32Array(0);
+  /** The inputs of the last finished call and where its per-layer activations lie (forwardActivations). */
+  private keptFor: { z: Int32Array; positions: ArrayLike<number>; mol: Int32Array } | null = null;
+  private kept: { qkv: Kept; vp: Kept | null; o: Kept }[] = [];
 
   constructor(readonly potential: FusedModel) {
     this.config = potential.config;
@@ -230,6 +241,7 @@ export class FastEnergyForces {
 
   /** Release the packed weights' kernel memory now (otherwise it goes when this is collected). */
   dispose(): void {
+    this.keptFor = null;
     for (const m of this.w.packed) m.dispose();
     this.arena?.dispose();
     this.arena = null;
@@ -265,6 +277,7 @@ export class FastEnergyForces {
       return { energy, forces: new Float64Array(0) };
     }
     this.lastMol = mol;
+    this.keptFor = null;
     this.pairs.find(positions, mol, N, this.config.cutoff_upper);
     const arena = this.useArena();
     if (!arena) {
@@ -386,7 +399,40 @@ export class FastEnergyForces {
     for (let l = this.config.num_layers - 1; l >= 0; l--) this.layerBackward(l, N);
     this.embedBackward(z, N);
     this.assembleForces(forces);
+    this.keepActivations(z, positions, mol, N);
     return { energy, forces };
+  }
+
+  /** Note where this call's per-layer activations lie, for forwardActivations. */
+  private keepActivations(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, N: number): void {
+    const H = this.config.embedding_dimension, inArena = this.arena !== null && this.arena.active;
+    const kept = (a: FloatArray, length: number): Kept => ({ a, offset: a.byteOffset, length, inArena });
+    this.kept = this.layers.map((st, l) => ({
+      qkv: kept(st.qkv.data, N * 5 * H),
+      vp: l > 0 ? kept(st.vp.data, 9 * N * H) : null,
+      o: kept(st.o.data, 3 * N * H),
+    }));
+    this.keptFor = { z, positions, mol };
+  }
+
+  /**
+   * Layer l's forward activations of the last call, in the fused layouts: q|k|v [N, 5H],
+   * vec_proj's output [3N, 3H] (null for layer 0, whose vectors are zero) and o_proj's [N, 3H],
+   * biases included; or null unless that call was for exactly these arrays. The training
+   * gradient takes the primal half of its dual products from them instead of computing it
+   * again. The views are valid until the next call.
+   */
+  forwardActivations(l: number, z: Int32Array, positions: ArrayLike<number>, mol: Int32Array): { qkv: FloatArray; vp: FloatArray | null; o: FloatArray } | null {
+    const f = this.keptFor;
+    if (!f || f.z !== z || f.positions !== positions || f.mol !== mol || l >= this.kept.length) return null;
+    const k = this.kept[l];
+    const memory = this.arena ? this.arena.kernels.memoryBuffer : null;
+    const view = (x: Kept): FloatArray => {
+      // An arena array's view goes stale when the kernels' memory grows; its place does not move.
+      if (!x.inArena || x.a.buffer === memory) return x.a.subarray(0, x.length);
+      return this.dtype === 'float32' ? new Float32Array(memory!, x.offset, x.length) : new Float64Array(memory!, x.offset, x.length);
+    };
+    return { qkv: view(k.qkv), vp: k.vp ? view(k.vp) : null, o: view(k.o) };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import type { TrainableModel } from './model-source.js';
 import { PairList } from '../neighbors.js';
 import { trainKernels, trainKernelUse } from './train-kernels.js';
 import { etKernels } from './et-kernels.js';
+import type { FastEnergyForces } from './energy-forces.js';
 
 /** Pairs per block of the filter computations (their buffers stay in cache). */
 const PAIR_BLOCK = 128;
@@ -242,11 +243,14 @@ export class FusedTrainingGradient {
 
   /**
    * dL/dθ for every trainable parameter (in its own layout), given the loss's adjoints at the
-   * structures (z, positions, mol). The positions must be the ones the loss saw.
+   * structures (z, positions, mol). The positions must be the ones the loss saw. `primal`: the
+   * inference path that gave the loss its forces, called last for these very arrays at the
+   * current parameters (refreshed); the forward values it computed are then not computed again.
    */
-  gradients(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints): Map<string, Buf> {
+  gradients(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, primal?: FastEnergyForces): Map<string, Buf> {
+    if (primal && (primal.config !== this.config || primal.dtype !== this.dtype)) primal = undefined;
     const k = kernelBackend() === 'js' ? null : wasmKernels();
-    if (!k) return this.run(z, positions, mol, nMol, adj, false);
+    if (!k) return this.run(z, positions, mol, nMol, adj, false, primal);
     if (!this.arena || this.arena.kernels !== k) {
       this.arena?.dispose();
       this.arena = new Arena(k);
@@ -261,8 +265,8 @@ export class FusedTrainingGradient {
       // The largest product's sizes (rows cover pairs of a batch, a generous bound), reserved
       // before the call so that no product grows the memory mid-call.
       prepare: () => k.reserveGemmScratch(Math.max(2 * P, 6 * N, 5 * H), Math.max(5 * H, cfg.num_rbf + 1), Math.max(P, 3 * N, 5 * H), sz),
-      run: () => this.run(z, positions, mol, nMol, adj, true),
-      withoutWasm: () => this.runWithoutWasm(z, positions, mol, nMol, adj),
+      run: () => this.run(z, positions, mol, nMol, adj, true, primal),
+      withoutWasm: () => this.runWithoutWasm(z, positions, mol, nMol, adj, primal),
       // A step's gradient must not depend on whether this object is fresh (a resumed run must
       // retrace an uninterrupted one): a call that spilled out of the arena is redone.
       overflow: true,
@@ -272,7 +276,7 @@ export class FusedTrainingGradient {
   }
 
   /** The whole call on JavaScript arrays, for batches whose buffers exceed what WASM can address. */
-  private runWithoutWasm(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints): Map<string, Buf> {
+  private runWithoutWasm(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, primal?: FastEnergyForces): Map<string, Buf> {
     if (!this.warnedMemory) {
       this.warnedMemory = true;
       console.warn(`oreo: a training batch of ${z.length} atoms needs more work memory than WASM can address; it runs on the TypeScript kernels (slower)`);
@@ -281,7 +285,7 @@ export class FusedTrainingGradient {
     this.arena = null;
     return withTypeScriptKernels(() => {
       this.pairs.find(positions, mol, z.length, this.config.cutoff_upper);
-      return this.run(z, positions, mol, nMol, adj, true);
+      return this.run(z, positions, mol, nMol, adj, true, primal);
     });
   }
 
@@ -323,8 +327,8 @@ export class FusedTrainingGradient {
    * each layer forward, the head, its reverse, each layer in reverse, the embedding in reverse),
    * each on dual buffers; `pairsFound`: this.pairs already holds this batch's pairs.
    */
-  private run(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, pairsFound: boolean): Map<string, Buf> {
-    const s0 = this.setup(z, positions, mol, nMol, adj, pairsFound);
+  private run(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, pairsFound: boolean, primal?: FastEnergyForces): Map<string, Buf> {
+    const s0 = this.setup(z, positions, mol, nMol, adj, pairsFound, primal);
     const s1 = { ...s0, ...this.geometry(s0) };
     const s: Step = { ...s1, ...this.filterSetup(s1) };
     const e = this.embed(s);
@@ -342,7 +346,7 @@ export class FusedTrainingGradient {
   }
 
   /** Constants, kernels and the parameter-adjoint accumulators of one call. */
-  private setup(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, pairsFound: boolean) {
+  private setup(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, nMol: number, adj: LossAdjoints, pairsFound: boolean, primal?: FastEnergyForces) {
     const cfg = this.config;
     const N = z.length;
     if (adj.dForces.length !== 3 * N) throw new OreoError(`loss adjoint has ${adj.dForces.length} force components for ${N} atoms`);
@@ -404,7 +408,7 @@ export class FusedTrainingGradient {
     // A row of ones for the bias adjoints' column sums (see linearBack).
     const ones = rowKernels ? this.work(3 * N, false).fill(1) : null;
     const EA = 2 * P + N;
-    return { cfg, N, w, H, H3, H5, Hh, R, R1, heads, hd, keys, values, perLayer, cols, B, Bw, dtype, gw, P, ar, pa, pb, lanes, sz, kernels, vectorKernels, pairKernel, tk, resident, at, rowKernels, rowBias, bias, ones, EA, z, positions, mol, nMol, adj };
+    return { cfg, N, w, H, H3, H5, Hh, R, R1, heads, hd, keys, values, perLayer, cols, B, Bw, dtype, gw, P, ar, pa, pb, lanes, sz, kernels, vectorKernels, pairKernel, tk, resident, at, rowKernels, rowBias, bias, ones, EA, z, positions, mol, nMol, adj, primal };
   }
 
   /** Pair geometry with tangents along the loss's force adjoint: u, C(r), the radial basis F. */
@@ -548,7 +552,7 @@ export class FusedTrainingGradient {
 
   /** Layer l forward on dual buffers, x updated in place; keeps what the reverse needs; returns the next vectors. */
   private layerForward(s: Step, l: number, x: Buf, vec: Buf, keep: LayerKeep[]): Buf {
-    const { at, B, bias, blockFilters, Bw, C, CT, EA, filt, filt0, H, H3, H5, hd, heads, keys, N, NB, P, pa, pb, perLayer, resident, rowKernels, tk, u, uT, values, w } = s;
+    const { at, B, bias, blockFilters, Bw, C, CT, EA, filt, filt0, H, H3, H5, hd, heads, keys, N, NB, P, pa, pb, perLayer, resident, rowKernels, tk, u, uT, values, w, primal, z, positions, mol } = s;
     const lw = w.layers[l];
     const hasVec = l > 0;
     const st: LayerKeep = {
@@ -557,12 +561,25 @@ export class FusedTrainingGradient {
     };
     keep.push(st);
     layerNormForwardDual(x, lw.lnW, lw.lnB, N, H, st.xhat, st.rstd, st.xn);
-    gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
-    bias(st.qkv, lw.qkvB, N, H5);
+    // The primal halves of this layer's products from the inference pass where it ran on these
+    // structures (the same layouts): only the tangent rows are multiplied here.
+    const acts = primal ? primal.forwardActivations(l, z, positions, mol) : null;
+    if (acts) {
+      st.qkv.set(acts.qkv);
+      gemm(false, true, N, H5, H, st.xn.subarray(N * H), lw.qkv, st.qkv.subarray(N * H5), false);
+    } else {
+      gemm(false, true, 2 * N, H5, H, st.xn, lw.qkv, st.qkv, false);
+      bias(st.qkv, lw.qkvB, N, H5);
+    }
     const qkv = st.qkv, qT = N * H5;
     const vp = st.vp, vdot = st.vdot;
     if (hasVec) {
-      gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
+      if (acts && acts.vp) {
+        vp.set(acts.vp);
+        gemm(false, true, 3 * N, H3, H, vec.subarray(3 * N * H), lw.vecProj, vp.subarray(3 * N * H3), false);
+      } else {
+        gemm(false, true, 2 * 3 * N, H3, H, vec, lw.vecProj, vp, false);
+      }
       const vT = 3 * N * H3;
       if (rowKernels && resident(vp, vdot)) rowKernels.vectorDot(N, H, vp.byteOffset, at(vp, vT), vdot.byteOffset, at(vdot, N * H));
       else for (let n = 0; n < N; n++) {
@@ -758,8 +775,13 @@ export class FusedTrainingGradient {
         at(sArr, sSelf), at(sArr, sT0 + sSelf), at(filt0, dvOff), dx.byteOffset, at(dx, dxT), vecNext.byteOffset, at(vecNext, vN));
     } else for (let n = 0; n < N; n++) message(2 * P + n, n, n, -1, -1, 1, 0, 0, 0);
     // o = dx·Woᵀ + b; x += vdot·o2 + o3; vec += vp3·o1.
-    gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
-    bias(st.o, lw.oB, N, H3);
+    if (acts) {
+      st.o.set(acts.o);
+      gemm(false, true, N, H3, H, dx.subarray(N * H), lw.oProj, st.o.subarray(N * H3), false);
+    } else {
+      gemm(false, true, 2 * N, H3, H, dx, lw.oProj, st.o, false);
+      bias(st.o, lw.oB, N, H3);
+    }
     const o = st.o, oT = N * H3, vpT = 3 * N * H3;
     if (rowKernels && resident(o, vdot, vp, x, vecNext)) {
       rowKernels.residual(N, H, hasVec ? 1 : 0, o.byteOffset, at(o, oT), vdot.byteOffset, at(vdot, N * H), vp.byteOffset, at(vp, vpT),
