@@ -18,9 +18,13 @@
  * tangent rows [M, 2M), so one matrix product over 2M rows moves both through a linear layer.
  *
  * The energy function is the same as `energies` in ../et.ts and the fused inference path in
- * ./energy-forces.ts (value blocks, filters of all layers stacked with the bias as a column of
- * ones, EquivariantScalar head); test/model/training-gradient.test.ts checks the gradients
- * against the autodiff path for every model option it accepts.
+ * ./energy-forces.ts, on the same parameter layout (./weights.ts fusedLayout: value blocks,
+ * filters of all layers stacked with the bias as a column of ones, EquivariantScalar head) and
+ * in the same stages (geometry, filters, embedding, each layer, the head, and their adjoints).
+ * Given the inference pass that gave the loss its forces, the primal halves of each layer's
+ * q|k|v, vec_proj and o_proj products are taken from it rather than computed again.
+ * test/model/training-gradient.test.ts checks the gradients against the autodiff path for every
+ * model option it accepts, with and without that hand-over.
  *
  * The edge and per-atom loops below are the TypeScript twins of WASM SIMD kernels
  * (./train-kernels.ts, assembly/et-train.ts), which run instead wherever every array they touch
