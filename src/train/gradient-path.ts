@@ -84,7 +84,7 @@ export class ObjectiveGradients {
     if (shares) return this.stepOnTwoThreads(batch, ext, shares);
     const ef = this.fast.compute(ext.z, ext.positions, ext.mol, ext.nMol);
     const l = lossAdjoints(batch, ext, this.objective, ef.energy, ef.forces);
-    const g = this.fused!.gradients(ext.z, ext.positions, ext.mol, ext.nMol, l, this.fast);
+    const g = this.fused!.gradients(ext.z, ext.positions, ext.mol, ext.nMol, l);
     return { value: l.total, parts: l.parts, grads: this.gradientTensors(g) };
   }
 
@@ -110,7 +110,7 @@ export class ObjectiveGradients {
     const g = this.fused!.gradients(a.z, a.positions, a.mol, a.nMol, {
       dForces: l.dForces.subarray(0, 3 * mine.a1),
       dEnergy: l.dEnergy.subarray(0, mine.m1),
-    }, this.fast!);
+    });
     const helperGrads = new Map(helper.collect<{ grads: [string, Float64Array | Float32Array][] }>().grads);
     return { value: l.total, parts: l.parts, grads: this.gradientTensors(g, helperGrads) };
   }

@@ -55,7 +55,7 @@ port.on('message', (m: { op: string; [k: string]: unknown }) => {
       const g = fused.gradients(share.z, share.positions, share.mol, share.nMol, {
         dForces: m.dForces as Float64Array,
         dEnergy: m.dEnergy as Float64Array,
-      }, fast ?? undefined);
+      });
       const grads = trainable.map((n) => {
         const d = g.get(n);
         if (!d) throw new Error(`fused training gradient gave nothing for parameter '${n}'`);
