@@ -42,8 +42,6 @@ const NEVER: Record<string, string[]> = {
  * when its branch is merged. An exception that no longer exists fails the test, so none lingers.
  */
 const KNOWN: { from: string; to: string; why: string }[] = [
-  // fused-et: the fast path takes the Potential, and the Potential builds the fast path.
-  { from: 'model/fast/energy-forces.ts', to: 'model/potential.ts', why: 'issue 31 item 1, helper fused-et' },
 ];
 
 type Edge = { from: string; to: string };

@@ -7,12 +7,22 @@
  */
 import type { Conformation, ConformationKind } from './conformation.js';
 
-export interface Batch {
+/**
+ * What a model takes: atoms of one or more structures, molecule after molecule. The one
+ * structure-batch record: labelled training batches (`Batch`) and packed prediction inputs
+ * (`PackedStructures`) are this with more fields.
+ */
+export interface StructureBatch {
   /** Atomic numbers of all atoms, molecule after molecule. */
   z: Int32Array;
   /** Positions, flat [x,y,z] per atom, Å. */
   positions: Float64Array;
-  /** Molecule index (0..nMol−1) of each atom. */
+  /** Molecule index (0..nMol−1) of each atom (grouped); omit for a single molecule. */
+  mol?: Int32Array;
+  nMol?: number;
+}
+
+export interface Batch extends StructureBatch {
   mol: Int32Array;
   nMol: number;
   /** First atom of molecule m is atomOffset[m]; atomOffset[nMol] = total atoms. */
@@ -35,10 +45,9 @@ export interface Batch {
 }
 
 /** Structures packed for one model call: the geometry part of a Batch, without labels. */
-export interface PackedStructures {
+export interface PackedStructures extends StructureBatch {
   // Own (non-shared) buffers, so that they can be transferred to a worker thread.
   z: Int32Array<ArrayBuffer>;
-  /** Flat positions, Å. */
   positions: Float64Array<ArrayBuffer>;
   mol: Int32Array<ArrayBuffer>;
   nMol: number;

@@ -12,16 +12,10 @@ import { checkAtomicNumbers, type GraphInput, type Params } from './et.js';
 import { isBuffer } from './create.js';
 import { neighborPairs } from './neighbors.js';
 import { OreoError } from '../errors.js';
+import type { StructureBatch } from '../data/batch.js';
 import { symbolOf } from '../elements.js';
 
-export interface StructureBatch {
-  z: Int32Array;
-  /** Flat positions, Å. */
-  positions: Float64Array;
-  /** Molecule index per atom (grouped); omit for a single molecule. */
-  mol?: Int32Array;
-  nMol?: number;
-}
+export type { StructureBatch };
 
 export interface ModelMeta {
   /** Where the model came from (file, format) and anything a model card should carry. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { configFromHyperParameters } from '../../src/model/config.js';
 import { createPotential } from '../../src/model/init.js';
 import { FusedTrainingGradient } from '../../src/model/fast/training-gradient.js';
+import { FastEnergyForces } from '../../src/model/fast/energy-forces.js';
 import { kernelBackend, setKernelBackend } from '../../src/engine/kernels/index.js';
 import { grad, sub, square, sumAll, add, mulScalar, constant, type DType, type FloatArray } from '../../src/engine/index.js';
 import { dimerAndCluster } from './helpers.js';
@@ -46,6 +47,17 @@ function compare(hyper: Record<string, unknown>, dtype: DType, tol: number): voi
   // The first call at a new size runs partly on JS arrays (and sizes the WASM work memory), later
   // ones in WASM memory with the pair kernel: both must agree with autodiff.
   for (const call of ['first call', 'second call']) check(call, fused.gradients(z, positions, mol, nMol, { dForces, dEnergy }));
+  // With the inference pass that gave the loss its forces, its forward activations stand in for
+  // the primal halves of the layers' products; one that ran on other arrays is not used.
+  const fast = new FastEnergyForces(pot);
+  const elsewhere = Float64Array.from(positions, (x, i) => x + 0.01 * Math.cos(i));
+  fast.compute(z, elsewhere, mol, nMol);
+  assert.equal(fast.forwardActivations(0, z, positions, mol), null);
+  check('inference pass on other positions', fused.gradients(z, positions, mol, nMol, { dForces, dEnergy }, fast));
+  fast.compute(z, positions, mol, nMol);
+  assert.ok(fast.forwardActivations(1, z, positions, mol)?.vp, 'the inference pass keeps its activations');
+  check('with the inference activations', fused.gradients(z, positions, mol, nMol, { dForces, dEnergy }, fast));
+  fast.dispose();
   function check(call: string, got: Map<string, FloatArray>): void {
   let scale = 0;
   for (const g of want) if (g) for (const v of g.data) scale = Math.max(scale, Math.abs(v));

@@ -8,7 +8,7 @@
  * results differ by float rounding only. Two more are the same over a shared memory, for the
  * two-thread kernels (threads.ts): 'relaxed-simd-shared' and 'simd-shared'.
  *
- * Arrays that are views of the module's own memory (the fast ET path's arena) are used in place.
+ * Arrays that are views of the module's own memory (a caller's arena) are used in place.
  * Other inputs are copied into the module's linear memory, the kernel runs there, and the result is
  * copied back out. One region is reused for every call and grown when a call needs more, so a
  * steady stream of same-sized calls allocates no buffers (only the subarray views of the copies).
@@ -34,68 +34,6 @@ interface KernelExports {
   silu_f64(x: number, n: number, y: number, d1: number, d2: number): void;
   gemm_packed_cols_f32(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number, j0: number, j1: number): void;
   gemm_packed_cols_f64(tA: number, M: number, N: number, K: number, A: number, Bp: number, C: number, acc: number, work: number, j0: number, j1: number): void;
-  et_attention_f32: EtAttention;
-  et_attention_f64: EtAttention;
-  et_messages_f32: EtMessages;
-  et_messages_f64: EtMessages;
-  et_edges_backward_f32: EtEdgesBackward;
-  et_edges_backward_f64: EtEdgesBackward;
-  et_layer_norm_f32: EtRowKernels['layerNorm'];
-  et_layer_norm_f64: EtRowKernels['layerNorm'];
-  et_layer_norm_backward_f32: EtRowKernels['layerNormBackward'];
-  et_layer_norm_backward_f64: EtRowKernels['layerNormBackward'];
-  et_add_row_bias_f32: EtRowKernels['addRowBias'];
-  et_add_row_bias_f64: EtRowKernels['addRowBias'];
-  et_vector_dot_f32: EtRowKernels['vectorDot'];
-  et_vector_dot_f64: EtRowKernels['vectorDot'];
-  et_residual_f32: EtRowKernels['residual'];
-  et_residual_f64: EtRowKernels['residual'];
-  et_residual_backward_f32: EtRowKernels['residualBackward'];
-  et_residual_backward_f64: EtRowKernels['residualBackward'];
-  et_add_into_f32: EtRowKernels['addInto'];
-  et_add_into_f64: EtRowKernels['addInto'];
-  et_pair_backward_dual_f32: EtPairBackwardDual;
-  et_pair_backward_dual_f64: EtPairBackwardDual;
-}
-
-/** The ET's per-atom row kernels (assembly/et.ts); array arguments are byte offsets, widths whole vectors. */
-export interface EtRowKernels {
-  layerNorm(x: number, w: number, b: number, N: number, H: number, eps: number, xhat: number, rstd: number, out: number): void;
-  layerNormBackward(gy: number, w: number, xhat: number, rstd: number, N: number, H: number, gx: number): void;
-  addRowBias(y: number, bias: number, rows: number, cols: number): void;
-  vectorDot(N: number, H: number, vp: number, vdot: number): void;
-  residual(N: number, H: number, hasVec: number, o: number, vdot: number, vp: number, x: number, vecNext: number): void;
-  residualBackward(N: number, H: number, hasVec: number, gx: number, gvo: number, vp: number, vdot: number, o: number, go: number, gvp: number): void;
-  addInto(a: number, b: number, n: number): void;
-}
-
-// The Equivariant Transformer's edge loops (assembly/et.ts); all array arguments are byte offsets.
-type EtAttention = (P: number, N: number, H: number, heads: number, cols: number, kOff: number,
-  pa: number, pb: number, qkv: number, filt: number, dkSelf: number, attn: number) => void;
-type EtMessages = (P: number, N: number, H: number, heads: number, cols: number, vOff: number, vc: number, hasVec: number,
-  pa: number, pb: number, qkv: number, filt: number, dvSelf: number, attn: number, cut: number, u: number,
-  vec: number, vecNext: number, dx: number) => void;
-type EtEdgesBackward = (P: number, N: number, H: number, heads: number, cols: number, kOff: number, vOff: number,
-  keys: number, values: number, vc: number, hasVec: number,
-  pa: number, pb: number, qkv: number, filt: number, fder: number, dkSelf: number, dvSelf: number,
-  attn: number, attnDer: number, cut: number, u: number, vec: number,
-  gdx: number, gvo: number, gvi: number, gqkv: number, G: number, gCut: number, gU: number) => void;
-
-/**
- * The fused training gradient's pair loop (assembly/et-train.ts): pairs [p0, p1) of one block,
- * every array as a pair of byte offsets (value, tangent).
- */
-export type EtPairBackwardDual = (p0: number, p1: number, H: number, heads: number, perLayer: number, dvLocal: number,
-  keys: number, values: number, hasVec: number, pa: number, pb: number, u: number, uT: number, C: number, CT: number,
-  qkv: number, qkvT: number, vec: number, vecT: number, gvec: number, gvecT: number, gdx: number, gdxT: number,
-  s: number, sT: number, sd: number, sdT: number, filt: number, filtT: number, fder: number, fderT: number,
-  gqkv: number, gqkvT: number, gvi: number, gviT: number, gA: number, gAT: number) => void;
-
-/** The ET edge and row kernels of one precision. */
-export interface EtKernels extends EtRowKernels {
-  attention: EtAttention;
-  messages: EtMessages;
-  edgesBackward: EtEdgesBackward;
 }
 
 const PAGE = 65536;
@@ -165,33 +103,13 @@ export class WasmKernels {
 
   /**
    * A kernel of the module by its export name, for callers that keep their own kernels'
-   * interfaces (src/model/fast/train-kernels.ts); array arguments are byte offsets.
+   * interfaces (the ET's, in src/model/fast/et-kernels.ts and train-kernels.ts): the engine
+   * wraps only its generic kernels (matrix products, SiLU); array arguments are byte offsets.
    */
   exported<F extends (...args: number[]) => unknown>(name: string): F {
     const f = (this.x as unknown as Record<string, unknown>)[name];
     if (typeof f !== 'function') throw new Error(`WASM kernels: no kernel '${name}' in this build`);
     return f as F;
-  }
-
-  /** The fused training gradient's pair loop for one precision. */
-  pairBackwardDual(elemSize: 4 | 8): EtPairBackwardDual {
-    return elemSize === 4 ? this.x.et_pair_backward_dual_f32 : this.x.et_pair_backward_dual_f64;
-  }
-
-  /** The ET edge kernels for f32 (elemSize 4) or f64 (8). */
-  etKernels(elemSize: 4 | 8): EtKernels {
-    const x = this.x;
-    return elemSize === 4
-      ? {
-        attention: x.et_attention_f32, messages: x.et_messages_f32, edgesBackward: x.et_edges_backward_f32,
-        layerNorm: x.et_layer_norm_f32, layerNormBackward: x.et_layer_norm_backward_f32, addRowBias: x.et_add_row_bias_f32,
-        vectorDot: x.et_vector_dot_f32, residual: x.et_residual_f32, residualBackward: x.et_residual_backward_f32, addInto: x.et_add_into_f32,
-      }
-      : {
-        attention: x.et_attention_f64, messages: x.et_messages_f64, edgesBackward: x.et_edges_backward_f64,
-        layerNorm: x.et_layer_norm_f64, layerNormBackward: x.et_layer_norm_backward_f64, addRowBias: x.et_add_row_bias_f64,
-        vectorDot: x.et_vector_dot_f64, residual: x.et_residual_f64, residualBackward: x.et_residual_backward_f64, addInto: x.et_add_into_f64,
-      };
   }
 
   /**
@@ -274,7 +192,7 @@ export class WasmKernels {
   gemmPacked(transA: boolean, M: number, N: number, K: number, A: FloatArray, packedB: number, C: FloatArray, accumulate: boolean): void {
     const sz = C.BYTES_PER_ELEMENT;
     const nA = M * K, nC = M * N;
-    // Operands already in WASM memory (the fast ET path's buffers) are used where they lie; the
+    // Operands already in WASM memory (a caller's arena buffers) are used where they lie; the
     // others are copied to the scratch area, which the work area follows.
     const inA = this.resident(A), inC = this.resident(C);
     let top = align64(this.scratch);

@@ -12,7 +12,8 @@
  * are made afresh in each epoch and why `intact` lets the caller check that no view it used went
  * stale during a call.
  */
-import type { FloatArray } from '../../engine/kernels/index.js';
+import { kernelBackend, setKernelBackend, type FloatArray } from '../../engine/kernels/index.js';
+import { OreoError } from '../../errors.js';
 import type { WasmKernels } from '../../engine/kernels/wasm.js';
 
 /** Thrown by Arena.take when the block is too small; the call is repeated after grow(). */
@@ -154,4 +155,97 @@ export class Arena {
     for (const offset of this.constants.values()) this.kernels.free(offset);
     this.constants.clear();
   }
+}
+
+/** How one fused call runs in an arena: what `runInArena` needs of its caller. */
+export interface ArenaCall<T> {
+  /** Before each try: reserve kernel scratch, so that nothing grows the memory mid-call. */
+  prepare(): void;
+  /** The computation, taking its work arrays from the arena. */
+  run(): T;
+  /**
+   * The whole call without WASM (TypeScript kernels, JS arrays), for work that exceeds what
+   * WASM can address.
+   */
+  withoutWasm(): T;
+  /**
+   * Overflow mode (see Arena.overflow): a full block hands out JS arrays and the call is redone
+   * once the block has grown, so that a result never depends on the arena's history. Otherwise
+   * a full block throws ArenaFull and the call starts over.
+   */
+  overflow: boolean;
+  /** Bytes to grow a full block to at least (beside what the failed array asked for). */
+  estimate?(): number;
+  /** Tries before giving up on memory that keeps moving. */
+  attempts: number;
+  /** Names the caller in the error that gives up. */
+  what: string;
+}
+
+/**
+ * Run a fused call in `arena`, growing it and starting over when it was too small or the WASM
+ * memory moved under the call (stale views: the numbers are not trusted), and falling back to
+ * `withoutWasm` when the memory cannot grow any more. The one retry driver of the fused
+ * inference and training paths.
+ */
+export function runInArena<T>(arena: Arena, call: ArenaCall<T>): T {
+  for (let attempt = 0; ; attempt++) {
+    let outOfMemory = false;
+    try {
+      call.prepare();
+      arena.begin(call.overflow);
+      const out = call.run();
+      const intact = arena.intact, overflow = arena.overflow;
+      arena.end();
+      // Too small a block in overflow mode: the call ran partly on JS arrays. Its numbers are
+      // right but rounded differently from the all-WASM kernels, so grow and redo it.
+      if (overflow > 0) {
+        arena.grow(overflow);
+        if (attempt < 3) continue;
+      }
+      if (intact) return out;
+      // Something grew the memory mid-call (a first use of some kernel scratch): views went
+      // stale; the growth does not repeat.
+    } catch (e) {
+      if (isMemoryLimit(e)) {
+        outOfMemory = true;
+      } else {
+        if (attempt > call.attempts) throw e;
+        if (e instanceof ArenaFull) {
+          arena.end();
+          try {
+            arena.grow(Math.max(e.bytesWanted, call.estimate ? call.estimate() : 0));
+          } catch (g) {
+            if (!isMemoryLimit(g)) throw g;
+            outOfMemory = true;
+          }
+        } else if (arena.intact) {
+          throw e;
+        } // else: a stale view threw; start over
+      }
+    } finally {
+      arena.end();
+    }
+    if (outOfMemory) return call.withoutWasm();
+    if (attempt > call.attempts) throw new OreoError(`${call.what}: work memory kept moving; giving up`);
+  }
+}
+
+/**
+ * `run` on the TypeScript kernels (no WASM anywhere), as a call falls back to when its work
+ * does not fit WASM memory; the backend is restored afterwards.
+ */
+export function withTypeScriptKernels<T>(run: () => T): T {
+  const previous = kernelBackend();
+  setKernelBackend('js');
+  try {
+    return run();
+  } finally {
+    setKernelBackend(previous);
+  }
+}
+
+/** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
+export function isMemoryLimit(e: unknown): boolean {
+  return e instanceof RangeError && /memory/i.test(e.message);
 }

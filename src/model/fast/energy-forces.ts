@@ -17,15 +17,17 @@
  * Notation: N atoms, P pairs (a < b), H features, R radial functions, L layers. Edge e1 of a
  * pair runs b → a (d = +u, u = (r_b − r_a)/r), edge e2 runs a → b (d = −u); self-loops follow.
  */
-import { gemmPacked, kernelBackend, setKernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
-import { wasmKernels, type EtKernels } from '../../engine/kernels/wasm.js';
+import { gemmPacked, kernelBackend, silu, type FloatArray } from '../../engine/kernels/index.js';
+import { wasmKernels } from '../../engine/kernels/wasm.js';
+import { etKernels, type EtKernels } from './et-kernels.js';
 import { allocate, type DType } from '../../engine/index.js';
 import { OreoError } from '../../errors.js';
 import type { ETConfig } from '../config.js';
-import type { Potential } from '../potential.js';
+import type { FusedModel } from './model-source.js';
 import { checkAtomicNumbers } from '../et.js';
 import { PairList } from '../neighbors.js';
-import { Arena, ArenaFull } from './arena.js';
+import { Arena, runInArena, withTypeScriptKernels } from './arena.js';
+import { LN_EPS, layerNormForward, layerNormBackward } from './layer-norm.js';
 import { flushSubnormal, packWeights, smallestNormal, type FastWeights, type Linear } from './weights.js';
 
 export interface FastResult {
@@ -35,7 +37,6 @@ export interface FastResult {
   forces: Float64Array;
 }
 
-const LN_EPS = 1e-5;
 
 /** Where the work buffers live: the arena while a WASM-path call is under way, else JS memory. */
 interface BufferHome {
@@ -71,6 +72,14 @@ class WorkBuffer<A extends FloatArray = FloatArray> {
 /** Geometry and per-row statistics are float64 whatever the model's dtype. */
 type WorkBuffer64 = WorkBuffer<Float64Array>;
 const float64Buffer = (home: BufferHome): WorkBuffer64 => new WorkBuffer<Float64Array>('float64', home);
+
+/** Where an activation of the last call lies: the array, and its place in the kernels' memory. */
+interface Kept {
+  a: FloatArray;
+  offset: number;
+  length: number;
+  inArena: boolean;
+}
 
 /** Per-layer activations kept from the forward pass for the reverse pass. */
 interface LayerState {
@@ -162,8 +171,11 @@ export class FastEnergyForces {
   private pb: Int32Array = new Int32Array(0);
   private zeroMol: Int32Array = new Int32Array(0);
   private lastMol: Int32Array = new Int32Array(0);
+  /** The inputs of the last finished call and where its per-layer activations lie (forwardActivations). */
+  private keptFor: { z: Int32Array; positions: ArrayLike<number>; mol: Int32Array } | null = null;
+  private kept: { qkv: Kept; vp: Kept | null; o: Kept }[] = [];
 
-  constructor(readonly potential: Potential) {
+  constructor(readonly potential: FusedModel) {
     this.config = potential.config;
     this.dtype = potential.dtype;
     const cfg = this.config;
@@ -229,6 +241,7 @@ export class FastEnergyForces {
 
   /** Release the packed weights' kernel memory now (otherwise it goes when this is collected). */
   dispose(): void {
+    this.keptFor = null;
     for (const m of this.w.packed) m.dispose();
     this.arena?.dispose();
     this.arena = null;
@@ -264,6 +277,7 @@ export class FastEnergyForces {
       return { energy, forces: new Float64Array(0) };
     }
     this.lastMol = mol;
+    this.keptFor = null;
     this.pairs.find(positions, mol, N, this.config.cutoff_upper);
     const arena = this.useArena();
     if (!arena) {
@@ -272,45 +286,22 @@ export class FastEnergyForces {
     }
     // The WASM path: buffers in the kernels' memory, edge loops in WASM where the channel
     // counts are whole vectors. A call that finds the arena too small grows it and starts over.
-    this.et = this.edgeKernelsFit() ? arena.kernels.etKernels(this.dtype === 'float32' ? 4 : 8) : null;
+    this.et = this.edgeKernelsFit() ? etKernels(arena.kernels, this.dtype === 'float32' ? 4 : 8) : null;
     const cfg = this.config, H = cfg.embedding_dimension;
     const rows = Math.max(this.pairs.count, 3 * N);
     const cols = Math.max(this.w.filterColumns, 5 * H, cfg.num_rbf + 1);
-    for (let attempt = 0; ; attempt++) {
-      let outOfMemory = false;
-      try {
-        arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8);
-        arena.begin();
-        const out = this.run(z, positions, mol, M);
-        if (arena.intact) return out;
-        // Something grew the memory mid-call (a first use of some kernel scratch): views went
-        // stale, so the numbers are not trusted; the growth does not repeat.
-      } catch (e) {
-        if (isMemoryLimit(e)) {
-          outOfMemory = true;
-        } else {
-          if (attempt > 20) throw e;
-          if (e instanceof ArenaFull) {
-            arena.end();
-            try {
-              // Work memory grows with the pair count (P × the filter columns dominate: about
-              // 15 kB a pair for a 4×64 ET in float32, 1.35 GB for 2000 atoms on a 1.6 Å grid):
-              // the first growth goes straight to that estimate, not by doubling from the failed array.
-              arena.grow(Math.max(e.bytesWanted, this.workBytesEstimate(this.pairs.count, N)));
-            } catch (g) {
-              if (!isMemoryLimit(g)) throw g;
-              outOfMemory = true;
-            }
-          } else if (arena.intact) {
-            throw e;
-          } // else: a stale view threw; start over
-        }
-      } finally {
-        arena.end();
-      }
-      if (outOfMemory) return this.runWithoutWasm(z, positions, mol, M);
-      if (attempt > 20) throw new OreoError('fast ET path: work memory kept moving; giving up');
-    }
+    return runInArena(arena, {
+      prepare: () => arena.kernels.reserveGemmScratch(rows, cols, cols, this.dtype === 'float32' ? 4 : 8),
+      run: () => this.run(z, positions, mol, M),
+      withoutWasm: () => this.runWithoutWasm(z, positions, mol, M),
+      overflow: false,
+      // Work memory grows with the pair count (P × the filter columns dominate: about 15 kB a
+      // pair for a 4×64 ET in float32, 1.35 GB for 2000 atoms on a 1.6 Å grid): the first
+      // growth goes straight to that estimate, not by doubling from the failed array.
+      estimate: () => this.workBytesEstimate(this.pairs.count, N),
+      attempts: 20,
+      what: 'fast ET path',
+    });
   }
 
   /** A lower estimate of the arena bytes one call needs: 3 × P × the filter columns, + per-atom state. */
@@ -332,13 +323,7 @@ export class FastEnergyForces {
     this.arena?.dispose();
     this.arena = null;
     this.et = null;
-    const previous = kernelBackend();
-    setKernelBackend('js');
-    try {
-      return this.run(z, positions, mol, M);
-    } finally {
-      setKernelBackend(previous);
-    }
+    return withTypeScriptKernels(() => this.run(z, positions, mol, M));
   }
 
   /** The arena for this call, or null for the all-TypeScript path (no WASM, or backend 'js'). */
@@ -414,7 +399,40 @@ export class FastEnergyForces {
     for (let l = this.config.num_layers - 1; l >= 0; l--) this.layerBackward(l, N);
     this.embedBackward(z, N);
     this.assembleForces(forces);
+    this.keepActivations(z, positions, mol, N);
     return { energy, forces };
+  }
+
+  /** Note where this call's per-layer activations lie, for forwardActivations. */
+  private keepActivations(z: Int32Array, positions: ArrayLike<number>, mol: Int32Array, N: number): void {
+    const H = this.config.embedding_dimension, inArena = this.arena !== null && this.arena.active;
+    const kept = (a: FloatArray, length: number): Kept => ({ a, offset: a.byteOffset, length, inArena });
+    this.kept = this.layers.map((st, l) => ({
+      qkv: kept(st.qkv.data, N * 5 * H),
+      vp: l > 0 ? kept(st.vp.data, 9 * N * H) : null,
+      o: kept(st.o.data, 3 * N * H),
+    }));
+    this.keptFor = { z, positions, mol };
+  }
+
+  /**
+   * Layer l's forward activations of the last call, in the fused layouts: q|k|v [N, 5H],
+   * vec_proj's output [3N, 3H] (null for layer 0, whose vectors are zero) and o_proj's [N, 3H],
+   * biases included; or null unless that call was for exactly these arrays. The training
+   * gradient takes the primal half of its dual products from them instead of computing it
+   * again. The views are valid until the next call.
+   */
+  forwardActivations(l: number, z: Int32Array, positions: ArrayLike<number>, mol: Int32Array): { qkv: FloatArray; vp: FloatArray | null; o: FloatArray } | null {
+    const f = this.keptFor;
+    if (!f || f.z !== z || f.positions !== positions || f.mol !== mol || l >= this.kept.length) return null;
+    const k = this.kept[l];
+    const memory = this.arena ? this.arena.kernels.memoryBuffer : null;
+    const view = (x: Kept): FloatArray => {
+      // An arena array's view goes stale when the kernels' memory grows; its place does not move.
+      if (!x.inArena || x.a.buffer === memory) return x.a.subarray(0, x.length);
+      return this.dtype === 'float32' ? new Float32Array(memory!, x.offset, x.length) : new Float64Array(memory!, x.offset, x.length);
+    };
+    return { qkv: view(k.qkv), vp: k.vp ? view(k.vp) : null, o: view(k.o) };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1166,9 +1184,6 @@ export class FastEnergyForces {
 }
 
 /** WebAssembly.Memory.grow past the engine's or the module's maximum throws a RangeError. */
-function isMemoryLimit(e: unknown): boolean {
-  return e instanceof RangeError && /memory/i.test(e.message);
-}
 
 /** Y[M, out] = X[M, in]·Wᵀ */
 function linearForward(M: number, X: FloatArray, W: Linear, Y: FloatArray): void {
@@ -1188,49 +1203,5 @@ function addRowBias(y: FloatArray, bias: FloatArray, rows: number, cols: number)
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let c = 0; c < cols; c++) y[o + c] += bias[c];
-  }
-}
-
-/** torch.nn.LayerNorm over rows of width H (biased variance, eps inside the root). */
-function layerNormForward(
-  x: FloatArray, weight: FloatArray, bias: FloatArray, N: number, H: number,
-  xhat: FloatArray, rstd: Float64Array, out: FloatArray,
-): void {
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m = 0;
-    for (let h = 0; h < H; h++) m += x[o + h];
-    m /= H;
-    let v = 0;
-    for (let h = 0; h < H; h++) {
-      const d = x[o + h] - m;
-      v += d * d;
-    }
-    const rs = 1 / Math.sqrt(v / H + LN_EPS);
-    rstd[n] = rs;
-    for (let h = 0; h < H; h++) {
-      const xh = (x[o + h] - m) * rs;
-      xhat[o + h] = xh;
-      out[o + h] = xh * weight[h] + bias[h];
-    }
-  }
-}
-
-/** Adds the layer norm's input gradient to gx, given the output gradient gy. */
-function layerNormBackward(
-  gy: FloatArray, weight: FloatArray, xhat: FloatArray, rstd: Float64Array, N: number, H: number, gx: FloatArray,
-): void {
-  for (let n = 0; n < N; n++) {
-    const o = n * H;
-    let m1 = 0, m2 = 0;
-    for (let h = 0; h < H; h++) {
-      const g = gy[o + h] * weight[h];
-      m1 += g;
-      m2 += g * xhat[o + h];
-    }
-    m1 /= H;
-    m2 /= H;
-    const rs = rstd[n];
-    for (let h = 0; h < H; h++) gx[o + h] += rs * (gy[o + h] * weight[h] - m1 - xhat[o + h] * m2);
   }
 }

@@ -52,12 +52,23 @@ export type NeighborEmbedDual = (P: number, H: number, pa: number, pb: number, z
 export type NeighborEmbedBackwardDual = (P: number, H: number, pa: number, pb: number, z: number, C: number, CT: number,
   pre: number, preT: number, emb: number, gcat: number, gcatT: number, pemb: number, gpre: number, gpreT: number) => void;
 
+/**
+ * The reverse pair loop: pairs [p0, p1) of one block, every array as a pair of byte offsets
+ * (value, tangent).
+ */
+export type PairBackwardDual = (p0: number, p1: number, H: number, heads: number, perLayer: number, dvLocal: number,
+  keys: number, values: number, hasVec: number, pa: number, pb: number, u: number, uT: number, C: number, CT: number,
+  qkv: number, qkvT: number, vec: number, vecT: number, gvec: number, gvecT: number, gdx: number, gdxT: number,
+  s: number, sT: number, sd: number, sdT: number, filt: number, filtT: number, fder: number, fderT: number,
+  gqkv: number, gqkvT: number, gvi: number, gviT: number, gA: number, gAT: number) => void;
+
 /** a += b over n values (whole vectors). */
 export type AddInto = (a: number, b: number, n: number) => void;
 
 export interface TrainKernels {
   pairLogits: PairLogitsDual;
   pairMessages: PairMessagesDual;
+  pairBackward: PairBackwardDual;
   vectorDot: VectorDotDual;
   residual: ResidualDual;
   residualBackward: ResidualBackwardDual;
@@ -76,6 +87,7 @@ export function trainKernels(k: WasmKernels, elemSize: 4 | 8): TrainKernels {
   return {
     pairLogits: k.exported(`et_pair_logits_dual_${t}`),
     pairMessages: k.exported(`et_pair_messages_dual_${t}`),
+    pairBackward: k.exported(`et_pair_backward_dual_${t}`),
     vectorDot: k.exported(`et_vector_dot_dual_${t}`),
     residual: k.exported(`et_residual_dual_${t}`),
     residualBackward: k.exported(`et_residual_backward_dual_${t}`),
