@@ -16,6 +16,7 @@ import { readMd17Npz } from '../../src/data/md17.js';
 import { ET_OREO } from '../../src/train/objective.js';
 import { train, paperDefaults } from '../../src/train/trainer.js';
 import { dataDir } from '../paths.js';
+import { parsePretrainConfig } from '../../src/train/run-config.js';
 import { runOreo } from '../cli.js';
 import { skipUnless } from '../system-tools.js';
 
@@ -97,4 +98,18 @@ test('a two-head run stopped and resumed ends with the same weights bit for bit 
   const b2 = model();
   train({ pot: b2, train: data.slice(0, 20), val: data.slice(20), objective: ET_OREO, config: cfg, outDir: join(dir, 'resume-b'), quiet: true, resume: true });
   for (const [name, t] of a.params) assert.deepEqual([...b2.params.get(name)!.data], [...t.data], name);
+});
+
+test("the config's heads are checked before anything is read: one default, known keys, ids usable as --head", () => {
+  const file = join(dir, 'bad-heads.json');
+  const data = { seed: 0, sources: [{ name: 'eth', path: join(dataDir, 'rmd17', 'rmd17_ethanol_train_01.npz'), kind: 'off-equilibrium', cap: 4 }] };
+  const parse = (heads: unknown, model: Record<string, unknown> = tiny) => () => parsePretrainConfig({ data, model, heads }, file);
+  assert.throws(parse([{ id: 'a', level: 'X' }, { id: 'b', level: 'Y' }]), /bad-heads\.json.*exactly one head must be the default \(found 0\).*"default": true/s);
+  assert.throws(parse([{ id: 'a', level: 'X', default: true }, { id: 'a', level: 'Y' }]), /head 'a' is listed twice/);
+  assert.throws(parse([{ id: 'new', level: 'X', default: true }]), /head id 'new'/);
+  assert.throws(parse([{ id: 'a', level: 'X', default: true, weight: 2 }]), /unknown key 'heads\[0\]\.weight'/);
+  assert.throws(parse([{ id: 'a', level: '', default: true }]), /heads\[0\]\.level must be a non-empty string/);
+  assert.throws(parse([{ id: 'a', level: 'X', default: true }], { ...tiny, prior_model: null }), /several heads need model\.prior_model 'Atomref'/);
+  const ok = parsePretrainConfig({ data, model: tiny, heads: [{ id: 'dft', level: 'PBE/def2-SVP', default: true }, { id: 'xtb', level: 'GFN2-xTB', match: ['GFN2-xTB'] }] }, file);
+  assert.deepEqual(ok.heads?.map((h) => [h.id, h.default]), [['dft', true], ['xtb', false]]);
 });
