@@ -23,6 +23,8 @@ export interface LoadModelOptions {
   dtype?: DType;
   /** For bytes: a name used in error messages and metadata (default 'model bytes'). */
   name?: string;
+  /** A multi-head ET's head (id or level of theory); default: its default head. */
+  head?: string;
 }
 
 export { EnsembleModel, flatPositions };
@@ -127,5 +129,9 @@ export function loadModel(source: string | Uint8Array | ArrayBuffer, options: Lo
   const m = typeof source === 'string'
     ? loadEnergyModel(source, { dtype: options.dtype })
     : openModelBytes(source instanceof Uint8Array ? source : new Uint8Array(source), options.name ?? 'model bytes', { dtype: options.dtype });
-  return m instanceof AniEnsemble ? new EnsembleModel(m) : new Model(m);
+  if (m instanceof AniEnsemble) {
+    if (options.head !== undefined) throw new OreoError(`${typeof source === 'string' ? source : options.name ?? 'model bytes'}: head '${options.head}': an ANI ensemble has no heads`);
+    return new EnsembleModel(m);
+  }
+  return new Model(options.head !== undefined ? m.withHead(options.head) : m);
 }

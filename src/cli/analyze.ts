@@ -26,6 +26,7 @@ const spec: Record<string, OptionSpec> = {
   'hr-window': { type: 'string', help: `frames per window of the h(r) stability criterion (default ${DEFAULT_HR_WINDOW_FRAMES})` },
   'hr-threshold': { type: 'string', help: `h(r) window error (∫|Δh|dr, 0–2) that counts as unstable (default ${DEFAULT_HR_THRESHOLD})` },
   model: { type: 'string', help: 'also compute the force MAE of this model (a file, or ani2x) on --test (default: the reference frames)' },
+  head: { type: 'string', help: "a multi-head model's head (its id or level of theory); default: the model's default head" },
   test: { type: 'string', help: 'labelled test frames for the force MAE (.npz or .extxyz with forces)' },
   'test-limit': { type: 'string', help: 'use only the first N test frames for the force MAE' },
   'png-scale': { type: 'string', help: 'PNG pixels per SVG pixel (default 2)' },
@@ -102,7 +103,8 @@ export const command: Command = {
         energy: test.energies?.[i],
       }));
       const { loadCalculator } = await import('../model/load.js');
-      const calc = await loadCalculator(modelPath);
+      const head = str(p, 'head');
+      const calc = await loadCalculator(modelPath, head !== undefined ? { head } : {});
       calc.checkElements?.(test.z);
       const printer = new ProgressPrinter();
       const errors = evaluateCalculator(calc, confs, (done, total) => {

@@ -13,6 +13,7 @@ import { flag, str, type OptionSpec, type Parsed } from './args.js';
 export const calculatorOptionSpec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file (.oreo, TorchMD-Net .ckpt), or an analytic potential: lj, morse, harmonic' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  head: { type: 'string', help: "a multi-head model's head (level of theory) to use; default: the model's default head" },
   ...referenceOptionSpec,
   calculator: { type: 'string', help: 'a reference program instead of --model: xtb (GFN2-xTB), gfn1-xtb' },
 };
@@ -35,6 +36,10 @@ export async function calculatorFrom(
   if (model !== undefined && reference_ !== undefined) throw new OreoError(`oreo ${command}: give --model or --calculator, not both`);
   const dtype = str(p, 'dtype');
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`oreo ${command}: --dtype must be float32 or float64, got '${dtype}'`);
+  const head = str(p, 'head');
+  if (head !== undefined && (reference_ !== undefined || (model !== undefined && isAnalyticSpec(model) && !existsSync(model)))) {
+    throw new OreoError(`oreo ${command}: --head applies to learned models only`);
+  }
   if (reference_ !== undefined) {
     if (dtype !== undefined) throw new OreoError(`oreo ${command}: --dtype applies to learned models only`);
     return { calculator: referenceCalculatorFrom(command, p), spec: reference_, kind: 'reference' };
@@ -47,5 +52,5 @@ export async function calculatorFrom(
     return { calculator: createAnalyticCalculator(model, reference), spec: model, kind: 'analytic' };
   }
   const { loadCalculator } = await import('../model/load.js');
-  return { calculator: await loadCalculator(model, dtype ? { dtype } : {}), spec: model, kind: 'model' };
+  return { calculator: await loadCalculator(model, { ...(dtype ? { dtype } : {}), ...(head !== undefined ? { head } : {}) }), spec: model, kind: 'model' };
 }

@@ -20,6 +20,7 @@ const spec: Record<string, OptionSpec> = {
   inet: { type: 'string', help: 'TCP server HOST:PORT' },
   threads: { type: 'string', help: 'compute threads: 1 (default) or 2 (a helper thread takes half of each large matrix product)' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s own precision)' },
+  head: { type: 'string', help: "a multi-head model's head (its id or level of theory); default: the model's default head" },
   'connect-timeout': { type: 'string', help: 'keep trying to connect for this long, s, since the server may start after the driver (default 30)' },
   progress: { type: 'string', help: 'a progress line (steps served, steps/s) at most this often, s; 0 for none (default 10)' },
   help: { type: 'boolean' },
@@ -72,7 +73,8 @@ export const command: Command = {
     // left holding a connection to a driver that cannot answer.
     const { loadEnergyModel, resolveModelPath, AniEnsemble } = await import('../model/load.js');
     if (!existsSync(resolveModelPath(modelPath))) throw new InputError(modelPath, 'model file not found');
-    const pot = loadEnergyModel(modelPath, dtype ? { dtype: dtype as 'float32' | 'float64' } : {});
+    const head = str(p, 'head');
+    const pot = loadEnergyModel(modelPath, { ...(dtype ? { dtype: dtype as 'float32' | 'float64' } : {}), ...(head !== undefined ? { head } : {}) });
     const init = await readInitialStructure(frame === undefined ? structure : `${structure}:${frame}`);
     const z = Int32Array.from(init.atoms.z);
     try {

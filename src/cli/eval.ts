@@ -12,6 +12,7 @@ import { requireFinite } from './finite.js';
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file (ET, ANI ensemble, TorchMD-Net) or a bundled model name (ani2x)' },
   data: { type: 'string', help: 'labelled conformations (npz, extxyz, hdf5, …)' },
+  head: { type: 'string', help: "a multi-head model's head (its id or level of theory); default: the model's default head" },
   limit: { type: 'string', help: 'evaluate only the first N conformations' },
   batch: { type: 'string', help: 'molecules per model call (16)' },
   out: { type: 'string', help: 'also write the metrics JSON here' },
@@ -23,14 +24,15 @@ export const command: Command = {
   async run(argv) {
     const p = parseArgs('eval', argv, spec);
     if (p.options.help) {
-      console.log(helpText('oreo eval --model FILE --data FILE [--limit N] [--out FILE]', 'Force MAE is over all Cartesian components of all atoms, as MDsim reports it.', spec));
+      console.log(helpText('oreo eval --model FILE --data FILE [--head NAME] [--limit N] [--out FILE]', 'Force MAE is over all Cartesian components of all atoms, as MDsim reports it.', spec));
       return 0;
     }
     const data = requireStr('eval', p, 'data');
     const limit = num('eval', p, 'limit', Infinity, { min: 1, integer: true });
     // A property model (oreo finetune --task property) reports its property's L1 MAE (meV for eV targets).
     const modelPath = requireStr('eval', p, 'model');
-    const opened = openModelFile(modelPath);
+    const head = str(p, 'head');
+    const opened = openModelFile(modelPath, head !== undefined ? { head } : {});
     if (opened.kind === 'property') {
       const options = { limit: Number.isFinite(limit) ? limit : undefined, batch: num('eval', p, 'batch', 16, { min: 1, integer: true }), out: str(p, 'out') };
       return (await import('./property.js')).evalPropertyModel(opened.model, modelPath, data, options);
@@ -52,7 +54,7 @@ export const command: Command = {
     requireFinite(r, `${modelPath} on ${data}`);
     // A label the data lacks is left out of the report rather than printed as null.
     const report = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null));
-    const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), data, ...report }, null, 2);
+    const json = JSON.stringify({ model: pot.meta.source ?? requireStr('eval', p, 'model'), ...(head !== undefined ? { head } : {}), data, ...report }, null, 2);
     if (str(p, 'out')) writeFileAtomic(str(p, 'out')!, json + '\n');
     console.log(json);
     return 0;

@@ -17,6 +17,7 @@ const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model to export: oreo .oreo or TorchMD-Net .ckpt/.pt' },
   format: { type: 'string', help: `output format: ${formats.join(' | ')} (TorchMD-Net 2.x checkpoint)` },
   out: { type: 'string', help: 'file to write (e.g. model.ckpt)' },
+  head: { type: 'string', help: "a multi-head model's head (its id or level of theory); default: the model's default head" },
   precision: { type: 'string', help: '32 | 64: TorchMD-Net precision and stored dtype (default: the model\'s own)' },
   'from-neurochem': { type: 'string', help: 'instead: convert a published NeuroChem ANI ensemble folder (e.g. ANI-2x) into one .oreo file' },
   name: { type: 'string', help: 'with --from-neurochem: the model\'s name (default ani2x)' },
@@ -25,7 +26,7 @@ const spec: Record<string, OptionSpec> = {
   help: { type: 'boolean' },
 };
 
-const usage = 'oreo export --model FILE --format torchmdnet --out FILE.ckpt [--precision 32|64]\n' +
+const usage = 'oreo export --model FILE --format torchmdnet --out FILE.ckpt [--head NAME] [--precision 32|64]\n' +
   '       oreo export --from-neurochem DIR --out FILE.oreo [--name ani2x] [--level-of-theory TEXT] [--source TEXT]';
 
 const summary = [
@@ -66,14 +67,16 @@ export const command: Command = {
       throw new OreoError(`oreo export: --precision ${precisionArg}: expected 32 or 64 (TorchMD-Net's float32 or float64)`);
     }
     if (resolve(out) === resolve(modelPath)) throw new OreoError(`oreo export: --out ${out} is the input model; choose another file`);
-    const opened = openModelFile(modelPath);
+    const head = str(p, 'head');
+    const opened = openModelFile(modelPath, head !== undefined ? { head } : {});
     if (opened.kind === 'property') {
       throw new OreoError(
         `${modelPath}: a property model (it predicts '${opened.model.head.target}') cannot be exported: ` +
           'TorchMD-Net 2.x has no output module for oreo\'s property head; only energy/force models export',
       );
     }
-    const pot = requireEt(opened.model, modelPath);
+    // One head of a multi-head model, as a plain single-head TorchMD-Net model (the default head unless --head).
+    const pot = requireEt(opened.model, modelPath).withHead(head);
     const precision = precisionArg === undefined ? undefined : (Number(precisionArg) as 32 | 64);
     saveTorchMDNet(pot, out, { precision, source: modelPath });
     const units = modelUnits(pot);
@@ -82,6 +85,7 @@ export const command: Command = {
         out,
         format,
         model: modelPath,
+        ...(pot.meta.head !== undefined ? { head: pot.meta.head } : {}),
         precision: precision ?? pot.config.precision,
         parameters: pot.parameterCount(),
         units: units ? { length: 'Å', ...units } : { length: 'Å', energy: 'model', forces: 'model/Å' },

@@ -38,6 +38,9 @@ const spec: Record<string, OptionSpec> = {
   out: { type: 'string', help: 'run folder (default runs/finetune)' },
   resume: { type: 'boolean', help: 'continue from the run folder\'s checkpoint (refused when --data is not the run\'s data)' },
   overwrite: { type: 'boolean', help: 'start over in a run folder an earlier oreo finetune made (a folder it did not make is never written into)' },
+  head: { type: 'string', help: "a multi-head --from: start from this head (id or level), or 'new' for a fresh head on its representation; default: the head of --level, else the default head. The result keeps only that head" },
+  level: { type: 'string', help: "the data's level of theory (e.g. 'PBE/def2-SVP'): picks the head to start from and is recorded as the fine-tuned head's level" },
+  'keep-heads': { type: 'boolean', help: 'a multi-head --from: keep every head (the one trained becomes the default) instead of a single-head result' },
   scratch: { type: 'boolean', help: 'same architecture as --from but fresh random weights (from-scratch baseline)' },
   ...trainOptionSpec,
   help: { type: 'boolean' },
@@ -91,6 +94,9 @@ export const command: Command = {
       scratch: flag(p, 'scratch'),
       splitIndices,
       standardize: flag(p, 'standardize'),
+      ...(str(p, 'head') !== undefined ? { head: str(p, 'head') } : {}),
+      ...(str(p, 'level') !== undefined ? { level: str(p, 'level') } : {}),
+      keepHeads: flag(p, 'keep-heads'),
       observers: [new TrainProgressPrinter()],
     });
     console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, test: r.test, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));

@@ -20,6 +20,7 @@ const spec: Record<string, OptionSpec> = {
   frames: { type: 'string', help: 'frames to predict, e.g. 0,5,10-20 or 0:100:10 (default all)' },
   out: { type: 'string', help: 'FILE.json: the JSON there instead of stdout; FILE.extxyz/.xyz: the frames with oreo_energy and oreo_forces (and the file\'s labels as REF_energy, REF_forces), as MACE\'s eval_configs writes' },
   'info-prefix': { type: 'string', help: 'prefix of the predicted keys in extxyz output (default oreo_)' },
+  head: { type: 'string', help: "a multi-head model's head (its id or level of theory); default: the model's default head" },
   batch: { type: 'string', help: 'frames per model call (default 16)' },
   dtype: { type: 'string', help: 'float32 | float64 (default: the model\'s own precision)' },
   path: { type: 'string', help: 'fast (fused inference, as MD uses; the default where the model supports it) | autodiff' },
@@ -87,7 +88,8 @@ export const command: Command = {
     const modelPath = requireStr('predict', p, 'model');
     const input = requireStr('predict', p, 'input');
     // The model file is read once; its kind decides what is printed.
-    const opened = openModelFile(modelPath, { dtype: dtype as 'float32' | 'float64' | undefined });
+    const head = str(p, 'head');
+    const opened = openModelFile(modelPath, { dtype: dtype as 'float32' | 'float64' | undefined, ...(head !== undefined ? { head } : {}) });
     if (opened.kind === 'property') {
       // A property model (oreo finetune --task property) prints its property per frame instead.
       const options = { frames: str(p, 'frames'), out: str(p, 'out'), batch: num('predict', p, 'batch', 16, { min: 1, integer: true }) };
@@ -123,7 +125,10 @@ export const command: Command = {
     if (out && /\.(ext)?xyz$/i.test(out) && units.energy !== 'eV') {
       console.error(`oreo predict: the model's units are ${units.energy}, ${units.forces}; the extxyz keys hold them as predicted`);
     }
-    writePredictions(out, { model: modelPath, units, path: chosen.path }, structures, results, prefix, `${prefix}energy and ${prefix}forces`);
+    // The head that predicted, for a multi-head model (src/model/multi-head.ts).
+    const heads = pot.heads();
+    const headRecord = pot.isMultiHead() || head !== undefined || heads.length > 1 || pot.meta.heads ? { head: (pot.meta.head as string | undefined) ?? heads.find((h) => h.default)?.id } : {};
+    writePredictions(out, { model: modelPath, ...headRecord, units, path: chosen.path }, structures, results, prefix, `${prefix}energy and ${prefix}forces`);
     return 0;
   },
 };

@@ -25,7 +25,7 @@ export const command: Command = {
     cfg.training = applyTrainOptions('pretrain', p, cfg.training);
     startTrainingThreads('pretrain', p);
     const r = await pretrain(cfg, { resume: flag(p, 'resume'), observers: [new TrainProgressPrinter()] });
-    console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV }, null, 2));
+    console.log(JSON.stringify({ model: r.model, steps: r.steps, stoppedOn: r.stoppedOn, trainSeconds: r.trainSeconds, bestVal: r.bestVal, train: r.train, val: r.val, splits: r.splits, energyCalibrationMAE_meV: r.calibrationMAE_meV, ...(r.calibrationByHead ? { heads: r.calibrationByHead } : {}) }, null, 2));
     console.log(`model written to ${r.model}`);
     return 0;
   },

@@ -19,6 +19,7 @@ import { readCheckpoint, runSimulation, type Progress, type SimulationOptions } 
 const spec: Record<string, OptionSpec> = {
   model: { type: 'string', help: 'model file, a bundled model name (ani2x), or an analytic potential: lj, morse, harmonic (with :key=value,…)' },
   dtype: { type: 'string', help: 'arithmetic of a learned model: float64 (default) or float32' },
+  head: { type: 'string', help: "a multi-head model's head (level of theory); default: the model's default head" },
   'max-force-spread': { type: 'string', help: 'ensemble models (ani2x): act when the largest per-atom force spread over members passes this, eV/Å' },
   'on-spread': { type: 'string', help: 'with --max-force-spread: warn (default) or stop' },
   threads: { type: 'string', help: 'compute threads for a learned model: 1 (default) or 2 (a helper thread takes half of each large matrix product; pays from ≈ 128 features up)' },
@@ -91,15 +92,17 @@ async function buildCalculator(
   model: string,
   reference: { z: ArrayLike<number>; positions: ArrayLike<number> },
   dtype: string | undefined,
+  head?: string,
 ): Promise<Calculator> {
   const { loadCalculator, resolveModelPath } = await import('../model/load.js');
   if (isAnalyticSpec(model) && !existsSync(model)) {
     if (dtype !== undefined) throw new OreoError('--dtype applies to learned models only');
+    if (head !== undefined) throw new OreoError('--head applies to learned models only');
     return createAnalyticCalculator(model, reference);
   }
   if (!existsSync(resolveModelPath(model))) throw new OreoError(`--model ${model}: no such file, and not an analytic potential (lj, morse, harmonic) or a bundled model's name (ani2x, oreo-pretrained-et4x64, … as in models/)`);
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') throw new OreoError(`--dtype must be float32 or float64, got '${dtype}'`);
-  return loadCalculator(model, dtype ? { dtype } : {});
+  return loadCalculator(model, { ...(dtype ? { dtype: dtype as 'float32' | 'float64' } : {}), ...(head !== undefined ? { head } : {}) });
 }
 
 export const command: Command = {
@@ -159,6 +162,7 @@ export const command: Command = {
 
     let model = str(p, 'model');
     let dtype = str(p, 'dtype');
+    let head = str(p, 'head');
     let reference: { z: ArrayLike<number>; positions: ArrayLike<number> };
     if (resumeDir !== undefined) {
       if (out !== undefined && out !== resumeDir) throw new OreoError('oreo simulate: --resume continues in its own directory; leave out --out or give the same one');
@@ -166,6 +170,7 @@ export const command: Command = {
       const ckpt = readCheckpoint(resumeDir);
       model ??= ckpt.settings.model;
       dtype ??= ckpt.settings.dtype;
+      head ??= ckpt.settings.head;
       if (model === undefined) throw new OreoError('oreo simulate: the checkpoint does not record a model; give --model');
       reference = ckpt.reference;
     } else {
@@ -188,7 +193,8 @@ export const command: Command = {
       reference = init.atoms;
     }
     options.model = model;
-    const calculator = await buildCalculator(model!, reference, dtype);
+    if (head !== undefined) options.head = head;
+    const calculator = await buildCalculator(model!, reference, dtype, head);
     const { spreadWatch } = await import('../model/ani/watch.js');
     const onFrame = spreadWatch(calculator, opt('max-force-spread'), str(p, 'on-spread'), (line) => process.stderr.write(line + '\n'));
     if (dtype !== undefined) options.dtype = dtype as 'float32' | 'float64';

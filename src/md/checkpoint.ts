@@ -31,6 +31,8 @@ export interface RunSettings extends ThermostatSettings {
   model?: string;
   /** Arithmetic of a learned model, when chosen explicitly (a resume uses it again). */
   dtype?: 'float32' | 'float64';
+  /** The head of a multi-head model the run uses, when one was named. */
+  head?: string;
   /** Where the starting structure came from (file and frame), for the record. */
   init?: string;
   initTemperature: number;

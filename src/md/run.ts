@@ -45,6 +45,8 @@ export interface SimulationOptions {
   model?: string;
   /** Arithmetic the model was loaded with, recorded for a resume. */
   dtype?: 'float32' | 'float64';
+  /** Head of a multi-head model (by id or level), recorded for a resume. */
+  head?: string;
   thermostat?: ThermostatKind;
   /** Time step, fs. */
   dt?: number;
@@ -176,6 +178,7 @@ export function resolveSettings(o: SimulationOptions): RunSettings {
   };
   if (o.model !== undefined) s.model = o.model;
   if (o.dtype !== undefined) s.dtype = o.dtype;
+  if (o.head !== undefined) s.head = o.head;
   if (o.stability !== false) {
     const w = o.stability ?? {};
     s.stability = {
@@ -206,7 +209,7 @@ export function resolveSettings(o: SimulationOptions): RunSettings {
 function checkResumeConflicts(o: SimulationOptions, s: RunSettings): void {
   const fixed: (keyof SimulationOptions & keyof RunSettings)[] = [
     'thermostat', 'dt', 'temperature', 'ttime', 'friction', 'chainLength', 'saveEvery', 'seed', 'initTemperature',
-    'zeroMomentum', 'zeroAngularMomentum', 'minTemperature', 'maxTemperature', 'dtype',
+    'zeroMomentum', 'zeroAngularMomentum', 'minTemperature', 'maxTemperature', 'dtype', 'head',
   ];
   for (const k of fixed) {
     if (o[k] !== undefined && o[k] !== s[k]) {

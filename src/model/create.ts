@@ -48,8 +48,30 @@ export function parameterShapes(cfg: ETConfig): Map<string, number[]> {
   return s;
 }
 
+/** Where the extra heads of a multi-head model keep their tensors (src/model/multi-head.ts). */
+export const HEAD_PREFIX = 'heads.';
+
+/** Is this a tensor of an extra head (`heads.<id>.…`)? */
+export function isHeadParameter(name: string): boolean {
+  return name.startsWith(HEAD_PREFIX);
+}
+
+/** The standard name of a tensor: an extra head's `heads.<id>.output_model.…` is `output_model.…`. */
+export function standardName(name: string): string {
+  if (!isHeadParameter(name)) return name;
+  const rest = name.slice(HEAD_PREFIX.length);
+  return rest.slice(rest.indexOf('.') + 1);
+}
+
+/** Names (standard) of the tensors that make up one head: all but the representation's. */
+export function headShapes(cfg: ETConfig): Map<string, number[]> {
+  const rep = representationShapes(cfg);
+  return new Map([...parameterShapes(cfg)].filter(([k]) => !rep.has(k)));
+}
+
 /** Names of buffers: loaded and saved, but never trained. */
 export function isBuffer(name: string, cfg: ETConfig): boolean {
+  name = standardName(name);
   if (name === MEAN || name === STD) return true;
   if (name.startsWith('prior_model.')) return true;
   if (name.includes('distance_expansion.') && !cfg.trainable_rbf) return true;

@@ -16,6 +16,12 @@ import { openModel, peekOreoHeader, energyModelOf, requireEt, EnergyModel, Opene
 
 export interface LoadOptions {
   dtype?: DType;
+  /**
+   * The head of a multi-head ET (src/model/multi-head.ts), by id or level name: the model comes
+   * back as that head's single-head view. Without it a multi-head model predicts through its
+   * default head. Any other kind of model with a head asked for is an error.
+   */
+  head?: string;
 }
 
 /** Models shipped in models/ that can be named without a path. */
@@ -78,7 +84,14 @@ export function openModelFile(spec: string, options: LoadOptions = {}): OpenedMo
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(path, code === 'ENOENT' ? 'model file not found' : `cannot open model file (${code})`);
   }
-  return openModel(bytes, path, options);
+  const opened = openModel(bytes, path, options.dtype ? { dtype: options.dtype } : {});
+  if (options.head === undefined) return opened;
+  if (opened.kind !== 'et' && opened.kind !== 'torchmd-net') throw new InputError(path, `--head ${options.head}: this ${opened.kind} model has no energy heads`, undefined, 'head');
+  try {
+    return { ...opened, model: (opened.model as Potential).withHead(options.head) } as OpenedModel;
+  } catch (e) {
+    throw new InputError(path, (e as Error).message, undefined, 'head');
+  }
 }
 
 /** An ET Potential or an ANI ensemble, by the file's content; a property model is refused by name. */

@@ -5,7 +5,8 @@
  * Calculator interface.
  */
 import { Tensor, grad, neg, noGrad, sumAll } from '../engine/index.js';
-import { createModel, energies } from './create.js';
+import { createModel, energies, headShapes, isHeadParameter } from './create.js';
+import { defaultHead, findHead, headsOf, headTensorName, type HeadCard } from './multi-head.js';
 import { ParameterSet, type StructureBatch } from './parameters.js';
 import type { Calculator, EnergyForces } from '../calculator.js';
 import { FastEnergyForces } from './fast/energy-forces.js';
@@ -41,6 +42,37 @@ export class Potential extends ParameterSet {
     return { energy: 'eV', forces: 'eV/Å', known: true };
   }
 
+
+  /** The heads this model has (one, the default, for a single-head model); src/model/multi-head.ts. */
+  heads(): HeadCard[] {
+    return headsOf(this.meta);
+  }
+
+  /** Does it hold heads besides the default (tensors under `heads.<id>.`)? */
+  isMultiHead(): boolean {
+    for (const name of this.params.keys()) if (isHeadParameter(name)) return true;
+    return false;
+  }
+
+  /**
+   * The model through one head (by id or level name; the default when none is named): a plain
+   * single-head Potential whose tensors are this model's own — the representation's, and the
+   * head's under TorchMD-Net's names — so the fused paths, the export and training see an
+   * ordinary ET, and what training changes through the view changes this model.
+   */
+  withHead(name?: string): Potential {
+    const head = name === undefined ? defaultHead(this.meta) : findHead(this.meta, name);
+    if (!this.isMultiHead()) return this;
+    const own = headShapes(this.config);
+    const params = new Map<string, Tensor>();
+    for (const [k, t] of this.params) if (!isHeadParameter(k) && !own.has(k)) params.set(k, t);
+    for (const k of own.keys()) {
+      const t = this.params.get(headTensorName(head, k));
+      if (t) params.set(k, t);
+    }
+    const meta = { ...this.meta, heads: [{ ...head, default: true }], head: head.id };
+    return new Potential(this.config, params, this.dtype, meta);
+  }
 
   /** Energies only, no graph. */
   energy(b: StructureBatch): Tensor {

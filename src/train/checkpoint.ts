@@ -18,6 +18,7 @@ export function saveTrainingCheckpoint(path: string, pot: ParameterSet, opt: Ada
   for (const [name, t] of pot.params) tensors.set(`param/${name}`, { dtype: t.dtype, shape: [...t.shape], data: t.data });
   for (const [name, m] of opt.m) tensors.set(`adam.m/${name}`, { dtype: 'float64', shape: [m.length], data: m });
   for (const [name, v] of opt.v) tensors.set(`adam.v/${name}`, { dtype: 'float64', shape: [v.length], data: v });
+  for (const [name, t] of opt.t) tensors.set(`adam.t/${name}`, { dtype: 'float64', shape: [1], data: Float64Array.of(t) });
   const header = {
     format: TRAIN_FORMAT,
     version: 1,
@@ -46,6 +47,11 @@ export function loadTrainingCheckpoint(path: string, pot: ParameterSet, opt: Ada
   }
   const s = header.state as TrainState & { bestVal: number | null; schedule: { best: number | null } };
   opt.step = s.adamStep;
+  // Per-parameter update counts; checkpoints written before they were kept had one count for all.
+  for (const name of opt.t.keys()) {
+    const saved = tensors.get(`adam.t/${name}`);
+    opt.t.set(name, saved ? saved.data[0] : s.adamStep);
+  }
   // Checkpoints written before the training clock existed carry no trainSeconds: they resume at 0.
   const trainSeconds = (s as { trainSeconds?: unknown }).trainSeconds ?? 0;
   if (typeof trainSeconds !== 'number' || !Number.isFinite(trainSeconds) || trainSeconds < 0) {

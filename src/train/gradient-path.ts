@@ -65,6 +65,12 @@ export class ObjectiveGradients {
     readonly objective: ObjectiveConfig,
     choice: TrainingPathChoice = 'auto',
     warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+    /**
+     * One helper thread for several step functions over models of one architecture (the heads of
+     * a multi-head model, src/train/multi-head.ts): each forward sends all its parameters, so the
+     * helper serves whichever asks. Its owner disposes it.
+     */
+    private readonly sharedHelper?: { helper: GradientHelper | null },
   ) {
     this.params = pot.trainable();
     const why = fusedTrainingUnsupported(pot.config, this.params.map(([n]) => n));
@@ -85,7 +91,7 @@ export class ObjectiveGradients {
     if (!this.fast) {
       this.fast = new FastEnergyForces(this.pot);
       this.fused = new FusedTrainingGradient(this.pot);
-      if (trainingThreads() === 2) this.helper = new GradientHelper(this.pot);
+      if (trainingThreads() === 2) this.helper = this.sharedHelper ? (this.sharedHelper.helper ??= new GradientHelper(this.pot)) : new GradientHelper(this.pot);
     } else {
       this.fast.refresh(); // the optimizer changed the parameters in place
     }
@@ -158,7 +164,7 @@ export class ObjectiveGradients {
   dispose(): void {
     this.fast?.dispose();
     this.fast = null;
-    this.helper?.dispose();
+    if (!this.sharedHelper) this.helper?.dispose();
     this.helper = null;
   }
 }

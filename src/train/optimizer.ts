@@ -14,9 +14,16 @@ export interface AdamWOptions {
 export const defaultAdamW: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
 export class AdamW {
+  /** Updates made (the run's counter). */
   step = 0;
   readonly m: Map<string, Float64Array>;
   readonly v: Map<string, Float64Array>;
+  /**
+   * Updates each parameter has had, as torch.optim.AdamW counts them per parameter: a parameter
+   * that got no gradient in a step (a head whose level was not in the batch) is neither decayed
+   * nor moved, and its bias correction counts only the steps it took part in.
+   */
+  readonly t: Map<string, number>;
 
   constructor(
     readonly params: [string, Tensor][],
@@ -24,21 +31,25 @@ export class AdamW {
   ) {
     this.m = new Map(params.map(([n, t]) => [n, new Float64Array(t.size)]));
     this.v = new Map(params.map(([n, t]) => [n, new Float64Array(t.size)]));
+    this.t = new Map(params.map(([n]) => [n, 0]));
   }
 
   /** One update with learning rate lr; grads are in the same order as params. */
   update(grads: (Tensor | null)[], lr: number): void {
     const { beta1, beta2, eps, weightDecay } = this.options;
     this.step++;
-    const c1 = 1 - Math.pow(beta1, this.step);
-    const c2 = 1 - Math.pow(beta2, this.step);
     this.params.forEach(([name, p], k) => {
       const g = grads[k];
+      // No gradient: no decay, no move, no step counted (torch skips such parameters entirely).
+      if (!g) return;
+      const t = this.t.get(name)! + 1;
+      this.t.set(name, t);
+      const c1 = 1 - Math.pow(beta1, t);
+      const c2 = 1 - Math.pow(beta2, t);
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const w = p.data;
       if (weightDecay > 0) for (let i = 0; i < w.length; i++) w[i] *= 1 - lr * weightDecay;
-      if (!g) return;
       const gd = g.data;
       for (let i = 0; i < w.length; i++) {
         const gi = gd[i];

@@ -15,7 +15,9 @@
  *                  timeLimitMinutes (training clock budget, 0 = none) },
  *   "splits":    { "val": 0.05, "test": 0.05, "holdOut": ["…/rmd17_aspirin_test_01.npz"] },
  *   "dtype":     "float32" | "float64",
- *   "out":       "runs/pretrain"
+ *   "out":       "runs/pretrain",
+ *   "heads":     [ { "id": "dft", "level": "PBE/def2-SVP", "default": true },          (optional: one output head
+ *                  { "id": "xtb", "level": "GFN2-xTB", "program": "xtb", "match": ["GFN2-xTB"] } ]   per level of theory)
  * }
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { parseDatasetConfig, DatasetConfig } from '../data/dataset.js';
 import { ETConfig, configFromHyperParameters, defaultConfig } from '../model/config.js';
 import { ObjectiveConfig, PRESETS, ET_OREO, checkObjective } from './objective.js';
 import { TrainConfig, paperDefaults, checkTrainConfig } from './config.js';
+import { checkHeads, type HeadCard } from '../model/multi-head.js';
 
 export interface PretrainConfig {
   data: DatasetConfig;
@@ -34,9 +37,41 @@ export interface PretrainConfig {
   splits: { val: number; test: number; holdOut: string[] };
   dtype: 'float32' | 'float64';
   out: string;
+  /**
+   * One output head per level of theory (src/model/multi-head.ts), or none for a single-head
+   * model. Rows go through the head whose `match` (default: its level) takes their source name
+   * ("<source> | <level>" matches by its level), others through the default head.
+   */
+  heads?: HeadCard[];
 }
 
-const TOP = ['data', 'model', 'objective', 'training', 'splits', 'dtype', 'out'];
+const TOP = ['data', 'model', 'objective', 'training', 'splits', 'dtype', 'out', 'heads'];
+const HEAD_KEYS = ['id', 'level', 'program', 'version', 'match', 'default'];
+
+/** The `heads` section: a list of { id, level, program?, version?, match?, default? }, exactly one default. */
+export function parseHeads(raw: unknown, file: string): HeadCard[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0) throw new InputError(file, "'heads' must be a non-empty list of { id, level, default?, match?, program?, version? }", undefined, 'heads');
+  const heads = raw.map((h, i) => {
+    const where = `heads[${i}]`;
+    if (!h || typeof h !== 'object' || Array.isArray(h)) throw new InputError(file, `${where} must be an object`, undefined, where);
+    for (const k of Object.keys(h)) if (!HEAD_KEYS.includes(k)) throw new InputError(file, `unknown key '${where}.${k}' (known: ${HEAD_KEYS.join(', ')})`, undefined, `${where}.${k}`);
+    const o = h as Record<string, unknown>;
+    for (const k of ['id', 'level']) if (typeof o[k] !== 'string' || o[k] === '') throw new InputError(file, `${where}.${k} must be a non-empty string`, undefined, `${where}.${k}`);
+    for (const k of ['program', 'version']) if (o[k] !== undefined && typeof o[k] !== 'string') throw new InputError(file, `${where}.${k} must be a string`, undefined, `${where}.${k}`);
+    if (o.match !== undefined && !(Array.isArray(o.match) && o.match.length > 0 && o.match.every((m) => typeof m === 'string' && m !== ''))) {
+      throw new InputError(file, `${where}.match must be a non-empty list of source or level names`, undefined, `${where}.match`);
+    }
+    if (o.default !== undefined && typeof o.default !== 'boolean') throw new InputError(file, `${where}.default must be true or false`, undefined, `${where}.default`);
+    return { ...o, default: o.default === true } as HeadCard;
+  });
+  try {
+    checkHeads(heads, 'heads');
+  } catch (e) {
+    throw new InputError(file, `${(e as Error).message}: mark the head of the level you fine-tune and predict with (the DFT-level one) "default": true`, undefined, 'heads');
+  }
+  return heads;
+}
 
 function known<T extends object>(file: string, section: string, obj: unknown, defaults: T): T {
   if (obj === undefined) return { ...defaults };
@@ -96,7 +131,9 @@ export function parsePretrainConfig(raw: unknown, file: string): PretrainConfig 
   if (dtype !== 'float32' && dtype !== 'float64') throw new InputError(file, `dtype must be float32 or float64, got ${JSON.stringify(dtype)}`, undefined, 'dtype');
   if (obj.out !== undefined && typeof obj.out !== 'string') throw new InputError(file, 'out must be a folder path', undefined, 'out');
   const out = typeof obj.out === 'string' ? (isAbsolute(obj.out) ? obj.out : resolve(process.cwd(), obj.out)) : resolve('runs', 'pretrain');
-  return { data, model, objective, training, splits, dtype, out };
+  const heads = parseHeads(obj.heads, file);
+  if (heads && model.prior_model !== 'Atomref') throw new InputError(file, "several heads need model.prior_model 'Atomref': each level's per-element energies go in its head's Atomref", undefined, 'heads');
+  return { data, model, objective, training, splits, dtype, out, ...(heads ? { heads } : {}) };
 }
 
 export function readPretrainConfig(path: string): PretrainConfig {

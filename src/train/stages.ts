@@ -5,7 +5,7 @@
  * per-element energy calibration and a model file ready for `predict` / `simulate`.
  */
 import { join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readSplitIndices } from '../data/split-indices.js';
 import { configFromHyperParameters } from '../model/config.js';
 import { loadDataset } from '../data/dataset.js';
@@ -28,13 +28,88 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeLossCurve } from './loss-plot.js';
 import { Tensor } from '../engine/index.js';
 import { compositionOf, type TrainingComposition } from '../model/card.js';
-import { finetuneOrder } from '../random.js';
+import { deriveSeed, finetuneOrder } from '../random.js';
+import { addHead, keepHead, makeDefaultHead } from '../model/head-edit.js';
+import { findHead, headForSource, headIdOf, headTakes, type HeadCard } from '../model/multi-head.js';
 import { surveyShardSets, ShardStream, type ShardSetSpec } from '../data/shard-stream.js';
 import { objectiveApplies } from './objective.js';
 import type { TrainObserver } from './loop.js';
 
 function elementsOf(confs: Conformation[]): number[] {
   return [...new Set(confs.flatMap((c) => [...c.z]))].sort((a, b) => a - b);
+}
+
+/**
+ * The heads of the config with their levels as the corpora record them: for a shard set written
+ * by `oreo corpus build` (its manifest.json beside shards/), the level whose name the head's
+ * level matches gives its full name, key, program, version and settings.
+ */
+function headsWithRecordedLevels(cfg: PretrainConfig): HeadCard[] | undefined {
+  if (!cfg.heads) return undefined;
+  type Level = { name: string; key?: string; description?: { program?: string; version?: string; settings?: Record<string, unknown> } };
+  const levels: Level[] = [];
+  for (const s of cfg.data.shardSources) {
+    const manifest = join(s.shards, '..', 'manifest.json');
+    if (!existsSync(manifest)) continue;
+    try {
+      const m = JSON.parse(readFileSync(manifest, 'utf8')) as { levels?: Level[] };
+      for (const l of m.levels ?? []) if (typeof l?.name === 'string' && !levels.some((x) => x.key === l.key)) levels.push(l);
+    } catch {
+      // A manifest that cannot be read only means the head's card stays as the config wrote it.
+    }
+  }
+  return cfg.heads.map((h) => {
+    const l = levels.find((x) => x.name === h.level || x.name.startsWith(`${h.level} `));
+    if (!l) return { ...h };
+    const d = l.description ?? {};
+    return { ...h, program: h.program ?? d.program, version: h.version ?? d.version, recorded: { name: l.name, key: l.key, program: d.program, version: d.version, settings: d.settings } };
+  });
+}
+
+/**
+ * A new model for pre-training: the ET of the config, with one head per level of theory when the
+ * config lists heads (the default under TorchMD-Net's names, every other fresh under heads.<id>.).
+ */
+function pretrainModel(cfg: PretrainConfig): Potential {
+  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const heads = headsWithRecordedLevels(cfg);
+  if (!heads || heads.length < 2) {
+    if (heads) pot.meta.heads = heads;
+    return pot;
+  }
+  const def = heads.find((h) => h.default)!;
+  for (const h of heads) if (!h.default) addHead(pot, h, 'fresh', deriveSeed(cfg.training.seed, `head:${h.id}`), def);
+  return pot;
+}
+
+/**
+ * Per-element energies of every head from the training rows of its level (a multi-head model), or
+ * of the one head from all rows: the MAE after the fit, overall (row-weighted) and per head.
+ */
+function calibrateHeads(pot: Potential, labelled: Conformation[]): { mae: number; byHead: Record<string, { rows: number; mae_meV: number | null }> } {
+  const pick = (rows: Conformation[]) => rows.filter((_, i) => i % Math.max(1, Math.floor(rows.length / 2000)) === 0);
+  if (!pot.isMultiHead()) return { mae: calibrateElementEnergies(pot, pick(labelled)).mae, byHead: {} };
+  const heads = pot.heads();
+  const byHead: Record<string, { rows: number; mae_meV: number | null }> = {};
+  let sum = 0;
+  let n = 0;
+  for (const h of heads) {
+    const rows = pick(labelled.filter((c) => headForSource(heads, c.source ?? '').id === h.id));
+    if (rows.length === 0) {
+      byHead[h.id] = { rows: 0, mae_meV: null };
+      continue;
+    }
+    const mae = calibrateElementEnergies(pot.withHead(h.id), rows).mae;
+    byHead[h.id] = { rows: rows.length, mae_meV: 1000 * mae };
+    sum += mae * rows.length;
+    n += rows.length;
+  }
+  (pot.meta.heads as HeadCard[]).forEach((h) => {
+    // A head without rows here (the heads a fine-tune keeps but does not train) keeps its card.
+    const c = byHead[h.id];
+    if (c && c.rows > 0) Object.assign(h, { calibrationRows: c.rows, energyCalibrationMAE_meV: c.mae_meV });
+  });
+  return { mae: n > 0 ? sum / n : NaN, byHead };
 }
 
 /**
@@ -48,13 +123,15 @@ function finish(
   outDir: string,
   meta: Record<string, unknown>,
   described?: { elements: number[]; composition: TrainingComposition },
-): { model: string; calibrationMAE_meV: number | null } {
+): { model: string; calibrationMAE_meV: number | null; calibrationByHead?: Record<string, { rows: number; mae_meV: number | null }> } {
   let calibrationMAE: number | null = null;
+  let calibrationByHead: Record<string, { rows: number; mae_meV: number | null }> | undefined;
   const labelled = trainSet.filter((c) => c.energy !== undefined);
   if (labelled.length > 0 && pot.params.has('prior_model.0.atomref.weight')) {
-    // Up to 2000 labelled conformations pin the per-element constants well.
-    const sample = labelled.filter((_, i) => i % Math.max(1, Math.floor(labelled.length / 2000)) === 0);
-    calibrationMAE = 1000 * calibrateElementEnergies(pot, sample).mae;
+    // Up to 2000 labelled conformations (per head) pin the per-element constants well; each head from its own level's rows.
+    const c = calibrateHeads(pot, labelled);
+    calibrationMAE = Number.isFinite(c.mae) ? 1000 * c.mae : null;
+    if (pot.isMultiHead()) calibrationByHead = c.byHead;
   }
   const known = new Set<number>((pot.meta.elements as number[] | undefined) ?? []);
   for (const e of described?.elements ?? elementsOf(trainSet)) known.add(e);
@@ -67,7 +144,7 @@ function finish(
   const model = join(outDir, 'model.oreo');
   saveModel(pot, model);
   writeLossCurve(join(outDir, 'log.jsonl'), join(outDir, 'loss'));
-  return { model, calibrationMAE_meV: calibrationMAE };
+  return { model, calibrationMAE_meV: calibrationMAE, ...(calibrationByHead ? { calibrationByHead } : {}) };
 }
 
 export interface StageOptions {
@@ -92,16 +169,18 @@ export async function pretrain(cfg: PretrainConfig, options: StageOptions = {}) 
   const trainSet: Conformation[] = [];
   const valSet: Conformation[] = [];
   for (const s of sources) {
-    const tr = selectPart(splits, s.config.path, s.conformations, 'train');
+    // With several heads, rows are routed by source name: a file's rows carry its path, so name them by the config's source.
+    const named = (cs: Conformation[]) => (cfg.heads ? cs.map((c) => ({ ...c, source: s.config.name })) : cs);
+    const tr = named(selectPart(splits, s.config.path, s.conformations, 'train'));
     // Weights: repeat a source's training conformations (fractional part by a seeded pick).
     const w = s.config.weight;
     for (let r = 0; r < Math.floor(w); r++) trainSet.push(...tr);
     const frac = w - Math.floor(w);
     if (frac > 0) trainSet.push(...tr.filter((_, i) => ((i * 2654435761) >>> 0) / 2 ** 32 < frac));
-    valSet.push(...selectPart(splits, s.config.path, s.conformations, 'val'));
+    valSet.push(...named(selectPart(splits, s.config.path, s.conformations, 'val')));
   }
   // With --resume the trainer restores the weights from the run's checkpoint.
-  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const pot = pretrainModel(cfg);
   const t0 = Date.now();
   const result = train({ pot, train: trainSet, val: valSet, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
   const done = finish(pot, trainSet, cfg.out, {
@@ -132,7 +211,7 @@ async function pretrainStreamed(cfg: PretrainConfig, options: StageOptions) {
   const data = new ShardStream(specs, { seed: cfg.training.seed, bufferSize: cfg.data.shuffleBuffer, accept, epochSize: survey.epochSize });
   const counts = specs.map((s, k) => ({ name: s.name, shards: s.dir, level: s.level ?? null, weight: s.weight, train: survey.trainRows[k], val: survey.valRows[k], test: survey.testRows[k] }));
   if (survey.epochSize === 0) throw new OreoError(`the shard sources hold no training conformations that the objective applies to: ${JSON.stringify(counts)}`);
-  const pot = createPotential(cfg.model, { dtype: cfg.dtype, seed: cfg.training.seed });
+  const pot = pretrainModel(cfg);
   const result = train({ pot, data, val: survey.val, objective: cfg.objective, config: cfg.training, outDir: cfg.out, resume: options.resume, quiet: options.quiet, observers: options.observers });
   const composition = { ...compositionOf(survey.sample, `formulas of a sample of ${survey.sample.length} training conformations`), conformations: Math.round(survey.epochSize) };
   const done = finish(
@@ -181,6 +260,19 @@ export interface FinetuneOptions {
    * fresh weights: it rescales every atomic output.
    */
   standardize?: boolean;
+  /**
+   * Which head of a multi-head `from` to start from (src/model/multi-head.ts): its id or level,
+   * 'new' for a fresh head on the pre-trained representation; default: the head whose level is
+   * `level`, else the model's default head. The fine-tuned model keeps only that head.
+   */
+  head?: string;
+  /** The level of theory of the data (recorded as the fine-tuned head's level; picks the head). */
+  level?: string;
+  /**
+   * Keep every head of a multi-head `from`: the head trained becomes the default, the others stay
+   * as they were (on a representation that moves under them).
+   */
+  keepHeads?: boolean;
 }
 
 /** `from` as a file of TorchMD-Net hyper-parameters (JSON): an architecture with no weights. */
@@ -276,7 +368,56 @@ function startingModel(o: FinetuneOptions): Potential {
     return createPotential(cfg, { dtype: o.dtype, seed: o.training.seed });
   }
   const loaded = loadPotential(o.from, { dtype: o.dtype });
-  return o.scratch ? createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed }) : loaded;
+  if (o.scratch) return createPotential(loaded.config, { dtype: loaded.dtype, seed: o.training.seed });
+  if (o.head === undefined && o.level === undefined && !loaded.isMultiHead()) return loaded;
+  if (o.keepHeads && !loaded.isMultiHead() && o.head !== 'new') throw new OreoError(`--keep-heads: ${o.from} has one head; there is nothing to keep besides it`);
+  return startingHead(loaded, o);
+}
+
+/**
+ * A plain single-head model of the head a fine-tune starts from: `--head NAME`, `--head new` (a
+ * fresh head on the pre-trained representation), else the head of the data's level, else the
+ * default. Its card records the data's level (when given) and where it started.
+ */
+function startingHead(loaded: Potential, o: FinetuneOptions): Potential {
+  const heads = loaded.heads();
+  let start: HeadCard;
+  if (o.keepHeads) return keepingHeads(loaded, o);
+  if (o.head === 'new') {
+    start = { id: 'new', level: o.level ?? 'unrecorded' };
+    const fresh = keepHead(loaded, 'default');
+    addHead(fresh, { id: 'fresh', level: start.level, default: true }, 'fresh', deriveSeed(o.training.seed, 'finetune-head'));
+    const plain = keepHead(fresh, 'fresh');
+    plain.meta.heads = [{ id: headIdOf(start.level), level: start.level, default: true }];
+    plain.meta.startedFromHead = 'new';
+    return plain;
+  }
+  if (o.head !== undefined) start = findHead(loaded.meta, o.head);
+  else start = (o.level !== undefined ? heads.find((h) => h.level === o.level || headTakes(h, o.level!)) : undefined) ?? heads.find((h) => h.default) ?? heads[0];
+  const plain = keepHead(loaded, start.id);
+  const level = o.level ?? start.level;
+  plain.meta.heads = [{ ...(plain.meta.heads as HeadCard[])[0], id: level === start.level ? start.id : headIdOf(level), level, default: true }];
+  plain.meta.startedFromHead = start.id;
+  return plain;
+}
+
+/** `--keep-heads`: the whole multi-head model, with the head to fine-tune as its default. */
+function keepingHeads(loaded: Potential, o: FinetuneOptions): Potential {
+  const heads = loaded.heads();
+  if (o.head === 'new') {
+    const level = o.level ?? 'unrecorded';
+    let id = headIdOf(level);
+    while (heads.some((h) => h.id === id)) id = `${id}-ft`;
+    addHead(loaded, { id, level, default: true }, 'fresh', deriveSeed(o.training.seed, 'finetune-head'));
+    loaded.meta.startedFromHead = 'new';
+    return loaded;
+  }
+  const start = o.head !== undefined
+    ? findHead(loaded.meta, o.head)
+    : (o.level !== undefined ? heads.find((h) => h.level === o.level || headTakes(h, o.level!)) : undefined) ?? heads.find((h) => h.default) ?? heads[0];
+  makeDefaultHead(loaded, start.id);
+  loaded.meta.startedFromHead = start.id;
+  return loaded;
 }
 
 /**

@@ -18,6 +18,7 @@ import type { Tensor } from '../engine/index.js';
 import { ObjectiveConfig, checkObjective, NormalSource, objectiveApplies } from './objective.js';
 import { AdamW } from './optimizer.js';
 import { ObjectiveGradients, autodiffStep } from './gradient-path.js';
+import { MultiHeadGradients } from './multi-head.js';
 import { LrSchedule, ScheduleConfig } from './schedule.js';
 import { loadTrainingCheckpoint } from './checkpoint.js';
 import { OreoError } from '../errors.js';
@@ -160,9 +161,16 @@ export function train(run: TrainRun): TrainResult {
     };
   } else {
     const energy = energyModel(pot);
-    const path = new ObjectiveGradients(energy, objective!, config.trainingPath ?? 'auto', notice);
-    step = path.step.bind(path);
-    validator = objectiveValidator(path, energy, config.batchSize);
+    if (energy.isMultiHead()) {
+      // Each row through the head of its level of theory (src/train/multi-head.ts).
+      const heads = new MultiHeadGradients(energy, objective!, config.trainingPath ?? 'auto', notice);
+      step = heads.step.bind(heads);
+      validator = heads.validator(config.batchSize);
+    } else {
+      const path = new ObjectiveGradients(energy, objective!, config.trainingPath ?? 'auto', notice);
+      step = path.step.bind(path);
+      validator = objectiveValidator(path, energy, config.batchSize);
+    }
   }
   const checkpoint = new CheckpointObserver(ckptPath, pot, extra);
   const loop = new TrainingLoop({

@@ -92,6 +92,8 @@ function modelInfo(path: string): Record<string, unknown> {
       cutoff_upper: c.cutoff_upper,
       elements: pot.meta.elements ?? null,
       name: pot.meta.name ?? null,
+      // A multi-head model's heads (src/model/multi-head.ts): one per level of theory, the default first-class.
+      ...(Array.isArray(pot.meta.heads) ? { heads: pot.heads().map((h) => ({ id: h.id, level: h.level, default: h.default === true })) } : {}),
     };
   } catch (err) {
     info = { error: (err as Error).message };

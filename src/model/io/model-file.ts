@@ -6,7 +6,8 @@
  */
 import { Tensor, DType } from '../../engine/index.js';
 import { ETConfig, configFromHyperParameters } from '../config.js';
-import { parameterShapes } from '../create.js';
+import { headShapes, parameterShapes } from '../create.js';
+import { checkHeads, headTensorName, type HeadCard } from '../multi-head.js';
 import { Potential, ModelMeta } from '../potential.js';
 import { InputError } from '../../errors.js';
 import { parseTensors, serializeTensors, NamedTensor } from './tensor-file.js';
@@ -34,7 +35,20 @@ export function parseModel(bytes: Uint8Array, file: string, options: { dtype?: D
   }
   const cfg: ETConfig = configFromHyperParameters(header.config as Record<string, unknown>, file);
   const dtype: DType = options.dtype ?? (header.dtype as DType) ?? 'float32';
-  return new Potential(cfg, paramsFromFile(file, tensors, parameterShapes(cfg), dtype), dtype, (header.meta as ModelMeta) ?? {});
+  const meta = (header.meta as ModelMeta) ?? {};
+  // A multi-head model (src/model/multi-head.ts): the default head under the standard names, the others under heads.<id>.
+  const shapes = parameterShapes(cfg);
+  if (meta.heads !== undefined) {
+    if (!Array.isArray(meta.heads)) throw new InputError(file, 'meta.heads must be a list of heads', undefined, 'meta.heads');
+    const heads = meta.heads as HeadCard[];
+    try {
+      checkHeads(heads, 'meta.heads');
+    } catch (e) {
+      throw new InputError(file, (e as Error).message, undefined, 'meta.heads');
+    }
+    for (const h of heads) if (!h.default) for (const [k, shape] of headShapes(cfg)) shapes.set(headTensorName(h, k), shape);
+  }
+  return new Potential(cfg, paramsFromFile(file, tensors, shapes, dtype), dtype, meta);
 }
 
 /**

@@ -25,6 +25,7 @@ import { OreoError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { PyFloat, PickleValue, orderedDict } from './pickle-write.js';
 import { torchSave, TorchTensor, TorchValue } from './torch-zip-write.js';
+import { defaultHead } from '../multi-head.js';
 
 export interface TorchMDNetExportOptions {
   /** 32 or 64: TorchMD-Net's `precision` and the dtype of the stored tensors (default: the model's). */
@@ -130,6 +131,12 @@ export function torchmdnetCheckpoint(pot: Potential, options: TorchMDNetExportOp
   };
   if (typeof pot.meta.name === 'string') side.name = pot.meta.name;
   if (options.source) side.source = options.source;
+  // Parameters are taken by TorchMD-Net's names, so a multi-head model exports its default head
+  // (or the head of a withHead view): say which, and its level of theory.
+  if (Array.isArray(pot.meta.heads)) {
+    const head = defaultHead(pot.meta);
+    side.head = { id: head.id, level: head.level };
+  }
   const elements = pot.meta.elements;
   if (Array.isArray(elements) && elements.every((z) => Number.isInteger(z))) side.elements = [...(elements as number[])];
   return { hyper_parameters: hp, state_dict: orderedDict(entries as [string, PickleValue][]) /* torchSave converts the tensors inside */, oreo: side };

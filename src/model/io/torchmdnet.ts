@@ -86,6 +86,9 @@ function exportRecord(raw: unknown, file: string): Record<string, unknown> {
   if (units && typeof units.energy === 'string' && typeof units.forces === 'string') meta.units = { energy: units.energy, forces: units.forces };
   if (Array.isArray(rec.elements) && rec.elements.every((z) => Number.isInteger(z))) meta.elements = rec.elements;
   if (typeof rec.name === 'string') meta.name = rec.name;
+  // The head of a multi-head oreo model it was exported from, with its level of theory.
+  const head = rec.head as { id?: unknown; level?: unknown } | undefined;
+  if (head && typeof head.id === 'string' && typeof head.level === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(head.id)) meta.heads = [{ id: head.id, level: head.level, default: true }];
   return meta;
 }
 
