@@ -38,11 +38,10 @@ const NEVER: Record<string, string[]> = {
 };
 
 /**
- * Edges other helpers are removing right now (issue 31, items 1–4); the lead deletes each line
- * when its branch is merged. An exception that no longer exists fails the test, so none lingers.
+ * Edges tolerated for a while, each with the issue that removes it (none today). An exception
+ * that no longer exists fails the test, so none lingers once its edge is gone.
  */
-const KNOWN: { from: string; to: string; why: string }[] = [
-];
+const KNOWN: { from: string; to: string; why: string }[] = [];
 
 type Edge = { from: string; to: string };
 
